@@ -1,0 +1,3 @@
+from trimtab.interfaces.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""The config: one typed object loaded from TOML, validated by pydantic, passed down explicitly.
+
+Secrets never live in the file: a venue names the environment variables that hold them, and
+:func:`read_secret` returns a ``SecretStr`` that prints as ``**********``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from trimtab.core.assets import Targets, asset_symbol, quote_symbol
+from trimtab.core.durations import parse_duration
+from trimtab.core.plan import Mode
+from trimtab.core.policy import PolicyKind, PolicySpec
+from trimtab.core.triggers import Period
+from trimtab.errors import ConfigError, InputError
+
+DEFAULT_CONFIG = "trimtab.toml"
+
+
+def _as_value_error(function, *args):  # type: ignore[no-untyped-def]
+    """Run ``function``; turn an InputError into the ValueError pydantic reports against a key."""
+    try:
+        return function(*args)
+    except InputError as e:
+        raise ValueError(str(e)) from None
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PortfolioConfig(_Section):
+    quote: str = "USDC"
+    targets: dict[str, float]
+
+    @field_validator("quote")
+    @classmethod
+    def _quote(cls, value: str) -> str:
+        return _as_value_error(quote_symbol, value)
+
+    @model_validator(mode="after")
+    def _targets(self) -> PortfolioConfig:
+        _as_value_error(Targets.of, self.targets, self.quote)
+        return self
+
+    def to_targets(self) -> Targets:
+        return Targets.of(self.targets, self.quote)
+
+
+class PolicyConfig(_Section):
+    kind: Literal["threshold", "calendar", "combined", "never"] = "combined"
+    band: float | None = Field(0.05, gt=0, lt=1)
+    relative_band: float | None = Field(None, gt=0, lt=1)
+    emergency_band: float | None = Field(0.15, gt=0, lt=1)
+    schedule: Literal["daily", "weekly", "monthly", "quarterly"] | None = "monthly"
+    check_every: str = "1h"
+    cooldown: str = "0s"
+
+    @field_validator("check_every", "cooldown")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        _as_value_error(parse_duration, value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyConfig:
+        _as_value_error(self.to_spec)
+        return self
+
+    def to_spec(self) -> PolicySpec:
+        return PolicySpec(
+            kind=PolicyKind(self.kind),
+            band=self.band,
+            relative_band=self.relative_band,
+            emergency_band=self.emergency_band if self.kind == "combined" else None,
+            schedule=Period(self.schedule) if self.schedule else None,
+            check_every=parse_duration(self.check_every),
+            cooldown=parse_duration(self.cooldown),
+        )
+
+
+class TradingConfig(_Section):
+    mode: Literal["target", "band-edge"] = "target"
+    min_trade: float = Field(10.0, ge=0)
+    fee: float = Field(0.001, ge=0, lt=1)
+
+    @property
+    def plan_mode(self) -> Mode:
+        return Mode(self.mode)
+
+
+class VenueConfig(_Section):
+    """Where holdings and prices come from. ``static``: fixed numbers written in this file."""
+
+    kind: Literal["static"] = "static"
+    holdings: dict[str, float] = Field(default_factory=dict)
+    prices: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("holdings", "prices")
+    @classmethod
+    def _symbols(cls, value: dict[str, float]) -> dict[str, float]:
+        return {_as_value_error(asset_symbol, k): v for k, v in value.items()}
+
+
+class JournalConfig(_Section):
+    url: str = "sqlite:///trimtab.db"
+
+
+class Config(_Section):
+    portfolio: PortfolioConfig
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    trading: TradingConfig = Field(default_factory=TradingConfig)
+    venue: VenueConfig = Field(default_factory=VenueConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
+
+    @property
+    def targets(self) -> Targets:
+        return self.portfolio.to_targets()
+
+    @property
+    def check_every(self) -> timedelta:
+        return parse_duration(self.policy.check_every)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> tuple[Config, Path]:
+    """Read and validate a config; return it with its resolved path.
+
+    Raise ``ConfigError`` naming the file, the key and what was expected.
+    """
+    file = Path(path or DEFAULT_CONFIG)
+    if not file.exists():
+        raise ConfigError(f"No config at {file}: create one with `trimtab init`, or pass --config PATH.")
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{file}: not valid TOML: {e}.") from None
+    except OSError as e:
+        raise ConfigError(f"{file}: cannot be read: {e.strerror}.") from None
+    try:
+        return Config.model_validate(raw), file.resolve()
+    except ValidationError as e:
+        raise ConfigError(f"{file}: {_first_problem(e)}") from None
+
+
+def read_secret(variable: str) -> SecretStr:
+    """The secret in environment variable ``variable``; raise ``ConfigError`` if it is unset."""
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(f"The environment variable {variable} is not set; export it with your key.")
+    return SecretStr(value)
+
+
+def _first_problem(error: ValidationError) -> str:
+    problems = error.errors()
+    first = problems[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    elif first["type"] == "missing":
+        message = "missing: this key is required"
+    elif "input" in first and not isinstance(first["input"], dict):
+        message = f"{message} (got {first['input']!r})"
+    more = f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    return f"{key}: {message}{more}"
+

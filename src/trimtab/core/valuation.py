@@ -1,0 +1,110 @@
+"""Valuation: holdings x prices -> values and current weights, in the quote asset."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from trimtab.core.assets import unique_pairs
+from trimtab.errors import InputError
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """What a portfolio is worth, asset by asset, at given prices.
+
+    ``prices`` include the quote at 1. ``weights`` are ``values / total_value`` and sum to 1.
+    Assets are listed in a stable order: the targets' first, then any other holding.
+    """
+
+    quote: str
+    quantities: Mapping[str, float]
+    prices: Mapping[str, float]
+    values: Mapping[str, float]
+    weights: Mapping[str, float]
+    total_value: float
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        return tuple(self.quantities)
+
+
+def parse_holdings(holdings: Mapping[str, float] | Iterable[tuple[str, float]]) -> dict[str, float]:
+    """Canonical ``asset -> quantity``; refuse duplicates, negative, NaN or infinite quantities."""
+    pairs = holdings.items() if isinstance(holdings, Mapping) else holdings
+    parsed = unique_pairs(pairs, "holdings")
+    for asset, quantity in parsed.items():
+        parsed[asset] = _finite(quantity, f"Holding of {asset}")
+        if parsed[asset] < 0:
+            raise InputError(f"Holding of {asset} is {quantity:g}; quantities cannot be negative.")
+    return parsed
+
+
+def parse_prices(
+    prices: Mapping[str, float] | Iterable[tuple[str, float]], quote: str
+) -> dict[str, float]:
+    """Canonical ``asset -> price``; refuse zero, negative, NaN and a quote price other than 1."""
+    pairs = prices.items() if isinstance(prices, Mapping) else prices
+    parsed = unique_pairs(pairs, "prices")
+    for asset, price in parsed.items():
+        parsed[asset] = _finite(price, f"Price of {asset}")
+        if parsed[asset] <= 0:
+            raise InputError(f"Price of {asset} is {price:g}; prices must be positive.")
+    if quote in parsed and parsed[quote] != 1.0:
+        raise InputError(
+            f"{quote} is the quote asset, so its price is 1 by definition; drop it from the prices."
+        )
+    parsed[quote] = 1.0
+    return parsed
+
+
+def value_portfolio(
+    holdings: Mapping[str, float] | Iterable[tuple[str, float]],
+    prices: Mapping[str, float] | Iterable[tuple[str, float]],
+    *,
+    quote: str,
+    assets: Iterable[str] = (),
+) -> Valuation:
+    """Value ``holdings`` at ``prices``; ``assets`` (e.g. the targets) are included even at 0.
+
+    Raise ``InputError`` when an included asset has no price, or when the portfolio is worth 0.
+
+    >>> v = value_portfolio({"BTC": 0.1, "USDC": 3500}, {"BTC": 65000}, quote="USDC")
+    >>> v.total_value, v.weights["BTC"]
+    (10000.0, 0.65)
+    """
+    quantities = parse_holdings(holdings)
+    price_of = parse_prices(prices, quote)
+    order = list(dict.fromkeys([*assets, *quantities]))
+    missing = [a for a in order if a not in price_of]
+    if missing:
+        raise InputError(
+            f"No price for {', '.join(missing)}; every target and holding other than the quote "
+            f"asset {quote} needs a positive price."
+        )
+    quantity_of = {a: quantities.get(a, 0.0) for a in order}
+    values = {a: quantity_of[a] * price_of[a] for a in order}
+    total = math.fsum(values.values())
+    if total <= 0:
+        raise InputError(f"The portfolio is empty: its holdings are worth 0 {quote}.")
+    weights = {a: v / total for a, v in values.items()}
+    return Valuation(
+        quote=quote,
+        quantities=MappingProxyType(quantity_of),
+        prices=MappingProxyType({a: price_of[a] for a in order}),
+        values=MappingProxyType(values),
+        weights=MappingProxyType(weights),
+        total_value=total,
+    )
+
+
+def _finite(number: float, what: str) -> float:
+    try:
+        value = float(number)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} is {number!r}, not a number.") from None
+    if math.isnan(value) or math.isinf(value):
+        raise InputError(f"{what} is {value}; give a finite number.")
+    return value

@@ -1,0 +1,1 @@
+"""The interfaces: thin layers that parse, call the engine or backtester, and render."""

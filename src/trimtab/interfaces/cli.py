@@ -1,0 +1,129 @@
+"""The ``trimtab`` command line: parse, call the API, render. Errors are handled in ``output.run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trimtab.interfaces.output import run, stdout
+
+app = typer.Typer(
+    name="trimtab",
+    help="Keep a crypto portfolio on its target weights: measure drift, decide, plan, trade, record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
+
+
+@app.command()
+def plan(
+    targets: Annotated[str | None, typer.Option(help="Target weights, e.g. BTC=0.5,ETH=0.3,USDC=0.2.")] = None,
+    holdings: Annotated[str | None, typer.Option(help="Quantities held, e.g. BTC=0.1,ETH=1.25,USDC=1000.")] = None,
+    prices: Annotated[str | None, typer.Option(help="Prices in the quote asset, e.g. BTC=65000,ETH=2000.")] = None,
+    band: Annotated[float | None, typer.Option(help="Absolute band, e.g. 0.05.")] = None,
+    relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.")] = None,
+    mode: Annotated[str, typer.Option(help="target (back to target) or band-edge.")] = "target",
+    min_trade: Annotated[float, typer.Option(help="Skip legs worth less than this (quote units).")] = 10.0,
+    fee: Annotated[float | None, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%.")] = None,
+    quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
+    config: ConfigOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """How far has the portfolio drifted, and what would it take to fix it? Trades nothing.
+
+    With --targets it is a pure what-if (needs --holdings and --prices; no config, no network);
+    without, it reads the config and its venue.
+    """
+
+    def body():
+        from trimtab import api
+        from trimtab.errors import InputError
+        from trimtab.interfaces.parsing import parse_pairs
+        from trimtab.interfaces.render import render_assessment
+
+        if targets is None:
+            if holdings or prices:
+                raise InputError("--holdings and --prices go with --targets; without --targets the config is used.")
+            assessment = api.status(config)
+        else:
+            if holdings is None or prices is None:
+                raise InputError("A what-if plan needs --holdings and --prices as well as --targets.")
+            use_band = band if (band is not None or relative_band is not None) else 0.05
+            assessment = api.plan(
+                targets=parse_pairs(targets, "targets"),
+                holdings=parse_pairs(holdings, "holdings"),
+                prices=parse_pairs(prices, "prices"),
+                quote=quote, band=use_band, relative_band=relative_band,
+                mode=mode, fee=fee if fee is not None else 0.0, min_trade=min_trade,
+            )
+        return assessment.to_dict(), lambda: render_assessment(assessment, title="portfolio")
+
+    run(as_json, body)
+
+
+@app.command()
+def status(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
+    """Holdings, weights and drift on the configured venue, and what the policy would do now."""
+
+    def body():
+        from trimtab import api
+        from trimtab.interfaces.render import render_assessment
+
+        assessment = api.status(config)
+        return assessment.to_dict(), lambda: render_assessment(assessment, title="status")
+
+    run(as_json, body)
+
+
+@app.command()
+def init(
+    targets: Annotated[str, typer.Option(help="Target weights.")] = "BTC=0.5,ETH=0.3,USDC=0.2",
+    holdings: Annotated[str, typer.Option(help="Quantities held (static venue).")] = "BTC=0.1,ETH=1.25,USDC=1000",
+    prices: Annotated[str, typer.Option(help="Prices (static venue).")] = "BTC=65000,ETH=2000",
+    quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
+    venue: Annotated[str, typer.Option(help="Venue kind: static.")] = "static",
+    fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
+    min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
+    config: ConfigOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a commented trimtab.toml (and check that it loads)."""
+
+    def body():
+        from trimtab.config import DEFAULT_CONFIG, load_config
+        from trimtab.config_template import render_config
+        from trimtab.core.assets import Targets
+        from trimtab.core.valuation import parse_holdings, parse_prices
+        from trimtab.errors import InputError
+        from trimtab.interfaces.parsing import parse_pairs
+
+        path = Path(config or DEFAULT_CONFIG)
+        if path.exists() and not force:
+            raise InputError(f"{path} already exists; pass --force to overwrite it.")
+        if venue != "static":
+            raise InputError(f"Unknown venue {venue!r}: this version supports static.")
+        parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
+        text = render_config(
+            parsed_targets,
+            holdings=parse_holdings(parse_pairs(holdings, "holdings")),
+            prices={a: p for a, p in parse_prices(parse_pairs(prices, "prices"), parsed_targets.quote).items()
+                    if a != parsed_targets.quote},
+            venue=venue, fee=fee, min_trade=min_trade,
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        load_config(path)
+        return {"config": str(path.resolve()), "venue": venue}, lambda: stdout.print(f"wrote {path}")
+
+    run(as_json, body)
+
+
+def main() -> None:
+    app()

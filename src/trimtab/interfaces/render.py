@@ -1,0 +1,42 @@
+"""Human-readable tables for an assessment (the ``plan`` and ``status`` commands)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from trimtab.core.assessment import Assessment
+from trimtab.interfaces.output import money, percent, quantity, stdout
+
+
+def render_assessment(a: Assessment, *, title: str) -> None:
+    v = a.valuation
+    table = Table(title=f"{title}: {money(v.total_value)} {v.quote}", title_justify="left")
+    for name in ("asset", "quantity", "price", "value", "weight", "target", "drift"):
+        table.add_column(name, justify="left" if name == "asset" else "right")
+    for d in a.drift.assets:
+        table.add_row(
+            d.asset,
+            quantity(v.quantities.get(d.asset, 0.0)),
+            money(v.prices[d.asset]) if d.asset in v.prices else "-",
+            money(v.values.get(d.asset, 0.0)),
+            percent(d.weight),
+            percent(d.target),
+            f"{d.drift * 100:+.1f}%",
+        )
+    stdout.print(table)
+    verdict = "[bold yellow]rebalance[/]" if a.decision.rebalance else "[green]hold[/]"
+    stdout.print(f"max drift {percent(a.drift.max_drift)}; decision: {verdict} ({a.decision.reason})")
+    plan = a.plan
+    if plan.is_empty:
+        stdout.print(f"plan ({plan.mode}): nothing to trade")
+    else:
+        legs = Table(title=f"plan ({plan.mode}): sells first, then buys", title_justify="left")
+        for name in ("side", "asset", "quantity", "value", "fee"):
+            legs.add_column(name, justify="left" if name in ("side", "asset") else "right")
+        for leg in plan.legs:
+            legs.add_row(str(leg.side), leg.asset, quantity(leg.quantity), money(leg.value), money(leg.fee))
+        stdout.print(legs)
+        expected = ", ".join(f"{asset} {percent(w)}" for asset, w in plan.expected_weights.items())
+        stdout.print(f"turnover {money(plan.turnover)} {v.quote}, fees {money(plan.fees)} {v.quote}; after: {expected}")
+    for skipped in plan.skipped:
+        stdout.print(f"[dim]skipped: {skipped.reason}[/]")

@@ -1,0 +1,58 @@
+"""The shipped real price history and its loader."""
+
+import pandas as pd
+import pytest
+
+from trimtab.data import SHIPPED, load_prices
+from trimtab.errors import InputError
+
+
+def test_daily_closes_match_the_sources_readme_spot_values():
+    close = load_prices("daily", symbols=["BTC", "ETH"])
+    assert str(close.index.tz) == "UTC"
+    assert close.loc["2021-11-10", "BTC"] == 64882.43
+    assert close.loc["2022-11-21", "BTC"] == 15781.29
+    assert close.loc["2022-06-18", "ETH"] == 995.13
+    assert close["BTC"].max() == 124658.54
+
+
+def test_ranges_are_inclusive_and_a_bare_end_date_covers_the_whole_day_on_hourly_data():
+    close = load_prices("hourly", symbols=["BTC"], start="2021-01-01", end="2021-01-02")
+    assert close.index[0] == pd.Timestamp("2021-01-01T00:00Z")
+    assert close.index[-1] == pd.Timestamp("2021-01-02T23:00Z")
+    assert len(close) == 48
+
+
+def test_chosen_symbols_only_keep_rows_where_all_have_prices():
+    close = load_prices("daily", symbols=["BTC", "MATIC"])
+    assert close.index[-1] == pd.Timestamp("2024-09-10", tz="UTC")
+    assert not close.isna().any().any()
+
+
+def test_a_price_file_in_the_long_format_loads_from_a_path(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("date,symbol,close\n2024-01-01,btc,100\n2024-01-01,ETH,10\n2024-01-02,BTC,110\n2024-01-02,ETH,11\n")
+    close = load_prices(path=path)
+    assert list(close.columns) == ["BTC", "ETH"] and close.loc["2024-01-02", "BTC"] == 110
+    again = load_prices(path=path)  # from the binary cache
+    pd.testing.assert_frame_equal(close, again)
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(freq="minutely"), "Unknown data frequency"),
+        (dict(symbols=["BTC", "NOPE"]), "No price history for NOPE"),
+        (dict(symbols=["BTC"], start="2030-01-01"), "No prices between"),
+        (dict(path="/nonexistent/prices.csv"), "does not exist"),
+        (dict(start="not-a-date"), "is not a date"),
+    ],
+)
+def test_bad_requests_are_one_sentence(kwargs, words):
+    with pytest.raises(InputError, match=words):
+        load_prices(**kwargs)
+
+
+def test_both_history_files_ship_inside_the_package():
+    assert SHIPPED["daily"].exists() and SHIPPED["hourly"].exists()
+    assert (SHIPPED["daily"].parent / "README.md").exists()
