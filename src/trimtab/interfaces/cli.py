@@ -125,5 +125,15 @@ def init(
     run(as_json, body)
 
 
+def _register_command_groups() -> None:
+    from trimtab.interfaces import cli_backtest, cli_execution
+
+    cli_execution.register(app)
+    cli_backtest.register(app)
+
+
+_register_command_groups()
+
+
 def main() -> None:
     app()
