@@ -98,13 +98,19 @@ class Targets:
         return self.weights.get(asset, 0.0)
 
 
-def _check_weight(asset: str, weight: float) -> None:
+def finite_number(number: float, what: str) -> float:
+    """``number`` as a float, or ``InputError`` saying ``what`` is not a finite number."""
     try:
-        value = float(weight)
+        value = float(number)
     except (TypeError, ValueError):
-        raise InputError(f"Target weight for {asset} is {weight!r}, not a number.") from None
+        raise InputError(f"{what} is {number!r}, not a number.") from None
     if math.isnan(value) or math.isinf(value):
-        raise InputError(f"Target weight for {asset} is {value}; give a number between 0 and 1.")
+        raise InputError(f"{what} is {value}; give a finite number.")
+    return value
+
+
+def _check_weight(asset: str, weight: float) -> None:
+    value = finite_number(weight, f"Target weight for {asset}")
     if value < 0:
         raise InputError(f"Target weight for {asset} is {value:g}; weights cannot be negative.")
     if value > 1:

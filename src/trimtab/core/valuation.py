@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from trimtab.core.assets import unique_pairs
+from trimtab.core.assets import finite_number, unique_pairs
 from trimtab.errors import InputError
 
 
@@ -36,7 +36,7 @@ def parse_holdings(holdings: Mapping[str, float] | Iterable[tuple[str, float]]) 
     pairs = holdings.items() if isinstance(holdings, Mapping) else holdings
     parsed = unique_pairs(pairs, "holdings")
     for asset, quantity in parsed.items():
-        parsed[asset] = _finite(quantity, f"Holding of {asset}")
+        parsed[asset] = finite_number(quantity, f"Holding of {asset}")
         if parsed[asset] < 0:
             raise InputError(f"Holding of {asset} is {quantity:g}; quantities cannot be negative.")
     return parsed
@@ -49,7 +49,7 @@ def parse_prices(
     pairs = prices.items() if isinstance(prices, Mapping) else prices
     parsed = unique_pairs(pairs, "prices")
     for asset, price in parsed.items():
-        parsed[asset] = _finite(price, f"Price of {asset}")
+        parsed[asset] = finite_number(price, f"Price of {asset}")
         if parsed[asset] <= 0:
             raise InputError(f"Price of {asset} is {price:g}; prices must be positive.")
     if quote in parsed and parsed[quote] != 1.0:
@@ -99,12 +99,3 @@ def value_portfolio(
         total_value=total,
     )
 
-
-def _finite(number: float, what: str) -> float:
-    try:
-        value = float(number)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} is {number!r}, not a number.") from None
-    if math.isnan(value) or math.isinf(value):
-        raise InputError(f"{what} is {value}; give a finite number.")
-    return value
