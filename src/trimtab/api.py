@@ -35,12 +35,14 @@ def plan(
     band: float | None = 0.05,
     relative_band: float | None = None,
     mode: Mode | str = Mode.TARGET,
-    fee: float = 0.0,
+    fee: float = 0.001,
     min_trade: float = 10.0,
     rules: Mapping[str, MarketRules] | None = None,
     now: datetime | None = None,
 ) -> Assessment:
     """A pure what-if: drift, the threshold policy's decision, and the plan. No venue, no network.
+
+    ``fee`` defaults to 0.1% (a typical taker fee), as in the config.
 
     Raise ``InputError`` with one sentence on bad input.
     """

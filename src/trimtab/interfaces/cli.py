@@ -30,7 +30,7 @@ def plan(
     relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.")] = None,
     mode: Annotated[str, typer.Option(help="target (back to target) or band-edge.")] = "target",
     min_trade: Annotated[float, typer.Option(help="Skip legs worth less than this (quote units).")] = 10.0,
-    fee: Annotated[float | None, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%.")] = None,
+    fee: Annotated[float, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%.")] = 0.001,
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
     config: ConfigOption = None,
     as_json: JsonFlag = False,
@@ -60,7 +60,7 @@ def plan(
                 holdings=parse_pairs(holdings, "holdings"),
                 prices=parse_pairs(prices, "prices"),
                 quote=quote, band=use_band, relative_band=relative_band,
-                mode=mode, fee=fee if fee is not None else 0.0, min_trade=min_trade,
+                mode=mode, fee=fee, min_trade=min_trade,
             )
         return assessment.to_dict(), lambda: render_assessment(assessment, title="portfolio")
 
