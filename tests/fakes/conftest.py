@@ -1,0 +1,1 @@
+from .fixtures import binance, binance_server  # noqa: F401 - fixtures for the tests in this folder
