@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .binance_spot import API_KEY, SECRET, BinanceSpotFake
+from .purpleflea import PurpleFleaServers, running_purpleflea
 
 
 def make_ccxt_binance(url: str, api_key: str = API_KEY, secret: str = SECRET, **config: Any):
@@ -44,3 +45,10 @@ def binance_server() -> Iterator[BinanceSpotFake]:
 def binance(binance_server: BinanceSpotFake):
     """Real ccxt pointed at ``binance_server``, its limiter off so tests run fast."""
     return make_ccxt_binance(binance_server.url, enableRateLimit=False)
+
+
+@pytest.fixture
+def purpleflea() -> Iterator[PurpleFleaServers]:
+    """Both Purple Flea fakes on 127.0.0.1 (``.trading.url``, ``.wallet.url``) sharing ``.clock``."""
+    with running_purpleflea() as servers:
+        yield servers
