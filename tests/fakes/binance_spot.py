@@ -232,7 +232,8 @@ class BinanceSpotFake(FakeServer):
         return self._one_or_list(params, lambda m: {"symbol": m.symbol, "price": s8(m.price)})
 
     def _book_ticker(self, params: dict) -> Response:
-        return self._one_or_list(params, lambda m: {"symbol": m.symbol, "bidPrice": s8(m.price), "bidQty": "10.00000000",
+        return self._one_or_list(params, lambda m: {"symbol": m.symbol,
+                                                    "bidPrice": s8(m.price), "bidQty": "10.00000000",
                                                     "askPrice": s8(m.price), "askQty": "10.00000000"})
 
     def _ticker_24hr(self, params: dict) -> Response:
@@ -315,7 +316,8 @@ class BinanceSpotFake(FakeServer):
     def _find_order(self, params: dict) -> dict:
         market = self._select({"symbol": params.get("symbol", "")}) if "symbol" in params else None
         if market is None:
-            raise _Refused(error(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))
+            raise _Refused(error(400, -1102,
+                                 "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))
         symbol = market[0].symbol
         for order in self.orders:
             if order["symbol"] == symbol and (str(order["orderId"]) == params.get("orderId")
@@ -341,7 +343,8 @@ class BinanceSpotFake(FakeServer):
 
     def _all_orders(self, params: dict) -> Response:
         symbol = self._select({"symbol": params.get("symbol", "")})[0].symbol
-        return Response(200, [{k: v for k, v in o.items() if k != "fills"} for o in self.orders if o["symbol"] == symbol])
+        rows = [{k: v for k, v in o.items() if k != "fills"} for o in self.orders if o["symbol"] == symbol]
+        return Response(200, rows)
 
 
 class _Refused(Exception):

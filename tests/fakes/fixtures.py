@@ -15,6 +15,7 @@ import pytest
 
 from .binance_spot import API_KEY, SECRET, BinanceSpotFake
 from .purpleflea import PurpleFleaServers, running_purpleflea
+from .purpleflea_trading import TRADING_KEY
 
 
 def make_ccxt_binance(url: str, api_key: str = API_KEY, secret: str = SECRET, **config: Any):
@@ -52,3 +53,26 @@ def purpleflea() -> Iterator[PurpleFleaServers]:
     """Both Purple Flea fakes on 127.0.0.1 (``.trading.url``, ``.wallet.url``) sharing ``.clock``."""
     with running_purpleflea() as servers:
         yield servers
+
+
+@pytest.fixture
+def trading(purpleflea):
+    """The Purple Flea trading fake of ``purpleflea``."""
+    return purpleflea.trading
+
+
+@pytest.fixture
+def trading_anon(trading):
+    """An httpx client on the trading fake without a key."""
+    httpx = pytest.importorskip("httpx")
+    with httpx.Client(base_url=trading.url, timeout=5, verify=False) as client:
+        yield client
+
+
+@pytest.fixture
+def trading_api(trading):
+    """An httpx client on the trading fake with the default account's key."""
+    httpx = pytest.importorskip("httpx")
+    headers = {"Authorization": f"Bearer {TRADING_KEY}"}
+    with httpx.Client(base_url=trading.url, headers=headers, timeout=5, verify=False) as client:
+        yield client

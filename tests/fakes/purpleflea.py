@@ -46,7 +46,8 @@ class FakeClock:
 
     def iso(self) -> str:
         """ISO 8601 with milliseconds and Z, as JavaScript's ``toISOString``."""
-        return datetime.fromtimestamp(self._now, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(self._now * 1000) % 1000:03d}Z"
+        seconds = datetime.fromtimestamp(self._now, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{seconds}.{int(self._now * 1000) % 1000:03d}Z"
 
     def ms(self) -> int:
         return int(self._now * 1000)

@@ -208,7 +208,8 @@ def hyperliquid_info(fake: Any, request: Request) -> Response:
     asset_positions = [{"type": "oneWay", "position": {
         "coin": p["coin"], "szi": str(p["size"] if p["side"] == "long" else -p["size"]),
         "leverage": {"type": "cross", "value": p["leverage"]}, "entryPx": str(p["entry_price"]),
-        "positionValue": str(round(p["size"] * (p["current_price"] or 0), 2)), "unrealizedPnl": str(p["unrealized_pnl"]),
+        "positionValue": str(round(p["size"] * (p["current_price"] or 0), 2)),
+        "unrealizedPnl": str(p["unrealized_pnl"]),
         "returnOnEquity": p["return_on_equity"], "liquidationPx": str(p["liquidation_price"]),
         "marginUsed": str(p["margin_used"]), "maxLeverage": fake.markets[p["coin"]].max_leverage,
         "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"}}} for p in positions]

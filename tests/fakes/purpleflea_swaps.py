@@ -140,7 +140,8 @@ class Wagyu:
         quote = self.quote(q, "swap_failed")
         now = self.clock.now()
         order = SwapOrder(
-            swap_id=f"swap_{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:3]}", order_id=str(uuid.uuid4()), agent_id=agent_id,
+            swap_id=f"swap_{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:3]}", order_id=str(uuid.uuid4()),
+            agent_id=agent_id,
             from_chain=q["from_chain"], to_chain=q["to_chain"], from_symbol=quote["fromSymbol"],
             to_symbol=quote["toSymbol"], from_amount=int(quote["fromAmount"]), to_amount=int(quote["toAmount"]),
             to_address=q["to_address"], deposit_address=new_address(q["from_chain"]), created_at=now,
@@ -153,11 +154,13 @@ class Wagyu:
 
     def by_deposit_address(self, chain: str, address: str) -> SwapOrder | None:
         norm = (lambda a: a.lower()) if chain in EVM else (lambda a: a)
-        return next((o for o in self.orders if o.from_chain == chain and norm(o.deposit_address) == norm(address)), None)
+        matches = (o for o in self.orders if o.from_chain == chain and norm(o.deposit_address) == norm(address))
+        return next(matches, None)
 
     def deposit(self, order: SwapOrder, symbol: str, amount: Decimal, tx_hash: str, sender: str) -> None:
         """A send reached a deposit address: only the exact amount of the right token, in time, counts."""
-        exact = symbol == order.from_symbol and amount * 10 ** decimals_of(order.from_chain, symbol) == order.from_amount
+        raw = amount * 10 ** decimals_of(order.from_chain, symbol)
+        exact = symbol == order.from_symbol and raw == order.from_amount
         if order.state == "awaiting" and exact and self.clock.now() < order.expires_at:
             order.state, order.deposited_at, order.deposit_tx, order.depositor = (
                 "processing", self.clock.now(), tx_hash, sender)

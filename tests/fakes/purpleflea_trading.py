@@ -9,7 +9,7 @@ cached for 30 s of fake-clock time (§3.2); fills happen at the *live* mid moved
 ``fill_slippage`` against the taker, and an IoC whose fill would cross the limit (cached mid
 ±0.5 %) does not fill: that is how a price jump between quote and fill shows up.
 
-Knobs: ``hyperliquid_up``, ``set_price``, ``fill_slippage``, ``partial_fill_ratio``,
+Knobs: ``hyperliquid_up`` (with ``hyperliquid_failure``), ``set_price``, ``fill_slippage``, ``partial_fill_ratio``,
 ``set_daily_loss``, ``add_account`` and (from ``PurpleFleaServer``) ``lose_response_of_next``,
 ``delay_next``. ``POST /info`` on this server answers ``clearinghouseState`` and ``allMids`` the way
 api.hyperliquid.xyz does (§5), so its URL doubles as the Hyperliquid base URL.
@@ -31,6 +31,10 @@ TRADING_INFO = {"service": "agent-trading", "docs": "https://trading.purpleflea.
                 "referral": "GET /v1/gossip for passive income info", "version": "3.0.0"}
 
 
+HYPERLIQUID_FAILURES = {"unreachable": "fetch failed: Hyperliquid allMids unreachable",
+                        "non_json": "Unexpected token '<', \"<html>\" is not valid JSON"}
+
+
 def default_markets() -> list[Market]:
     return [
         Market("BTC", "main", "crypto", 40, 5, 97000.5),
@@ -49,13 +53,15 @@ class _MidCache:
 
 class TradingFake(PurpleFleaServer):
     INFO = TRADING_INFO
-    LIMITS: ClassVar[dict[str, int]] = {"/v1/auth/register": 10, "/v1/trade/open": 30, "/v1/trade/close": 30, "/v1/referral/withdraw": 5}
+    LIMITS: ClassVar[dict[str, int]] = {"/v1/auth/register": 10, "/v1/trade/open": 30, "/v1/trade/close": 30,
+                                        "/v1/referral/withdraw": 5}
 
     def __init__(self, clock: FakeClock | None = None, markets: list[Market] | None = None) -> None:
         super().__init__(clock)
         self.markets = {m.coin: m for m in (markets or default_markets())}
         self.book = PositionBook(self.clock)
         self.hyperliquid_up = True
+        self.hyperliquid_failure = "unreachable"  # or "non_json": an HTML error page, which §2 turns into 400
         self.fill_slippage = 0.0002
         self.partial_fill_ratio = 1.0
         self._cache = _MidCache()
@@ -131,7 +137,7 @@ class TradingFake(PurpleFleaServer):
         now = self.clock.now()
         if self._cache.fetched_at is None or now - self._cache.fetched_at >= 30:
             if not self.hyperliquid_up:
-                raise RuntimeError("fetch failed: Hyperliquid allMids unreachable")
+                raise RuntimeError(HYPERLIQUID_FAILURES[self.hyperliquid_failure])
             self._cache = _MidCache({c: m.mid for c, m in self.markets.items()}, now)
         return self._cache.mids.get(market.coin)
 

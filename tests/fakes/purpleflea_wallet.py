@@ -51,7 +51,8 @@ UNAUTHORIZED = ("Missing or invalid API key",
 
 class WalletFake(PurpleFleaServer):
     INFO = WALLET_INFO
-    LIMITS: ClassVar[dict[str, int]] = {"/v1/auth/register": 10, "/v1/referral/withdraw": 5, "/v1/wallet/swap": 30, "/v1/wallet/send": 20}
+    LIMITS: ClassVar[dict[str, int]] = {"/v1/auth/register": 10, "/v1/referral/withdraw": 5,
+                                        "/v1/wallet/swap": 30, "/v1/wallet/send": 20}
 
     def __init__(self, clock: FakeClock | None = None) -> None:
         super().__init__(clock)
