@@ -21,6 +21,9 @@ ccxt 4.5 calls -> endpoints, as observed by ``test_binance_spot.py`` (ccxt built
     fetch_order(order_id, s)              GET /api/v3/order?orderId=.. (signed)
     fetch_my_trades(s)                    GET /api/v3/myTrades (signed)
     fetch_open_orders(s) / fetch_orders(s)  GET /api/v3/openOrders / allOrders (signed)
+    fetch_status()                        GET /sapi/v1/system/status
+    fetch_trading_fees() / fetch_trading_fee(s)  GET /sapi/v1/asset/tradeFee (signed)
+    fetch_order_book(s)                   GET /api/v3/depth?symbol=..
 
 Errors use Binance's codes and messages; ccxt maps them (see the tests): -1022 -> AuthenticationError,
 -1021 -> InvalidNonce, -2010 "Duplicate order sent." -> InvalidOrder, -2010 insufficient balance ->
@@ -73,7 +76,8 @@ INSUFFICIENT = (400, -2010, "Account has insufficient balance for requested acti
 
 class BinanceSpotFake(FakeServer):
     """Binance spot REST on 127.0.0.1. Knobs: ``set_price``, ``set_balance``, ``fail_next``,
-    ``drop_response_of_next_order``, ``clock_offset_ms``, ``weight_limit``; the log is ``requests``.
+    ``drop_response_of_next_order``, ``clock_offset_ms``, ``weight_limit``, ``maintenance``; the log
+    is ``requests``.
     Every request weighs 1 (Binance weighs endpoints 1-80); ``X-MBX-USED-WEIGHT-1M`` reports the
     minute's total, and past ``weight_limit`` the fake answers 429 -1003 with ``Retry-After``.
 
@@ -90,6 +94,7 @@ class BinanceSpotFake(FakeServer):
         self.fee_rate = Decimal(str(fee_rate))
         self.strict_client_ids = strict_client_ids
         self.clock_offset_ms = 0
+        self.maintenance = False  # GET /sapi/v1/system/status says "system_maintenance"
         self.markets = {m.symbol: m for m in (markets or default_markets())}
         self.balances: dict[str, Decimal] = {}
         for asset, free in (balances or {"USDT": 10_000, "BTC": "0.1", "ETH": "1.25"}).items():
@@ -384,5 +389,10 @@ ROUTES = {
     # account on Binance gets the list too, but trimtab never trades margin, so the fake lists none.
     ("GET", "/sapi/v1/margin/allPairs"): (lambda self, params: Response(200, []), True),
     ("GET", "/sapi/v1/margin/isolated/allPairs"): (lambda self, params: Response(200, []), True),
+    ("GET", "/sapi/v1/system/status"): (lambda self, params: Response(200, wire.system_status(self.maintenance)),
+                                        False),
+    ("GET", "/sapi/v1/asset/tradeFee"): (lambda self, params: Response(200, [
+        wire.trade_fee(m, self.fee_rate) for m in self._select(params)]), True),
+    ("GET", "/api/v3/depth"): (lambda self, params: Response(200, wire.depth(self._select(params)[0])), False),
 }
 

@@ -78,3 +78,18 @@ def account(balances: list[dict], fee_rate: Decimal, now_ms: int) -> dict:
         "requireSelfTradePrevention": False, "preventSor": False, "updateTime": now_ms,
         "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": 1000001,
     }
+
+
+def system_status(maintenance: bool) -> dict:
+    """GET /sapi/v1/system/status: 0 normal, 1 system maintenance."""
+    return {"status": 1, "msg": "system_maintenance"} if maintenance else {"status": 0, "msg": "normal"}
+
+
+def trade_fee(m: SpotMarket, fee_rate: Decimal) -> dict:
+    """A GET /sapi/v1/asset/tradeFee row: the fake charges ``fee_rate`` as maker and taker."""
+    return {"symbol": m.symbol, "makerCommission": s8(fee_rate), "takerCommission": s8(fee_rate)}
+
+
+def depth(m: SpotMarket) -> dict:
+    """GET /api/v3/depth: one deep level each side at the price the fake fills at."""
+    return {"lastUpdateId": 1, "bids": [[s8(m.price), "1000.00000000"]], "asks": [[s8(m.price), "1000.00000000"]]}

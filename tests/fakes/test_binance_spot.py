@@ -280,3 +280,16 @@ def test_weight_limit_answers_429_once_the_minute_is_used_up(binance_server, bin
 
     assert first.headers["X-MBX-USED-WEIGHT-1M"] == "1"
     assert len(binance_server.requests_to("/api/v3/time")) == 3
+
+
+def test_status_fees_and_book_for_a_venue_check(binance_server, binance):
+    binance.load_markets()
+
+    fees = binance.fetch_trading_fees()
+    book = binance.fetch_order_book(BTC, 5)
+    status = binance.fetch_status()["status"]
+    binance_server.maintenance = True
+
+    assert fees[BTC]["taker"] == fees["ETH/BTC"]["maker"] == 0.001
+    assert book["bids"][0][0] == book["asks"][0][0] == 65_000
+    assert (status, binance.fetch_status()["status"]) == ("ok", "maintenance")
