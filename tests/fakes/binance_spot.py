@@ -78,6 +78,7 @@ class BinanceSpotFake(FakeServer):
     """Binance spot REST on 127.0.0.1. Knobs: ``set_price``, ``set_balance``, ``fail_next``,
     ``drop_response_of_next_order``, ``clock_offset_ms``, ``weight_limit``, ``maintenance``; the log
     is ``requests``.
+
     Every request weighs 1 (Binance weighs endpoints 1-80); ``X-MBX-USED-WEIGHT-1M`` reports the
     minute's total, and past ``weight_limit`` the fake answers 429 -1003 with ``Retry-After``.
 
@@ -154,7 +155,10 @@ class BinanceSpotFake(FakeServer):
     # -- dispatch --------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         with self.lock:
-            response = self._route(request)
+            try:
+                response = self._route(request)
+            except (ValueError, ArithmeticError):  # e.g. quantity=abc, timestamp=soon
+                response = error(400, -1100, "Illegal characters found in a parameter.")
             response.headers.setdefault("X-MBX-USED-WEIGHT-1M", str(self._weight_used))
             return response
 

@@ -121,13 +121,15 @@ class WalletFake(PurpleFleaServer):
             self.wagyu.advance()
             return super().handle(request)
 
-    def _read(self, chain: str, address: str, asset: str) -> Decimal | None:
-        """A balance as an RPC would give it: None when the lookup fails, 0 on a silent error reply."""
+    def _read(self, chain: str, address: str, asset: str, error_reply_is_zero: bool) -> Decimal | None:
+        """A balance as the server gets it: None when the lookup throws (RPC down, ``fail_lookup``);
+        for an RPC error *reply* (``silent_zero``), 0 where the server's code reads it as zero (§4.4),
+        else None (the client library throws)."""
         where = (chain, key(chain, address))
         if not self.rpc_up or where in self.failing:
             return None
         if where in self.silent:
-            return Decimal(0)
+            return Decimal(0) if error_reply_is_zero else None
         return self.balances.get((chain, key(chain, address), asset), Decimal(0))
 
     # -- auth and custody (§4.2, §4.3) -----------------------------------------------------
@@ -169,9 +171,7 @@ class WalletFake(PurpleFleaServer):
         if chain == "monero" and not any(w["addresses"]["monero"] == address for w in self.wallets.values()):
             raise ApiError(400, "view_key_required", "Monero balances need the wallet's view key (create it here)")
         symbol, decimals, unit = NATIVE[chain]
-        amount = self._read(chain, address, symbol)
-        if amount is None and chain in ("solana", "tron") and self.rpc_up:
-            amount = Decimal(0)  # §4.4: an error reply on these chains reads as zero
+        amount = self._read(chain, address, symbol, error_reply_is_zero=chain in ("solana", "tron"))
         if amount is None:
             raise ApiError(502, "rpc_error", f"{chain} RPC request failed")
         raw = str(int(amount * 10**decimals))
@@ -184,8 +184,10 @@ class WalletFake(PurpleFleaServer):
         else:
             native[unit] = raw
         if chain == "tron":
-            body["trc20"] = {table["tron"][0]: str(int(self._read("tron", address, sym) * 10 ** table["tron"][1]))
-                             for sym, table in (("USDT", USDT), ("USDC", USDC)) if self._read("tron", address, sym)}
+            held = {sym: (table["tron"], self._read("tron", address, sym, True)) for sym, table in
+                    (("USDT", USDT), ("USDC", USDC))}
+            body["trc20"] = {contract: str(int(amount * 10**decimals))
+                             for (contract, decimals), amount in held.values() if amount}
         return {"address": address, "chain": chain, "balance": body, "explorer": explorer(chain, "address", address)}
 
     def _tokens(self, request: Request, agent: str, address: str) -> dict:
@@ -194,7 +196,7 @@ class WalletFake(PurpleFleaServer):
             raise ApiError(400, "unsupported_chain", f"Chain {chain} is not supported", supported=list(TOKENS))
         items = []
         for symbol, (contract, decimals, name) in TOKENS[chain].items():
-            amount = self._read(chain, address, symbol)
+            amount = self._read(chain, address, symbol, error_reply_is_zero=False)
             item = {"symbol": symbol, "name": name, "contract": contract,
                     "balance": round(float(amount), 8) if amount is not None else None, "decimals": decimals}
             if amount is None:
@@ -210,7 +212,7 @@ class WalletFake(PurpleFleaServer):
             raise ApiError(400, "no_addresses", "Provide at least one of ?" + "=&".join(USDC) + "=")
         rows = []
         for chain, address in asked:
-            amount = self._read(chain, address, "USDC")
+            amount = self._read(chain, address, "USDC", error_reply_is_zero=True)
             row = {"chain": chain, "wallet_address": address, "usdc_balance": float(amount or 0),
                    "usdc_contract": USDC[chain][0]}
             if amount is None:

@@ -293,3 +293,14 @@ def test_status_fees_and_book_for_a_venue_check(binance_server, binance):
     assert fees[BTC]["taker"] == fees["ETH/BTC"]["maker"] == 0.001
     assert book["bids"][0][0] == book["asks"][0][0] == 65_000
     assert (status, binance.fetch_status()["status"]) == ("ok", "maintenance")
+
+
+def test_garbage_parameter_is_illegal_characters(binance_server):
+    query = urlencode({"timestamp": int(time.time() * 1000), "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                       "quantity": "lots"})
+    signature = hmac.new(SECRET.encode(), query.encode(), hashlib.sha256).hexdigest()
+
+    reply = httpx.post(f"{binance_server.url}/api/v3/order", content=f"{query}&signature={signature}",
+                       headers={"X-MBX-APIKEY": API_KEY, "Content-Type": "application/x-www-form-urlencoded"})
+
+    assert (reply.status_code, reply.json()["code"]) == (400, -1100) and binance_server.orders == []

@@ -408,3 +408,16 @@ def test_a_hanging_call_trips_the_client_timeout(wallet, mine):
     with httpx.Client(base_url=wallet.url, headers=headers, timeout=0.2, verify=False) as client, \
             pytest.raises(httpx.ReadTimeout):
         send(client, mine, to="0x" + "44" * 20, amount="0.001")
+
+
+def test_an_rpc_error_reply_on_evm_balance_fails_instead(wallet, api, mine):
+    """§4.4 lists the zero-reading error replies (usdc-balance; /balance on Solana and Tron); /balance
+    on EVM is not among them, so the fake answers 502 rpc_error and /tokens gives lookup_failed."""
+    evm = mine["addresses"]["ethereum"]
+    wallet.silent_zero("base", evm)
+
+    balance = api.get(f"/v1/wallet/balance/{evm}?chain=base")
+    tokens = api.get(f"/v1/wallet/tokens/{evm}?chain=base").json()
+
+    assert (balance.status_code, balance.json()["error"]) == (502, "rpc_error")
+    assert tokens["token_balances"][0]["error"] == "lookup_failed"
