@@ -48,6 +48,7 @@ class SwapOrder:
     outcome: str  # completed | failed | refunded
     quote: dict
     fee_usd: float
+    request: dict  # the fields as the client sent them (activity echoes from_token/to_token)
     state: str = "awaiting"
     deposited_at: float | None = None
     deposit_tx: str | None = None
@@ -148,7 +149,7 @@ class Wagyu:
             expires_at=now + self.expiry_seconds,
             delay_seconds=self.delay_seconds if self.delay_seconds is not None else quote["estimatedTime"],
             outcome=self.next_outcomes.pop(0) if self.next_outcomes else "completed", quote=quote,
-            fee_usd=round(float(quote["fromAmountUsd"]) * float(INTEGRATOR_FEE), 2))
+            fee_usd=round(float(quote["fromAmountUsd"]) * float(INTEGRATOR_FEE), 2), request=dict(q))
         self.orders.append(order)
         return order
 

@@ -330,8 +330,8 @@ class WalletFake(PurpleFleaServer):
         offset = max(0, int(request.query.get("offset") or 0))
         mine = [o for o in reversed(self.wagyu.orders) if o.agent_id == agent]
         events = [{"type": "swap", "id": o.swap_id, "created_at": int(o.created_at), "from_chain": o.from_chain,
-                   "to_chain": o.to_chain, "from_token": o.from_symbol, "to_token": o.to_symbol,
-                   "from_amount": str(o.from_amount), "to_address": o.to_address,
+                   "to_chain": o.to_chain, "from_token": o.request["from_token"],
+                   "to_token": o.request["to_token"], "from_amount": o.request["amount"], "to_address": o.to_address,
                    "status": self.wagyu.status_names["awaiting"],  # the value at creation, never updated
                    "fee_amount": o.fee_usd, "order_id": o.order_id} for o in mine[offset:offset + limit]]
         return {"total": len(mine), "limit": limit, "offset": offset, "has_more": offset + limit < len(mine),

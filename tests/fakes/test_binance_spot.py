@@ -304,3 +304,13 @@ def test_garbage_parameter_is_illegal_characters(binance_server):
                        headers={"X-MBX-APIKEY": API_KEY, "Content-Type": "application/x-www-form-urlencoded"})
 
     assert (reply.status_code, reply.json()["code"]) == (400, -1100) and binance_server.orders == []
+
+
+def test_direct_pair_moves_eth_into_btc_with_the_fee_in_btc(binance_server, binance):
+    binance.load_markets()
+
+    order = binance.create_order("ETH/BTC", "market", "sell", 1, None, {"newClientOrderId": "tt-direct"})
+
+    assert order["cost"] == pytest.approx(0.03077) and order["fee"]["currency"] == "BTC"
+    assert binance_server.balances["ETH"] == Decimal("0.25")
+    assert binance_server.balances["BTC"] == Decimal("0.1") + Decimal("0.03077") * Decimal("0.999")
