@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from ._http import Request, Response
 from .purpleflea import ApiError, FakeClock, PurpleFleaServer, json_body, new_hex, route
-from .purpleflea_positions import Account, Market, PositionBook
+from .purpleflea_positions import Account, Market, PositionBook, hyperliquid_info
 
 TRADING_KEY = "sk_trade_" + "a1" * 24
 TRADING_INFO = {"service": "agent-trading", "docs": "https://trading.purpleflea.com/llms.txt",
@@ -117,8 +117,6 @@ class TradingFake(PurpleFleaServer):
 
     def handle(self, request: Request) -> Response:
         if request.path == "/info" and request.method == "POST":
-            from .purpleflea_positions import hyperliquid_info
-
             with self.lock:
                 return hyperliquid_info(self, request)
         return super().handle(request)
