@@ -64,7 +64,7 @@ def trading(purpleflea):
 @pytest.fixture
 def trading_anon(trading):
     """An httpx client on the trading fake without a key."""
-    httpx = pytest.importorskip("httpx")
+    import httpx
     with httpx.Client(base_url=trading.url, timeout=5, verify=False) as client:
         yield client
 
@@ -72,7 +72,7 @@ def trading_anon(trading):
 @pytest.fixture
 def trading_api(trading):
     """An httpx client on the trading fake with the default account's key."""
-    httpx = pytest.importorskip("httpx")
+    import httpx
     headers = {"Authorization": f"Bearer {TRADING_KEY}"}
     with httpx.Client(base_url=trading.url, headers=headers, timeout=5, verify=False) as client:
         yield client

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-ccxt = pytest.importorskip("ccxt")
-httpx = pytest.importorskip("httpx")
+import ccxt  # noqa: E402
+import httpx  # noqa: E402
 
 from .binance_spot import API_KEY, SECRET, BinanceSpotFake
 from .fixtures import make_ccxt_binance

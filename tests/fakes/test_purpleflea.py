@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
+import httpx  # noqa: E402
 
 from .purpleflea_trading import TRADING_INFO, TRADING_KEY
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
+import httpx  # noqa: E402
 
 
 def open_(trading_api, **body):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
+import httpx  # noqa: E402
 
 from .purpleflea_chains import TOKENS, USDC
 from .purpleflea_wallet import WALLET_INFO, WALLET_KEY
