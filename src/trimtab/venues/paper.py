@@ -42,12 +42,15 @@ def _epoch(moment: datetime) -> float:
 class PaperVenue:
     """A paper account in the SQLite file ``path`` (see the module docstring)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, settings: PaperSettings | None = None) -> None:
+        """Open the account at ``path``; ``settings`` (from the config) replace the ones stored at
+        creation for this handle only. Raise ``ConfigError`` when there is no account there."""
         self.path = Path(path)
         if not self.path.exists():
             raise ConfigError(f"No paper account at {self.path}; create one with `trimtab init --venue paper`.")
         self._db = paper_store.connect(self.path)
-        self.settings = paper_store.load_settings(self._db, self.path)
+        stored = paper_store.load_settings(self._db, self.path)
+        self.settings = settings or stored
         self._history = None
 
     @classmethod
