@@ -61,6 +61,12 @@ def test_rebalance_killed_at_any_point_resumes_without_sending_anything_twice(tm
     assert sorted(c for (c,) in transfers) == sorted(c for c, kind, _ in legs if kind == "transfer")
     assert {state for _, _, state in legs} <= {"filled", "arrived"}
     after = balances(directory)
+    price = {"BTC": 65000.0, "ETH": 2000.0, "USDC": 1.0}
+    costs = sum(fee + quantity * abs(fill - mid) for fee, quantity, fill, mid in
+                venue_rows(directory, "SELECT fee, quantity, price, mid_price FROM orders"))
+    costs += sum(fee * price[asset] for asset, fee in venue_rows(directory, "SELECT asset, fee FROM transfers"))
+    value_after = sum(q * price[asset] for (asset, _), q in after.items())
+    assert value_after + costs == pytest.approx(10000.0, abs=1e-6)  # conservation, in total
     assert after.keys() == uninterrupted.keys()
     for key, quantity in uninterrupted.items():
         assert after[key] == pytest.approx(quantity, rel=1e-9, abs=1e-9), key

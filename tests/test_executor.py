@@ -142,3 +142,26 @@ def test_two_agents_on_one_portfolio_cannot_hold_the_lock_at_once(tmp_path):
             make_agent(tmp_path / "x").__class__  # noqa: B018 (the agent is irrelevant here)
             with PortfolioLock(tmp_path / "trimtab.lock"):
                 pass
+
+
+def test_a_bridge_that_never_arrives_parks_the_run_and_blocks_trading_until_acknowledged(tmp_path):
+    # Arrange: bridges take an hour; the executor gives up waiting after ten minutes
+    from trimtab.engine.executor import Executor
+
+    agent = make_agent(tmp_path, bridge_minutes=(60.0, 60.0))
+    agent.executor = Executor(agent.venue, agent.journal, wait=agent.venue.advance,
+                              transfer_timeout=timedelta(minutes=10))
+    # Act
+    parked = agent.rebalance().outcome
+    # Assert
+    assert parked.state == "needs_attention" and "in transit after" in parked.reason
+    assert [leg.state for leg in parked.legs] == ["in_transit"]
+    with pytest.raises(Denied, match="RUN_NEEDS_ATTENTION"):
+        agent.rebalance()
+    with pytest.raises(states.IllegalMove):
+        states.check_run_move("completed", "failed")
+    assert agent.acknowledge(parked.run_id).state == "failed"
+    agent.venue.advance(3600)  # the bridge lands; the next run plans from the venue's truth
+    agent.executor.transfer_timeout = timedelta(hours=2)
+    assert agent.rebalance().outcome.state == "completed"
+    assert agent.assess().drift.max_drift < 0.002

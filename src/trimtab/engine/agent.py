@@ -101,6 +101,11 @@ class Agent:
                 outcome = self._execute(assessment)
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
+    def acknowledge(self, run_id: str) -> RunOutcome:
+        """Close a run parked in ``needs_attention`` (after a person checked the venue), under the lock."""
+        with PortfolioLock(self.lock_path):
+            return self.executor.acknowledge(run_id)
+
     def _resume(self) -> RunOutcome | None:
         parked = self.journal.runs(self.portfolio, states=["needs_attention"], limit=1)
         if parked:

@@ -91,6 +91,16 @@ class Executor:
         runs = self.journal.runs(self.portfolio, states=states.UNFINISHED_RUN_STATES, limit=1)
         return runs[0] if runs else None
 
+    def acknowledge(self, run_id: str) -> RunOutcome:
+        """A person looked at a run parked in ``needs_attention``: close it as ``failed`` so new runs
+        may start. Raise ``IllegalMove`` for a run in any other state."""
+        run = self.journal.run(run_id)
+        states.check_run_move(run.state, "failed")
+        if run.state != "needs_attention":
+            raise states.IllegalMove(f"Run {run_id} is {run.state}, not needs_attention; there is nothing to acknowledge.")
+        self.journal.move_run(run_id, run.state, "failed", at=self.venue.now(), reason=f"{run.reason}; acknowledged")
+        return self._outcome(self.journal.run(run_id))
+
     # -- driving -------------------------------------------------------------------------------
 
     def execute(self, run_id: str) -> RunOutcome:
@@ -272,7 +282,7 @@ class Executor:
             if earliest is not None:
                 if now > deadline:
                     return f"bridges still in transit after {self.transfer_timeout}"
-                self.wait(max((earliest - now).total_seconds(), 1.0))
+                self.wait(max(min(earliest - now, deadline - now).total_seconds(), 1.0))
 
     def _cancel_planned(self, run_id: str) -> None:
         for leg in self.journal.legs(run_id):

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command(name="run")(run_loop)
     app.command()(history)
     app.command()(demo)
+    app.command()(acknowledge)
 
 
 def rebalance(
@@ -131,6 +132,25 @@ def history(
         journal = Journal.open(journal_url(loaded, path))
         document = history_document(journal, loaded.portfolio.name, limit)
         return document, lambda: render_history(document)
+
+    run(as_json, body)
+
+
+def acknowledge(
+    run_id: Annotated[str, typer.Argument(help="The run parked in needs_attention (see `trimtab history`).")],
+    config: ConfigOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Close a run parked in needs_attention once you have checked the venue, so trading can resume."""
+
+    def body():
+        from trimtab.config import load_config
+        from trimtab.interfaces.render_execution import render_outcome, run_document
+        from trimtab.interfaces.wiring import build_agent
+
+        loaded, path = load_config(config)
+        outcome = build_agent(loaded, path).acknowledge(run_id)
+        return {"run": run_document(outcome)}, lambda: render_outcome(outcome, "acknowledged run")
 
     run(as_json, body)
 
