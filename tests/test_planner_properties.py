@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from trimtab.core.assets import Targets
 from trimtab.core.band import Band
 from trimtab.core.plan import Mode, Side
-from trimtab.core.planner import plan_rebalance
+from trimtab.core.planner import band_edge_weights, plan_rebalance
 from trimtab.core.rules import MarketRules
 from trimtab.core.valuation import value_portfolio
 
@@ -99,9 +99,19 @@ def test_a_band_edge_plan_never_trades_more_than_the_target_plan(portfolio, band
     to_edge = plan_rebalance(valuation, targets, mode=Mode.BAND_EDGE, band=band, fee=fee, min_trade=min_trade)
     noise = 1e-9 * valuation.total_value  # the planner's spend margin when buys are scaled down
     assert to_edge.turnover <= to_target.turnover + noise
-    target_by_asset = {leg.asset: leg.value for leg in to_target.legs}
-    for leg in to_edge.legs:
-        assert leg.value <= target_by_asset.get(leg.asset, 0.0) + noise
+
+
+@settings(max_examples=300, deadline=None)
+@given(portfolios(), band_or_absolute())
+def test_band_edge_weights_lie_between_each_current_weight_and_its_target(portfolio, band):
+    # The quote is the residual (it may end anywhere inside its band); every traded asset moves
+    # from its weight towards its target and never past it.
+    targets, valuation = portfolio
+    desired = band_edge_weights(valuation.weights, targets, band)
+    del desired["USDC"]
+    for asset, weight in desired.items():
+        current, target = valuation.weights.get(asset, 0.0), targets.weight(asset)
+        assert min(current, target) - 1e-12 <= weight <= max(current, target) + 1e-12
 
 
 @settings(max_examples=200, deadline=None)

@@ -99,7 +99,9 @@ def band_edge_weights(weights: Mapping[str, float], targets: Targets, band: Band
 
     Each non-quote asset is clipped to its band; if that leaves the quote outside its own band,
     every non-quote asset is moved the same fraction of the way on to its target until the quote
-    reaches its nearest edge. Every weight stays between its current value and its target.
+    reaches its nearest edge. Every non-quote weight stays between its current value and its
+    target, so no leg is larger than in ``target`` mode; the quote, the residual, may end anywhere
+    inside its band.
     """
     quote = targets.quote
     assets = list(dict.fromkeys([*targets.assets, *weights]))
