@@ -109,3 +109,25 @@ def test_every_execution_command_prints_exactly_one_json_document(tmp_path, comm
     result = run_cli(*command, "--json", cwd=directory)
     assert result.returncode == 0, result.stderr
     json.loads(result.stdout)
+
+
+def test_run_stops_between_steps_on_ctrl_c_and_prints_one_document(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "trimtab", "run", "--interval", "1h", "--json"], cwd=directory,
+                               env={**os.environ, "NO_COLOR": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    wait_for(lambda: journal_rows(directory, "SELECT 1 FROM checks"))
+    # Act
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    # Assert
+    assert process.returncode == 0, err
+    doc = json.loads(out)
+    assert doc["stopped"] is True and len(doc["checks"]) == 1
+    assert doc["checks"][0]["run"]["state"] == "completed"

@@ -13,6 +13,7 @@ def test_the_demo_runs_five_years_hourly_with_bridges_and_writes_a_summary_and_a
     summary = json.loads(result.stdout)
     assert summary["checks"] > 43_000 and summary["wall_seconds"] < 60
     assert summary["rebalances"] == summary["runs_completed"] > 50
+    assert sum(summary["rebalances_by_month"].values()) == summary["rebalances"]
     assert summary["bridges"] > 0 and summary["triggers"]["schedule"] >= 59
     assert summary["journal_checks"] == summary["checks"]  # every check journaled, in batches
     assert 0.05 < summary["max_drift"] < 0.15

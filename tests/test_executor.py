@@ -165,3 +165,21 @@ def test_a_bridge_that_never_arrives_parks_the_run_and_blocks_trading_until_ackn
     agent.executor.transfer_timeout = timedelta(hours=2)
     assert agent.rebalance().outcome.state == "completed"
     assert agent.assess().drift.max_drift < 0.002
+
+
+def test_an_outage_is_retried_then_the_run_waits_and_resumes_without_a_second_order(tmp_path):
+    # Arrange
+    from trimtab.errors import VenueUnavailable
+
+    agent = make_agent(tmp_path)
+    agent.executor.retries = 1
+    run_id = agent.executor.start(agent.assess().plan, value_before=10000.0)
+    agent.venue.set_outage()
+    # Act
+    with pytest.raises(VenueUnavailable):
+        agent.executor.execute(run_id)
+    # Assert: the leg that could not be sent stays submitting; nothing was filled
+    assert [leg.state for leg in agent.journal.legs(run_id)] == ["submitting"]
+    agent.venue.set_outage(False)
+    assert agent.executor.execute(run_id).state == "completed"
+    assert agent.venue._db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2

@@ -22,7 +22,14 @@ from pathlib import Path
 
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
-from trimtab.errors import BelowMinimum, ConfigError, InsufficientFunds, OrderRejected, UnknownOrder
+from trimtab.errors import (
+    BelowMinimum,
+    ConfigError,
+    InsufficientFunds,
+    OrderRejected,
+    UnknownOrder,
+    VenueUnavailable,
+)
 from trimtab.venues import paper_store
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus
 from trimtab.venues.paper_store import PaperSettings
@@ -50,6 +57,7 @@ class PaperVenue:
             raise ConfigError(f"No paper account at {self.path}; create one with `trimtab init --venue paper`.")
         self._db = paper_store.connect(self.path)
         stored = paper_store.load_settings(self._db, self.path)
+        self._db.executescript(paper_store.SCHEMA)  # accounts made by an older trimtab gain new tables
         self.settings = settings or stored
         self._history = None
 
@@ -155,6 +163,17 @@ class PaperVenue:
         with paper_store.write(self._db):
             self._db.execute("UPDATE markets SET halted = ? WHERE asset = ?", (int(halted), asset))
 
+    def set_outage(self, down: bool = True) -> None:
+        """Simulate an outage: while down, every order, bridge and lookup raises ``VenueUnavailable``."""
+        with paper_store.write(self._db):
+            self._db.execute("INSERT OR REPLACE INTO controls VALUES ('outage', ?)", ("1" if down else "0",))
+
+    def _check_up(self) -> None:
+        row = self._db.execute("SELECT value FROM controls WHERE key = 'outage'").fetchone()
+        if row and row[0] == "1":
+            raise VenueUnavailable("The paper venue is unavailable (a simulated outage); try again later.",
+                                   venue_message="503 Service Unavailable")
+
     # -- orders ------------------------------------------------------------------------------
 
     def place_order(
@@ -168,6 +187,7 @@ class PaperVenue:
         ``InsufficientFunds`` with the venue's words.
         """
         side = Side(side)
+        self._check_up()
         existing = self._find_order(client_order_id)
         if existing is not None:
             return existing
@@ -183,6 +203,7 @@ class PaperVenue:
         return order
 
     def get_order(self, client_order_id: str) -> Order:
+        self._check_up()
         order = self._find_order(client_order_id)
         if order is None:
             raise UnknownOrder(f"The paper venue has no order {client_order_id}.")
@@ -244,6 +265,7 @@ class PaperVenue:
         Raise ``OrderRejected`` for a non-positive amount or the same chain at both ends, and
         ``InsufficientFunds`` when the source chain holds too little.
         """
+        self._check_up()
         existing = self._find_transfer(client_id)
         if existing is not None:
             return existing
@@ -267,6 +289,7 @@ class PaperVenue:
         return self.transfer_status(client_id)
 
     def transfer_status(self, client_id: str) -> Transfer:
+        self._check_up()
         self._settle()
         transfer = self._find_transfer(client_id)
         if transfer is None:
