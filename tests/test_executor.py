@@ -183,3 +183,21 @@ def test_an_outage_is_retried_then_the_run_waits_and_resumes_without_a_second_or
     agent.venue.set_outage(False)
     assert agent.executor.execute(run_id).state == "completed"
     assert agent.venue._db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 2
+
+
+def test_a_venue_answer_that_does_not_match_the_leg_parks_the_run_in_needs_attention(tmp_path):
+    # Arrange: the venue already holds an ETH sell under the id our BTC sell will use
+    agent = make_agent(tmp_path, bridge_fee=0.0)
+    venue, journal, executor = agent.venue, agent.journal, agent.executor
+    run_id = executor.start(agent.assess().plan, value_before=10000.0)
+    executor._enter_next(journal.run(run_id))
+    executor._drive_stage(journal.run(run_id))
+    executor._enter_next(journal.run(run_id))  # -> selling
+    sell = next(leg for leg in journal.legs(run_id) if leg.stage == "selling")
+    venue.place_order("ETH", Side.SELL, quantity=0.01, client_order_id=sell.client_id)
+    # Act
+    outcome = executor.execute(run_id)
+    # Assert: nothing pushes on past an answer the table does not expect
+    assert outcome.state == "needs_attention" and sell.client_id in outcome.reason
+    assert journal.legs(run_id)[-1].state == "needs_attention"
+    assert consolidate(venue.balances())["BTC"] == pytest.approx(0.1)

@@ -40,6 +40,11 @@ def _row(record_type, row) -> Any:  # type: ignore[no-untyped-def]
     return record_type(**values)
 
 
+def _shallow(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict, without ``asdict``'s deep copies (the demo writes 44,000 checks)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current)."""
     from alembic import command
@@ -86,8 +91,8 @@ class Journal:
         """Insert a batch of checks in one transaction (the demo writes thousands at once)."""
         if checks:
             with self.engine.begin() as c:
-                c.execute(insert(schema.checks), [asdict(check) | {"weights": dict(check.weights),
-                                                                    "drift": dict(check.drift)} for check in checks])
+                c.execute(insert(schema.checks), [_shallow(check) | {"weights": dict(check.weights),
+                                                                      "drift": dict(check.drift)} for check in checks])
 
     def checks(self, portfolio: str, limit: int = 50) -> list[CheckRecord]:
         query = (select(schema.checks).where(schema.checks.c.portfolio == portfolio)
