@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
 from trimtab.errors import BelowMinimum, InsufficientFunds, OrderRejected, UnknownOrder
-from trimtab.venues.base import Market, TransferStatus, Venue, by_chain, consolidate
+from trimtab.venues.base import Market, TransferStatus, by_chain, consolidate
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
 
@@ -29,10 +29,6 @@ def make_venue(path, **settings):
     )
 
 
-def test_paper_venue_speaks_the_venue_protocol(tmp_path):
-    assert isinstance(make_venue(tmp_path / "paper.db"), Venue)
-
-
 def test_a_sell_fills_at_the_price_less_slippage_and_pays_the_fee_on_its_chain(tmp_path):
     # Arrange
     venue = make_venue(tmp_path / "paper.db")
@@ -45,14 +41,6 @@ def test_a_sell_fills_at_the_price_less_slippage_and_pays_the_fee_on_its_chain(t
     assert chains["ETH"] == {"arbitrum": 0.25, "ethereum": 0.5}
     assert chains["USDC"]["ethereum"] == pytest.approx(600 + order.value - order.fee)
     assert order.slippage == pytest.approx(0.5 * 2)
-
-
-def test_the_same_client_order_id_twice_fills_once(tmp_path):
-    venue = make_venue(tmp_path / "paper.db")
-    first = venue.place_order("ETH", Side.SELL, quantity=0.5, client_order_id="r1-00")
-    second = venue.place_order("ETH", Side.SELL, quantity=0.5, client_order_id="r1-00")
-    assert first == second
-    assert consolidate(venue.balances())["ETH"] == pytest.approx(0.75)
 
 
 def test_separate_connections_see_one_account(tmp_path):
