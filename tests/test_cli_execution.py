@@ -131,3 +131,35 @@ def test_run_stops_between_steps_on_ctrl_c_and_prints_one_document(tmp_path):
     doc = json.loads(out)
     assert doc["stopped"] is True and len(doc["checks"]) == 1
     assert doc["checks"][0]["run"]["state"] == "completed"
+
+
+def test_rebalance_without_an_answer_sends_nothing(tmp_path):
+    directory = make_portfolio(tmp_path)
+    before = balances(directory)
+    result = run_cli("rebalance", cwd=directory)  # stdin is empty: no answer
+    assert result.returncode == 0, result.stderr
+    assert "not confirmed: nothing sent" in result.stdout
+    assert balances(directory) == before
+
+
+def test_a_postgresql_journal_records_a_rebalance_by_url(tmp_path, postgres_url):
+    # Arrange: a fresh database on the test PostgreSQL server, named in the config
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    name = f"trimtab_{tmp_path.name.lower().replace('-', '_')[:40]}"
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
+    directory = make_portfolio(tmp_path)
+    config = directory / "trimtab.toml"
+    journal = url.set(database=name).render_as_string(hide_password=False)
+    config.write_text(config.read_text().replace('url = "sqlite:///trimtab.db"', f'url = "{journal}"'))
+    # Act
+    result = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    history = json.loads(run_cli("history", "--json", cwd=directory).stdout)
+    assert [r["state"] for r in history["runs"]] == ["completed"] and len(history["runs"][0]["legs"]) == 4
+    assert not (directory / "trimtab.db").exists()

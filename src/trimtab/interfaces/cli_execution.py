@@ -55,7 +55,10 @@ def rebalance(
 
         def confirm(assessment) -> bool:  # type: ignore[no-untyped-def]
             render_assessment(assessment, title="rebalance")
-            return typer.confirm("Send these orders?", default=False)
+            try:
+                return typer.confirm("Send these orders?", default=False)
+            except typer.Abort:  # no answer (end of input): nothing is sent
+                return False
 
         result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm)
         if result.outcome is not None:

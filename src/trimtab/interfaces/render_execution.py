@@ -54,7 +54,8 @@ def render_rebalance(result: RebalanceResult) -> None:
         render_assessment(result.assessment, title="dry run (nothing sent)")
         return
     if result.outcome is None:
-        stdout.print("nothing to trade" if result.assessment and result.assessment.plan.is_empty else "not confirmed: nothing sent")
+        stdout.print("nothing to trade" if result.assessment and result.assessment.plan.is_empty
+                     else "not confirmed: nothing sent (pass --yes to trade without the question)")
         return
     render_outcome(result.outcome, "run")
     stdout.print(f"traded {money(result.outcome.traded_value)}, fees {money(result.outcome.fees)}")
