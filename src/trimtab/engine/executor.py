@@ -171,15 +171,14 @@ class Executor:
         legs = [leg for leg in self.journal.legs(run.id) if leg.stage == run.state]
         refusal: str | None = None
         for leg in legs:
-            if refusal is not None or leg.state != "planned" and leg.state != "submitting":
-                continue
+            if refusal is not None or leg.state not in ("planned", "submitting"):
+                continue  # done, travelling (awaited below), or after a refusal (cancelled below)
             try:
                 refusal = self._drive_leg(run, leg)
             except Denied as denied:
                 if denied.code == "KILL_SWITCH":
-                    raise
+                    raise  # the run stays where it is and resumes when the switch is off
                 refusal = str(denied)
-                self._cancel_planned(run.id)
             if refusal == "needs_attention":
                 return self._park(run, f"leg {leg.client_id}: the venue's answer did not match the leg")
         attention = self._await_transfers(run)
