@@ -163,3 +163,20 @@ def test_a_postgresql_journal_records_a_rebalance_by_url(tmp_path, postgres_url)
     history = json.loads(run_cli("history", "--json", cwd=directory).stdout)
     assert [r["state"] for r in history["runs"]] == ["completed"] and len(history["runs"][0]["legs"]) == 4
     assert not (directory / "trimtab.db").exists()
+
+
+def test_a_parked_run_blocks_rebalance_until_acknowledged(tmp_path):
+    # Arrange: bridges take two simulated days; the executor waits at most one simulated minute
+    directory = make_portfolio(tmp_path)
+    config = directory / "trimtab.toml"
+    text = config.read_text().replace("bridge_minutes = [5.0, 6.0]", "bridge_minutes = [2880.0, 2880.0]")
+    config.write_text(text.replace('transfer_timeout = "2h"', 'transfer_timeout = "1m"'))
+    # Act
+    parked = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    blocked = run_cli("rebalance", "--yes", cwd=directory)
+    run_id = json.loads(parked.stdout)["run"]["id"]
+    acknowledged = run_cli("acknowledge", run_id, "--json", cwd=directory)
+    # Assert
+    assert parked.returncode == 5 and json.loads(parked.stdout)["run"]["state"] == "needs_attention"
+    assert blocked.returncode == 3 and f"RUN_NEEDS_ATTENTION: run {run_id} needs attention" in blocked.stderr
+    assert acknowledged.returncode == 0 and json.loads(acknowledged.stdout)["run"]["state"] == "failed"

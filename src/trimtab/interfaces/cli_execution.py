@@ -164,7 +164,7 @@ def demo(
     end: Annotated[str | None, typer.Option(help="Last day (default: the end of the shipped data).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A paper BTC/ETH/USDC 50/30/20 portfolio on three chains, run hourly over the shipped history
+    """A paper BTC/ETH/USDC 50/30/20 portfolio on four chains, run hourly over the shipped history
     with the production policy, every rebalance through the real executor, venue and journal."""
 
     def body():
