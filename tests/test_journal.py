@@ -74,3 +74,15 @@ def test_a_bad_journal_url_is_one_clear_sentence_without_the_password():
     with pytest.raises(ConfigError) as caught:
         Journal.open("postgresql+psycopg://me:hunter2@127.0.0.1:1/nowhere")
     assert "hunter2" not in str(caught.value) and "Cannot open the journal" in str(caught.value)
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(journal_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from trimtab.journal.schema import metadata
+
+    journal = Journal.open(journal_url)
+    with journal.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
