@@ -18,9 +18,12 @@ def test_status_shows_holdings_per_chain_and_consolidated(tmp_path):
 
 
 def test_rebalance_dry_run_sends_nothing(tmp_path):
+    # Arrange
     directory = make_portfolio(tmp_path)
     before = balances(directory)
+    # Act
     result = run_cli("rebalance", "--dry-run", "--json", cwd=directory)
+    # Assert
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["dry_run"] is True and doc["run"] is None and len(doc["assessment"]["legs"]) == 2
@@ -81,17 +84,23 @@ def test_two_rebalances_at_once_one_runs_and_the_other_refuses_clearly(tmp_path)
 
 
 def test_the_kill_file_stops_a_rebalance_before_any_order(tmp_path):
+    # Arrange
     directory = make_portfolio(tmp_path)
     (directory / "trimtab.stop").write_text("")
+    # Act
     result = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    # Assert
     assert result.returncode == 3
     assert json.loads(result.stdout)["error"]["message"].startswith("KILL_SWITCH")
     assert journal_rows(directory, "SELECT 1 FROM fills") == []
 
 
 def test_run_once_records_a_check_and_rebalances_when_the_policy_says_so(tmp_path):
+    # Arrange
     directory = make_portfolio(tmp_path)
+    # Act
     result = run_cli("run", "--once", "--json", cwd=directory)
+    # Assert
     assert result.returncode == 0, result.stderr
     step = json.loads(result.stdout)["checks"][0]
     assert step["decision"].startswith("rebalance: BTC drift 0.150")
@@ -134,9 +143,12 @@ def test_run_stops_between_steps_on_ctrl_c_and_prints_one_document(tmp_path):
 
 
 def test_rebalance_without_an_answer_sends_nothing(tmp_path):
+    # Arrange
     directory = make_portfolio(tmp_path)
     before = balances(directory)
+    # Act
     result = run_cli("rebalance", cwd=directory)  # stdin is empty: no answer
+    # Assert
     assert result.returncode == 0, result.stderr
     assert "not confirmed: nothing sent" in result.stdout
     assert balances(directory) == before

@@ -62,8 +62,10 @@ def test_value_is_conserved_per_chain_and_in_total_up_to_fees_and_slippage(tmp_p
 
 
 def test_an_illegal_run_move_raises_and_changes_nothing(tmp_path):
+    # Arrange
     agent = make_agent(tmp_path)
     run_id = agent.executor.start(agent.assess().plan, value_before=10000.0)
+    # Act / Assert: the table refuses, and the journal refuses a move from a state the run is not in
     with pytest.raises(states.IllegalMove):
         states.check_run_move("created", "buying")
     with pytest.raises(StaleState):
@@ -92,12 +94,15 @@ def test_resume_after_a_crash_between_send_and_record_places_no_second_order(tmp
 
 
 def test_the_kill_file_stops_orders_and_the_run_resumes_when_it_is_removed(tmp_path):
+    # Arrange
     kill = tmp_path / "STOP"
     agent = make_agent(tmp_path, guards=Guards(kill_file=kill))
     run_id = agent.executor.start(agent.assess().plan, value_before=10000.0)
     kill.write_text("stop")
+    # Act
     with pytest.raises(Denied) as denied:
         agent.executor.execute(run_id)
+    # Assert
     assert denied.value.code == "KILL_SWITCH"
     assert consolidate(agent.venue.balances())["BTC"] == pytest.approx(0.1)
     kill.unlink()
@@ -117,19 +122,25 @@ def test_caps_refuse_a_run_before_anything_is_journaled(tmp_path):
 
 
 def test_a_stale_price_stops_the_run_before_its_first_order(tmp_path):
+    # Arrange
     agent = make_agent(tmp_path, guards=Guards(max_price_age=timedelta(minutes=5)))
     agent.venue.set_prices({"BTC": 65000.0}, at=agent.venue.now() - timedelta(hours=1))
+    # Act
     outcome = agent.rebalance().outcome
+    # Assert
     assert outcome.state == "failed" and "STALE_PRICE" in outcome.reason
     assert consolidate(agent.venue.balances())["BTC"] == pytest.approx(0.1)
 
 
 def test_a_price_move_mid_run_stops_it_and_the_next_run_replans_from_the_truth(tmp_path):
+    # Arrange
     agent = make_agent(tmp_path, guards=Guards(max_price_move=0.02))
     run_id = agent.executor.start(agent.assess().plan, value_before=10000.0)
     agent.executor._enter_next(agent.journal.run(run_id))
     agent.venue.set_prices({"BTC": 70000.0})
+    # Act
     outcome = agent.executor.execute(run_id)
+    # Assert
     assert outcome.state == "failed" and "PRICE_MOVED" in outcome.reason
     assert agent.rebalance().outcome.state == "completed"
 

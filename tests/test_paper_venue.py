@@ -73,8 +73,11 @@ def test_the_venue_refuses_what_a_real_exchange_refuses(tmp_path):
 
 
 def test_a_bridge_debits_at_once_and_credits_less_its_fee_when_the_clock_passes_arrival(tmp_path):
+    # Arrange
     venue = make_venue(tmp_path / "paper.db", bridge_fee=0.001)
+    # Act
     transfer = venue.transfer("USDC", 100.0, "base", "bitcoin", "r1-01")
+    # Assert
     assert transfer.status is TransferStatus.IN_TRANSIT
     assert timedelta(minutes=2) <= transfer.arrives_at - transfer.started_at <= timedelta(minutes=15)
     assert "bitcoin" not in by_chain(venue.balances())["USDC"]

@@ -59,19 +59,25 @@ def test_an_unknown_client_id_is_an_unknown_order(venue_and_spec):
 
 
 def test_the_same_client_order_id_twice_fills_once(venue_and_spec):
+    # Arrange
     venue, spec = venue_and_spec
     before = consolidate(venue.balances())[spec.asset]
+    # Act
     first = venue.place_order(spec.asset, Side.SELL, quantity=spec.sell_quantity, client_order_id="c-00")
     second = venue.place_order(spec.asset, Side.SELL, quantity=spec.sell_quantity, client_order_id="c-00")
+    # Assert
     assert first == second == venue.get_order("c-00")
     assert consolidate(venue.balances())[spec.asset] == pytest.approx(before - spec.sell_quantity)
 
 
 def test_the_same_transfer_client_id_twice_moves_once(venue_and_spec):
+    # Arrange
     venue, spec = venue_and_spec
     before = consolidate(venue.balances())[spec.bridge_asset]
+    # Act
     first = venue.transfer(spec.bridge_asset, spec.bridge_amount, spec.bridge_from, spec.bridge_to, "t-00")
     again = venue.transfer(spec.bridge_asset, spec.bridge_amount, spec.bridge_from, spec.bridge_to, "t-00")
+    # Assert
     assert first.client_id == again.client_id == venue.transfer_status("t-00").client_id
     in_flight = consolidate(venue.balances())[spec.bridge_asset]
     assert in_flight == pytest.approx(before - spec.bridge_amount)
