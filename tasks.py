@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and the two everyday jobs, with nothing but Python 3.11 installed.
 
-    python3 tasks.py demo   # create .venv, install trimtab, run the main job
+    python3 tasks.py demo   # create .venv, install trimtab, run the main job (`trimtab demo`)
     python3 tasks.py test   # create .venv, install trimtab with its test tools, run every test
 
 Each creates ./.venv on first use and reinstalls when pyproject.toml changes.
@@ -22,10 +22,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 EXTRAS = {"demo": "", "test": "[dev]"}
 
-DEMO = [
-    "plan", "--targets", "BTC=0.5,ETH=0.3,USDC=0.2", "--holdings", "BTC=0.1,ETH=1.25,USDC=1000",
-    "--prices", "BTC=65000,ETH=2000", "--band", "0.05", "--fee", "0.001",
-]
+DEMO = ["demo"]  # five years of hourly checks on a paper portfolio, through the real executor
 
 
 def ensure_venv(extras: str) -> None:

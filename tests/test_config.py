@@ -82,3 +82,17 @@ def test_secrets_come_from_the_environment_and_never_print(monkeypatch):
     with pytest.raises(ConfigError, match="TRIMTAB_TEST_KEY is not set"):
         read_secret("TRIMTAB_TEST_KEY")
     assert "TRIMTAB_TEST_KEY" not in os.environ
+
+
+def test_a_paper_config_with_execution_guards_loads_and_names_a_bad_key(tmp_path):
+    good = write(tmp_path, BASE + '[venue]\nkind = "paper"\norder_latency = 0.5\nbridge_minutes = [2, 15]\n'
+                 '[venue.markets]\nbtc = "ethereum"\n[execution]\nmax_daily_value = 5000.0\nkill_switch = true\n')
+    config, _ = load_config(good)
+    assert config.venue.kind == "paper" and config.venue.markets == {"BTC": "ethereum"}
+    assert config.execution.max_daily_value == 5000.0 and config.execution.kill_switch is True
+    bad = write(tmp_path, BASE + '[venue]\nkind = "paper"\nbridge_minutes = [15, 2]\n')
+    with pytest.raises(ConfigError, match="venue.bridge_minutes"):
+        load_config(bad)
+    typo = write(tmp_path, BASE + "[execution]\nmax_dayly_value = 1.0\n")
+    with pytest.raises(ConfigError, match="execution.max_dayly_value: unknown key"):
+        load_config(typo)

@@ -56,8 +56,16 @@ def plan(
 
 def status(config: Config | str | os.PathLike[str] | None = None, *, now: datetime | None = None) -> Assessment:
     """Check the configured portfolio on its venue: drift, the policy's decision and the plan."""
+    path = None
     if not isinstance(config, Config):
-        config, _ = load_config(config)
+        config, path = load_config(config)
+    if config.venue.kind == "paper":
+        from pathlib import Path
+
+        from trimtab.interfaces.wiring import build_agent
+
+        agent = build_agent(config, path or Path.cwd() / "trimtab.toml")
+        return agent.assess(now)
     venue = StaticVenue(config.venue.holdings, config.venue.prices)
     return assess(
         venue.balances(), venue.quotes(), config.targets,

@@ -37,6 +37,7 @@ class _Section(BaseModel):
 
 
 class PortfolioConfig(_Section):
+    name: str = Field("main", min_length=1, max_length=64)
     quote: str = "USDC"
     targets: dict[str, float]
 
@@ -97,16 +98,55 @@ class TradingConfig(_Section):
 
 
 class VenueConfig(_Section):
-    """Where holdings and prices come from. ``static``: fixed numbers written in this file."""
+    """Where holdings and prices come from, and where orders go.
 
-    kind: Literal["static"] = "static"
+    ``static``: fixed numbers written in this file (nothing can be traded).
+    ``paper``: the simulated exchange in the SQLite file ``account`` (next to this file unless
+    absolute), with chains and bridges; ``markets`` names the chain each asset trades on.
+    """
+
+    kind: Literal["static", "paper"] = "static"
     holdings: dict[str, float] = Field(default_factory=dict)
     prices: dict[str, float] = Field(default_factory=dict)
+    account: str = "trimtab-paper.db"
+    order_latency: float = Field(0.0, ge=0)
+    slippage_bps: float = Field(5.0, ge=0)
+    bridge_fee: float = Field(0.0005, ge=0, lt=1)
+    bridge_minutes: tuple[float, float] = (2.0, 15.0)
+    clock_speed: float = Field(60.0, ge=0)
+    price_source: Literal["fixed", "history"] = "fixed"
+    markets: dict[str, str] = Field(default_factory=dict)
+    min_notional: float = Field(10.0, ge=0)
 
-    @field_validator("holdings", "prices")
+    @field_validator("holdings", "prices", "markets")
     @classmethod
-    def _symbols(cls, value: dict[str, float]) -> dict[str, float]:
+    def _symbols(cls, value: dict) -> dict:
         return {_as_value_error(asset_symbol, k): v for k, v in value.items()}
+
+    @field_validator("bridge_minutes")
+    @classmethod
+    def _minutes(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= value[0] <= value[1]:
+            raise ValueError("give [low, high] minutes with 0 <= low <= high, e.g. [2, 15]")
+        return value
+
+
+class ExecutionConfig(_Section):
+    """Guards checked before any order, and the kill switch (see docs/EXECUTION.md)."""
+
+    max_price_age: str = "5m"
+    max_price_move: float = Field(0.02, gt=0, lt=1)
+    max_run_value: float | None = Field(None, gt=0)
+    max_daily_value: float | None = Field(None, gt=0)
+    kill_switch: bool = False
+    kill_file: str = "trimtab.stop"
+    transfer_timeout: str = "2h"
+
+    @field_validator("max_price_age", "transfer_timeout")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        _as_value_error(parse_duration, value)
+        return value
 
 
 class JournalConfig(_Section):
@@ -118,6 +158,7 @@ class Config(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     trading: TradingConfig = Field(default_factory=TradingConfig)
     venue: VenueConfig = Field(default_factory=VenueConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
 
     @property

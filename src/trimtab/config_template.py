@@ -16,17 +16,57 @@ def render_config(
     fee: float = 0.001,
     min_trade: float = 10.0,
     journal_url: str = "sqlite:///trimtab.db",
+    paper: Mapping[str, object] | None = None,
+    markets: Mapping[str, str] | None = None,
 ) -> str:
     """The text of a commented ``trimtab.toml`` (secrets are never written here)."""
 
     def table(values: Mapping[str, float]) -> str:
         return "\n".join(f"{asset} = {number!r}" for asset, number in values.items())
 
+    if paper is None:
+        venue_section = f"""[venue]
+# Where holdings and prices come from. "static": the fixed numbers below; "paper": a simulated exchange.
+kind = "{venue}"
+
+[venue.holdings]
+{table(holdings)}
+
+[venue.prices]
+# Price of each asset in the quote asset.
+{table(prices)}
+"""
+    else:
+        venue_section = f"""[venue]
+# "paper": a simulated exchange with chains and bridges; its balances live in the account file.
+kind = "paper"
+# The account (SQLite), next to this file unless absolute.
+account = "{paper['account']}"
+# Real seconds each order or bridge request takes (so a run can be interrupted part-way).
+order_latency = {paper['order_latency']!r}
+# Fills are this many basis points worse than the price.
+slippage_bps = {paper['slippage_bps']!r}
+# Fraction of a bridged amount the bridge keeps, and its latency range in simulated minutes.
+bridge_fee = {paper['bridge_fee']!r}
+bridge_minutes = [{paper['bridge_minutes'][0]!r}, {paper['bridge_minutes'][1]!r}]
+# Simulated seconds per real second (bridges of 2-15 simulated minutes take 2-15 s at 60).
+clock_speed = {paper['clock_speed']!r}
+# "fixed": the account's price table; "history": the shipped hourly closes at the simulated time.
+price_source = "{paper['price_source']}"
+# Orders below this notional are refused, as on an exchange.
+min_notional = {paper['min_notional']!r}
+
+[venue.markets]
+# The chain each asset trades on against the quote (sells credit the quote there).
+{chr(10).join(f'{a} = "{c}"' for a, c in (markets or {}).items())}
+"""
     return f"""\
 # trimtab configuration. Every key is optional unless marked required.
 # Secrets (API keys) are never stored here: they are read from environment variables.
 
 [portfolio]
+# A name for this portfolio in the journal.
+name = "main"
 # The quote asset: what sells turn into and buys are paid with (price 1 by definition).
 quote = "{targets.quote}"
 
@@ -58,16 +98,21 @@ min_trade = {min_trade!r}
 # Taker fee rate (0.001 = 0.1%).
 fee = {fee!r}
 
-[venue]
-# Where holdings and prices come from. "static": the fixed numbers below.
-kind = "{venue}"
-
-[venue.holdings]
-{table(holdings)}
-
-[venue.prices]
-# Price of each asset in the quote asset.
-{table(prices)}
+{venue_section}
+[execution]
+# Guards checked before any order is sent (a refusal names its code, e.g. STALE_PRICE).
+# Prices older than this are not traded on.
+max_price_age = "5m"
+# If a price moved more than this fraction since planning, the run stops and is planned again.
+max_price_move = 0.02
+# Caps on traded value (in the quote) per run and per day; remove the # to set them.
+# max_run_value = 50000.0
+# max_daily_value = 100000.0
+# Kill switch: true here, or the file below existing (next to this config), stops new orders at once.
+kill_switch = false
+kill_file = "trimtab.stop"
+# A bridge still travelling after this long parks the run for a person to look at.
+transfer_timeout = "2h"
 
 [journal]
 # Where every check, decision and trade is recorded (a SQLite file by default, next to this one).

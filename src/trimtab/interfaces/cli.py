@@ -76,9 +76,33 @@ def status(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
         from trimtab.interfaces.render import render_assessment
 
         assessment = api.status(config)
-        return assessment.to_dict(), lambda: render_assessment(assessment, title="status")
+        document = assessment.to_dict()
+        chains = _paper_chains(config)
+        if chains is not None:
+            document["chains"] = chains
+
+        def render() -> None:
+            render_assessment(assessment, title="status")
+            if chains:
+                stdout.print("on chains: " + "; ".join(
+                    f"{asset} " + ", ".join(f"{q:.8g} on {c}" for c, q in by.items()) for asset, by in chains.items()))
+
+        return document, render
 
     run(as_json, body)
+
+
+def _paper_chains(config: Path | None) -> dict[str, dict[str, float]] | None:
+    """Holdings per asset and chain for a paper config, else None."""
+    from trimtab.config import load_config
+
+    loaded, path = load_config(config)
+    if loaded.venue.kind != "paper":
+        return None
+    from trimtab.interfaces.wiring import open_paper
+    from trimtab.venues.base import by_chain
+
+    return by_chain(open_paper(loaded, path).balances())
 
 
 @app.command()
@@ -87,9 +111,14 @@ def init(
     holdings: Annotated[str, typer.Option(help="Quantities held (static venue).")] = "BTC=0.1,ETH=1.25,USDC=1000",
     prices: Annotated[str, typer.Option(help="Prices (static venue).")] = "BTC=65000,ETH=2000",
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
-    venue: Annotated[str, typer.Option(help="Venue kind: static.")] = "static",
+    venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers) or paper (a simulated exchange).")] = "static",
     fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
     min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
+    order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.")] = 0.0,
+    chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum).")] = None,
+    markets: Annotated[str | None, typer.Option(help="Paper: the chain each asset trades on, e.g. BTC=ethereum (default: its first chain).")] = None,
+    slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.")] = 5.0,
+    clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.")] = 60.0,
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
     as_json: JsonFlag = False,
@@ -107,9 +136,18 @@ def init(
         path = Path(config or DEFAULT_CONFIG)
         if path.exists() and not force:
             raise InputError(f"{path} already exists; pass --force to overwrite it.")
-        if venue != "static":
-            raise InputError(f"Unknown venue {venue!r}: this version supports static.")
+        if venue not in ("static", "paper"):
+            raise InputError(f"Unknown venue {venue!r}: use static or paper.")
         parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
+        if venue == "paper":
+            from trimtab.interfaces.cli_execution import init_paper
+
+            document = init_paper(
+                path, parsed_targets, holdings=holdings, prices=prices, fee=fee, min_trade=min_trade,
+                order_latency=order_latency, chains=chains, markets=markets, slippage_bps=slippage_bps,
+                clock_speed=clock_speed, force=force,
+            )
+            return document, lambda: stdout.print(f"wrote {path} and the paper account {document['account']}")
         text = render_config(
             parsed_targets,
             holdings=parse_holdings(parse_pairs(holdings, "holdings")),

@@ -22,3 +22,34 @@ def parse_pairs(text: str, what: str) -> list[tuple[str, float]]:
     if not pairs:
         raise InputError(f"The {what} are empty: give ASSET=NUMBER pairs, e.g. BTC=0.5,USDC=0.5.")
     return pairs
+
+
+def parse_chains(text: str) -> dict[str, dict[str, float]]:
+    """``"ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin"`` -> ``{"ETH": {"arbitrum": 0.6, "ethereum": 0.4},
+    "BTC": {"bitcoin": 1.0}}``: where each asset is held, as shares of its holding (equal when
+    omitted; they must sum to 1). The first chain of an asset is where it trades unless
+    ``--markets`` says otherwise. Raise ``InputError`` for anything else."""
+    result: dict[str, dict[str, float]] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        asset, sep, spec = item.partition("=")
+        if not sep or not asset.strip() or not spec.strip():
+            raise InputError(f"{item!r} in --chains is not ASSET=chain[:share][+chain[:share]], e.g. ETH=arbitrum:0.6+ethereum:0.4.")
+        chains: dict[str, float | None] = {}
+        for part in spec.split("+"):
+            chain, _, share = part.strip().partition(":")
+            if not chain.strip():
+                raise InputError(f"An empty chain name in {item!r}.")
+            try:
+                chains[chain.strip().lower()] = float(share) if share else None
+            except ValueError:
+                raise InputError(f"{share!r} in {item!r} is not a share such as 0.5.") from None
+        given = [s for s in chains.values() if s is not None]
+        rest = [c for c, s in chains.items() if s is None]
+        left = 1.0 - sum(given)
+        shares = {c: (s if s is not None else left / len(rest)) for c, s in chains.items()}
+        if abs(sum(shares.values()) - 1.0) > 1e-9 or any(s < 0 for s in shares.values()):
+            raise InputError(f"The shares in {item!r} must be non-negative and sum to 1.")
+        result[asset.strip().upper()] = shares
+    return result

@@ -1,0 +1,1 @@
+"""`trimtab demo`: the production policy over the shipped history through the real executor."""

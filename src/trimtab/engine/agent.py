@@ -1,0 +1,136 @@
+"""The agent: check -> decide -> plan -> execute -> record, for one portfolio on one venue.
+
+Every entry point that may trade first takes the portfolio lock and resumes an unfinished run, so
+a crashed run is finished (never repeated) before anything new is planned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from trimtab.core.assessment import Assessment, assess
+from trimtab.core.assets import Targets
+from trimtab.core.plan import Mode
+from trimtab.core.policy import PolicySpec
+from trimtab.core.triggers import Moment
+from trimtab.engine.executor import Executor, RunOutcome
+from trimtab.engine.lock import PortfolioLock
+from trimtab.errors import Denied
+from trimtab.journal import CheckRecord, Journal
+from trimtab.venues.base import Venue, consolidate
+
+
+@dataclass(frozen=True, kw_only=True)
+class Strategy:
+    """What the portfolio should look like and when to act: targets, policy and trading costs."""
+
+    targets: Targets
+    policy: PolicySpec
+    mode: Mode = Mode.TARGET
+    fee: float = 0.001
+    min_trade: float = 10.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RebalanceResult:
+    """What ``rebalance`` did: the assessment it acted on, the run (if any), and a resumed run."""
+
+    assessment: Assessment | None
+    outcome: RunOutcome | None
+    resumed: RunOutcome | None = None
+    dry_run: bool = False
+
+
+class Agent:
+    """One portfolio's loop on ``venue`` with ``journal`` (see the module docstring)."""
+
+    def __init__(self, venue: Venue, journal: Journal, strategy: Strategy, executor: Executor, lock_path: Path) -> None:
+        self.venue, self.journal, self.strategy, self.executor = venue, journal, strategy, executor
+        self.lock_path = lock_path
+
+    @property
+    def portfolio(self) -> str:
+        return self.executor.portfolio
+
+    def assess(self, now: datetime | None = None) -> Assessment:
+        """Value the consolidated holdings at the venue's prices and run the pure core on them."""
+        held = consolidate(self.venue.balances())
+        quote = self.strategy.targets.quote
+        assets = [a for a in dict.fromkeys([*self.strategy.targets.assets, *held]) if a != quote]
+        prices = {a: q.price for a, q in self.venue.prices(assets).items()}
+        rules = {a: m.rules for a, m in self.venue.markets().items()}
+        s = self.strategy
+        return assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
+                      mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules)
+
+    def moment(self, now: datetime) -> Moment:
+        completed = self.journal.runs(self.portfolio, states=["completed"], limit=1)
+        return Moment(now=now, previous_check_at=self.journal.last_check_at(self.portfolio),
+                      last_rebalance_at=completed[0].created_at if completed else None)
+
+    def rebalance(self, *, dry_run: bool = False, confirm: Callable[[Assessment], bool] | None = None,
+                  replans: int = 1) -> RebalanceResult:
+        """One rebalance now, whatever the policy says. Raise ``Denied`` when another process holds
+        the lock, a run needs attention, or a guard refuses."""
+        if dry_run:
+            return RebalanceResult(assessment=self.assess(), outcome=None, dry_run=True)
+        with PortfolioLock(self.lock_path):
+            resumed = self._resume()
+            assessment = self.assess()
+            if assessment.plan.is_empty or (confirm is not None and not confirm(assessment)):
+                return RebalanceResult(assessment=assessment, outcome=None, resumed=resumed)
+            outcome = self._execute(assessment)
+            while replans > 0 and _replannable(outcome):
+                replans -= 1
+                assessment = self.assess()
+                outcome = self._execute(assessment) if not assessment.plan.is_empty else None
+            return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
+
+    def check(self, now: datetime | None = None) -> RebalanceResult:
+        """One step of the production loop: resume, check, record the check, act if the policy says so."""
+        with PortfolioLock(self.lock_path):
+            resumed = self._resume()
+            assessment = self.assess(now)
+            self.journal.record_checks([check_record(self.portfolio, assessment, now or self.venue.now())])
+            outcome = None
+            if assessment.decision.rebalance and not assessment.plan.is_empty:
+                outcome = self._execute(assessment)
+            return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
+
+    def acknowledge(self, run_id: str) -> RunOutcome:
+        """Close a run parked in ``needs_attention`` (after a person checked the venue), under the lock."""
+        with PortfolioLock(self.lock_path):
+            return self.executor.acknowledge(run_id)
+
+    def _resume(self) -> RunOutcome | None:
+        parked = self.journal.runs(self.portfolio, states=["needs_attention"], limit=1)
+        if parked:
+            raise Denied("RUN_NEEDS_ATTENTION", f"run {parked[0].id} needs attention ({parked[0].reason}); "
+                                                "inspect it with `trimtab history` before trading again.")
+        unfinished = self.executor.unfinished()
+        return self.executor.execute(unfinished.id) if unfinished else None
+
+    def _execute(self, assessment: Assessment) -> RunOutcome:
+        run_id = self.executor.start(assessment.plan, value_before=assessment.valuation.total_value)
+        return self.executor.execute(run_id)
+
+
+def check_record(portfolio: str, assessment: Assessment, at: datetime) -> CheckRecord:
+    """The journal row for one check."""
+    drift = assessment.drift
+    return CheckRecord(
+        portfolio=portfolio, at=at, total_value=assessment.valuation.total_value,
+        weights={d.asset: d.weight for d in drift.assets}, drift={d.asset: d.drift for d in drift.assets},
+        max_drift=drift.max_drift if math.isfinite(drift.max_drift) else 0.0,
+        rebalance=assessment.decision.rebalance, trigger=assessment.decision.trigger, reason=assessment.decision.reason,
+    )
+
+
+def _replannable(outcome: RunOutcome | None) -> bool:
+    """A run stopped by PRICE_MOVED before anything was done is simply planned again."""
+    return (outcome is not None and outcome.state == "failed" and "PRICE_MOVED" in outcome.reason
+            and not any(leg.state in ("filled", "in_transit", "arrived") for leg in outcome.legs))

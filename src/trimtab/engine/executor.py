@@ -1,0 +1,321 @@
+"""The executor: carries one plan out through a venue as a persisted, resumable state machine.
+
+Start and resume are one path: ``execute(run_id)`` reads the run from the journal and drives it
+from wherever it stands. Stages run in order (``states.STAGES``); on entering a stage its legs are
+sized from the venue's balances (``routing``) and journaled with the run's move, in one
+transaction. Each leg is then driven: ``planned`` -> guards -> ``submitting`` (journaled) ->
+sent with its client id -> outcome journaled. A leg found ``submitting`` after a crash is first
+looked up on the venue by its client id and sent only if the venue has never seen it, so no leg
+is ever sent twice (and the venue's idempotency on client ids backs that up).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from trimtab.core.plan import Leg, Plan, Side
+from trimtab.engine import routing, states
+from trimtab.engine.guards import Guards
+from trimtab.engine.routing import LegSpec
+from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, OrderRejected, UnknownOrder, VenueError
+from trimtab.journal import Journal, LegRecord, RunRecord, client_id
+from trimtab.venues.base import Order, Transfer, TransferStatus, Venue, by_chain, consolidate
+
+#: Refusals that end a leg for good: the run stops cleanly and the next one replans.
+FINAL_REFUSALS = (OrderRejected, BelowMinimum, InsufficientFunds)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOutcome:
+    """How a run ended (or where it stopped), with its legs as the journal has them."""
+
+    run_id: str
+    state: str
+    reason: str
+    legs: tuple[LegRecord, ...]
+
+    @property
+    def fees(self) -> float:
+        return sum(leg.fee or 0.0 for leg in self.legs)
+
+    @property
+    def traded_value(self) -> float:
+        return sum(leg.value or 0.0 for leg in self.legs if leg.kind == "order")
+
+
+class Executor:
+    """Runs plans on ``venue``, recording every step in ``journal`` (see the module docstring).
+
+    ``wait(seconds)`` lets venue time pass while bridges travel: a real sleep in production, a
+    clock advance in a simulation.
+    """
+
+    def __init__(self, venue: Venue, journal: Journal, *, portfolio: str = "main", quote: str = "USDC",
+                 guards: Guards = Guards(), wait: Callable[[float], None] | None = None,
+                 transfer_timeout: timedelta = timedelta(hours=2), retries: int = 3) -> None:
+        self.venue, self.journal, self.portfolio, self.quote = venue, journal, portfolio, quote
+        self.guards, self.transfer_timeout, self.retries = guards, transfer_timeout, retries
+        self.wait = wait or (lambda seconds: time.sleep(min(max(seconds, 0.05), 0.25)))
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def start(self, plan: Plan, *, value_before: float) -> str:
+        """Check the caps and the kill switch, journal a new run for ``plan``, return its id.
+
+        Raise ``Denied`` (nothing journaled) when a guard refuses.
+        """
+        self.guards.check_kill_switch()
+        now = self.venue.now()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.guards.check_caps(plan.turnover, self.journal.traded_value_since(self.portfolio, midnight))
+        held = consolidate(self.venue.balances())
+        run_id = "r" + uuid.uuid4().hex[:10]
+        document = {
+            "quote": plan.quote, "quote_before": held.get(plan.quote, 0.0),
+            "planned_proceeds": sum(leg.quote_change for leg in plan.sells),
+            "legs": [{"side": str(leg.side), "asset": leg.asset, "quantity": leg.quantity, "price": leg.price,
+                      "value": leg.value, "fee": leg.fee} for leg in plan.legs],
+            "skipped": [s.reason for s in plan.skipped],
+        }
+        self.journal.create_run(RunRecord(id=run_id, portfolio=self.portfolio, state="created", created_at=now,
+                                          updated_at=now, plan=document, value_before=value_before))
+        return run_id
+
+    def unfinished(self) -> RunRecord | None:
+        """The portfolio's run that was started and not finished (at most one, thanks to the lock)."""
+        runs = self.journal.runs(self.portfolio, states=states.UNFINISHED_RUN_STATES, limit=1)
+        return runs[0] if runs else None
+
+    def acknowledge(self, run_id: str) -> RunOutcome:
+        """A person looked at a run parked in ``needs_attention``: close it as ``failed`` so new runs
+        may start. Raise ``IllegalMove`` for a run in any other state."""
+        run = self.journal.run(run_id)
+        states.check_run_move(run.state, "failed")
+        if run.state != "needs_attention":
+            raise states.IllegalMove(f"Run {run_id} is {run.state}, not needs_attention; there is nothing to acknowledge.")
+        self.journal.move_run(run_id, run.state, "failed", at=self.venue.now(), reason=f"{run.reason}; acknowledged")
+        return self._outcome(self.journal.run(run_id))
+
+    # -- driving -------------------------------------------------------------------------------
+
+    def execute(self, run_id: str) -> RunOutcome:
+        """Drive run ``run_id`` from its journaled state to ``completed``, ``failed`` or
+        ``needs_attention``. Raise ``Denied`` for the kill switch (the run stays resumable) and a
+        retryable ``VenueError`` when the venue stays unreachable (likewise)."""
+        while True:
+            run = self.journal.run(run_id)
+            if run.state in states.FINAL_RUN_STATES or run.state == "needs_attention":
+                return self._outcome(run)
+            if run.state == "created":
+                refused = self._preflight(run)
+                if refused is not None:
+                    return refused
+            else:
+                stopped = self._drive_stage(run)
+                if stopped is not None:
+                    return stopped
+            self._enter_next(self.journal.run(run_id))
+
+    def _preflight(self, run: RunRecord) -> RunOutcome | None:
+        """Check every price the plan relies on before its first leg (bridges included); a
+        refusal fails the run with nothing sent. The kill switch propagates and the run waits."""
+        self.guards.check_kill_switch()
+        planned = plan_prices(run.plan)
+        try:
+            quotes = self.venue.prices(list(planned))
+            now = self.venue.now()
+            for asset, price in planned.items():
+                self.guards.check_price(asset, quotes[asset], now=now, planned_price=price)
+        except Denied as denied:
+            states.check_run_move(run.state, "failed")
+            self.journal.move_run(run.id, run.state, "failed", at=self.venue.now(), reason=f"{denied}; nothing was sent")
+            return self._outcome(self.journal.run(run.id))
+        return None
+
+    def _enter_next(self, run: RunRecord) -> None:
+        target = states.next_stage(run.state)
+        states.check_run_move(run.state, target)
+        if target == "completed":
+            self.journal.move_run(run.id, run.state, target, at=self.venue.now(), value_after=self._value_now())
+            return
+        specs, notes = self._size(target, run)
+        existing = len(self.journal.legs(run.id))
+        records = [_record(run.id, existing + i, target, spec) for i, spec in enumerate(specs)]
+        reason = "; ".join(filter(None, [run.reason, *notes]))
+        self.journal.move_run(run.id, run.state, target, at=self.venue.now(), reason=reason, new_legs=records)
+
+    def _size(self, stage: str, run: RunRecord) -> tuple[list[LegSpec], list[str]]:
+        plan = run.plan
+        legs = [Leg(side=Side(x["side"]), asset=x["asset"], quantity=x["quantity"], price=x["price"],
+                    value=x["value"], fee=x["fee"]) for x in plan["legs"]]
+        sells = [leg for leg in legs if leg.side is Side.SELL]
+        buys = [leg for leg in legs if leg.side is Side.BUY]
+        holdings, markets = by_chain(self.venue.balances()), self.venue.markets()
+        if stage == "gathering":
+            return routing.gathering_transfers(sells, holdings, markets), []
+        if stage == "selling":
+            return routing.sell_orders(sells, holdings, markets)
+        budgets = routing.buy_budgets(buys, quote_before=plan["quote_before"], planned_proceeds=plan["planned_proceeds"],
+                                      real_proceeds=routing.real_proceeds(self.journal.fills([run.id])))
+        quote_by_chain = holdings.get(self.quote, {})
+        if stage == "bridging":
+            return routing.quote_transfers(budgets, quote_by_chain, markets, self.quote), []
+        return routing.buy_orders(buys, budgets, quote_by_chain, markets)
+
+    def _drive_stage(self, run: RunRecord) -> RunOutcome | None:
+        legs = [leg for leg in self.journal.legs(run.id) if leg.stage == run.state]
+        refusal: str | None = None
+        for leg in legs:
+            if refusal is not None or leg.state not in ("planned", "submitting"):
+                continue  # done, travelling (awaited below), or after a refusal (cancelled below)
+            try:
+                refusal = self._drive_leg(run, leg)
+            except Denied as denied:
+                if denied.code == "KILL_SWITCH":
+                    raise  # the run stays where it is and resumes when the switch is off
+                refusal = str(denied)
+            if refusal == "needs_attention":
+                return self._park(run, f"leg {leg.client_id}: the venue's answer did not match the leg")
+        attention = self._await_transfers(run)
+        if attention:
+            return self._park(run, attention)
+        if refusal is not None:
+            self._cancel_planned(run.id)
+            done = sum(1 for leg in self.journal.legs(run.id) if leg.state in ("filled", "arrived"))
+            reason = f"{refusal}; {done} leg(s) done before it; the next run replans from the venue's balances"
+            states.check_run_move(run.state, "failed")
+            self.journal.move_run(run.id, run.state, "failed", at=self.venue.now(), reason=reason,
+                                  value_after=self._value_now())
+            return self._outcome(self.journal.run(run.id))
+        return None
+
+    def _drive_leg(self, run: RunRecord, leg: LegRecord) -> str | None:
+        """Send (or find) one leg; return a refusal sentence, ``"needs_attention"``, or None."""
+        if leg.state == "planned":
+            self.guards.check_kill_switch()
+            if leg.kind == "order":
+                quote = self.venue.prices([leg.asset])[leg.asset]
+                self.guards.check_price(leg.asset, quote, now=self.venue.now(), planned_price=leg.planned_price)
+            self._move(leg, "submitting")
+            leg = self._reload(leg)
+        try:
+            answer = self._ask(leg)
+        except UnknownOrder:
+            try:
+                answer = self._send(leg)
+            except FINAL_REFUSALS as e:
+                self._move(leg, "rejected", error=e.venue_message)
+                what = f"{leg.side} {leg.asset}" if leg.kind == "order" else f"bridge of {leg.asset}"
+                return f"{what} was refused by the venue: {e.venue_message}"
+        return self._record_answer(run, leg, answer)
+
+    def _ask(self, leg: LegRecord) -> Order | Transfer:
+        if leg.kind == "order":
+            return self._retrying(lambda: self.venue.get_order(leg.client_id))
+        return self._retrying(lambda: self.venue.transfer_status(leg.client_id))
+
+    def _send(self, leg: LegRecord) -> Order | Transfer:
+        if leg.kind == "order":
+            return self._retrying(lambda: self.venue.place_order(
+                leg.asset, Side(leg.side), quantity=leg.planned_quantity, quote_amount=leg.quote_amount,
+                client_order_id=leg.client_id))
+        return self._retrying(lambda: self.venue.transfer(leg.asset, leg.planned_quantity, leg.chain, leg.to_chain,
+                                                          leg.client_id))
+
+    def _retrying(self, call: Callable[[], Any]) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except VenueError as e:
+                if not e.retryable or attempt == self.retries:
+                    raise
+                time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _record_answer(self, run: RunRecord, leg: LegRecord, answer: Order | Transfer) -> str | None:
+        if isinstance(answer, Order):
+            if (answer.asset, str(answer.side)) != (leg.asset, leg.side):
+                self._move(leg, "needs_attention", error=f"venue reports {answer.side} {answer.asset}")
+                return "needs_attention"
+            fill = dict(client_id=leg.client_id, run_id=run.id, asset=answer.asset, side=str(answer.side),
+                        chain=answer.chain, quantity=answer.quantity, price=answer.price, mid_price=answer.mid_price,
+                        value=answer.value, fee=answer.fee, slippage=answer.slippage, at=answer.at)
+            self._move(leg, "filled", fill=fill, filled_quantity=answer.quantity, value=answer.value, fee=answer.fee)
+            return None
+        if (answer.asset, answer.from_chain, answer.to_chain) != (leg.asset, leg.chain, leg.to_chain):
+            self._move(leg, "needs_attention", error=f"venue reports a bridge of {answer.asset}")
+            return "needs_attention"
+        record = dict(client_id=leg.client_id, run_id=run.id, asset=answer.asset, amount=answer.amount, fee=answer.fee,
+                      from_chain=answer.from_chain, to_chain=answer.to_chain, state="in_transit",
+                      started_at=answer.started_at, arrived_at=None)
+        price = leg.planned_price or 1.0
+        self._move(leg, "in_transit", transfer=record, filled_quantity=answer.amount, value=answer.amount * price,
+                   fee=answer.fee * price)
+        return None
+
+    def _await_transfers(self, run: RunRecord) -> str | None:
+        """Wait until every bridge of this stage arrived; return a reason to park the run, or None."""
+        deadline: datetime | None = None
+        while True:
+            pending = [leg for leg in self.journal.legs(run.id) if leg.stage == run.state and leg.state == "in_transit"]
+            if not pending:
+                return None
+            now = self.venue.now()
+            deadline = deadline or now + self.transfer_timeout
+            earliest = None
+            for leg in pending:
+                try:
+                    transfer = self._retrying(lambda leg=leg: self.venue.transfer_status(leg.client_id))
+                except UnknownOrder:
+                    self._move(leg, "needs_attention", error="the venue no longer knows this bridge")
+                    return f"bridge {leg.client_id} is unknown to the venue"
+                if transfer.status is TransferStatus.ARRIVED:
+                    self._move(leg, "arrived", transfer_update={"state": "arrived", "arrived_at": now})
+                else:
+                    earliest = min(earliest or transfer.arrives_at, transfer.arrives_at)
+            if earliest is not None:
+                if now > deadline:
+                    return f"bridges still in transit after {self.transfer_timeout}"
+                self.wait(max(min(earliest - now, deadline - now).total_seconds(), 1.0))
+
+    def _cancel_planned(self, run_id: str) -> None:
+        for leg in self.journal.legs(run_id):
+            if leg.state == "planned":
+                self._move(leg, "cancelled")
+
+    def _park(self, run: RunRecord, reason: str) -> RunOutcome:
+        states.check_run_move(run.state, "needs_attention")
+        self.journal.move_run(run.id, run.state, "needs_attention", at=self.venue.now(), reason=reason)
+        return self._outcome(self.journal.run(run.id))
+
+    def _move(self, leg: LegRecord, target: str, **values: Any) -> None:
+        states.check_leg_move(leg.state, target)
+        self.journal.move_leg(leg.client_id, [leg.state], target, at=self.venue.now(), **values)
+
+    def _reload(self, leg: LegRecord) -> LegRecord:
+        return next(x for x in self.journal.legs(leg.run_id) if x.idx == leg.idx)
+
+    def _value_now(self) -> float:
+        held = consolidate(self.venue.balances())
+        prices = self.venue.prices([a for a in held if a != self.quote])
+        return sum(q * (1.0 if a == self.quote else prices[a].price) for a, q in held.items())
+
+    def _outcome(self, run: RunRecord) -> RunOutcome:
+        return RunOutcome(run_id=run.id, state=run.state, reason=run.reason, legs=tuple(self.journal.legs(run.id)))
+
+
+def _record(run_id: str, idx: int, stage: str, spec: LegSpec) -> LegRecord:
+    return LegRecord(run_id=run_id, idx=idx, client_id=client_id(run_id, idx), kind=spec.kind, stage=stage,
+                     asset=spec.asset, side=spec.side, chain=spec.chain, to_chain=spec.to_chain,
+                     planned_quantity=spec.quantity, quote_amount=spec.quote_amount, planned_price=spec.price,
+                     state="planned")
+
+
+def plan_prices(plan: Mapping[str, Any]) -> dict[str, float]:
+    """The prices a journaled plan was made at, per asset."""
+    return {leg["asset"]: leg["price"] for leg in plan.get("legs", [])}

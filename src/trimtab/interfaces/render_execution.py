@@ -1,0 +1,130 @@
+"""Documents (JSON) and tables (rich) for the execution commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from trimtab.engine.agent import RebalanceResult
+from trimtab.engine.executor import RunOutcome
+from trimtab.interfaces.output import money, percent, quantity, stdout
+from trimtab.journal import Journal, LegRecord
+
+
+def leg_document(leg: LegRecord) -> dict[str, Any]:
+    return {"client_id": leg.client_id, "stage": leg.stage, "kind": leg.kind, "side": leg.side, "asset": leg.asset,
+            "chain": leg.chain, "to_chain": leg.to_chain, "state": leg.state, "planned_quantity": leg.planned_quantity,
+            "quote_amount": leg.quote_amount, "filled_quantity": leg.filled_quantity, "value": leg.value,
+            "fee": leg.fee, "error": leg.error}
+
+
+def run_document(outcome: RunOutcome | None) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    return {"id": outcome.run_id, "state": outcome.state, "reason": outcome.reason, "fees": outcome.fees,
+            "traded_value": outcome.traded_value, "legs": [leg_document(leg) for leg in outcome.legs]}
+
+
+def rebalance_document(result: RebalanceResult) -> dict[str, Any]:
+    return {"dry_run": result.dry_run, "assessment": result.assessment.to_dict() if result.assessment else None,
+            "resumed": run_document(result.resumed), "run": run_document(result.outcome)}
+
+
+def render_outcome(outcome: RunOutcome, title: str) -> None:
+    table = Table(title=f"{title} {outcome.run_id}: {outcome.state}", title_justify="left")
+    for name in ("leg", "stage", "what", "chain", "quantity", "value", "fee", "state"):
+        table.add_column(name, justify="right" if name in ("quantity", "value", "fee") else "left")
+    for leg in outcome.legs:
+        what = f"{leg.side} {leg.asset}" if leg.kind == "order" else f"bridge {leg.asset}"
+        chain = leg.chain if leg.kind == "order" else f"{leg.chain} -> {leg.to_chain}"
+        table.add_row(leg.client_id, leg.stage, what, chain or "", quantity(leg.filled_quantity or 0.0),
+                      money(leg.value or 0.0), money(leg.fee or 0.0), leg.state + (f" ({leg.error})" if leg.error else ""))
+    stdout.print(table)
+    if outcome.reason:
+        stdout.print(f"[bold]{outcome.state}[/]: {outcome.reason}")
+
+
+def render_rebalance(result: RebalanceResult) -> None:
+    if result.resumed is not None:
+        render_outcome(result.resumed, "resumed run")
+    if result.dry_run and result.assessment is not None:
+        from trimtab.interfaces.render import render_assessment
+
+        render_assessment(result.assessment, title="dry run (nothing sent)")
+        return
+    if result.outcome is None:
+        stdout.print("nothing to trade" if result.assessment and result.assessment.plan.is_empty
+                     else "not confirmed: nothing sent (pass --yes to trade without the question)")
+        return
+    render_outcome(result.outcome, "run")
+    stdout.print(f"traded {money(result.outcome.traded_value)}, fees {money(result.outcome.fees)}")
+
+
+def step_document(result: RebalanceResult) -> dict[str, Any]:
+    a = result.assessment
+    assert a is not None
+    return {"at": _now_text(), "max_drift": a.drift.max_drift,
+            "decision": ("rebalance: " if a.decision.rebalance else "hold: ") + a.decision.reason,
+            "resumed": run_document(result.resumed), "run": run_document(result.outcome)}
+
+
+def _now_text() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:
+    runs = journal.runs(portfolio, limit=limit)
+    return {
+        "portfolio": portfolio,
+        "checks": [{"at": c.at.isoformat(), "total_value": c.total_value, "max_drift": c.max_drift,
+                    "rebalance": c.rebalance, "trigger": c.trigger, "reason": c.reason}
+                   for c in journal.checks(portfolio, limit)],
+        "runs": [{"id": r.id, "state": r.state, "created_at": r.created_at.isoformat(), "reason": r.reason,
+                  "value_before": r.value_before, "value_after": r.value_after,
+                  "fees": sum(leg.fee or 0.0 for leg in journal.legs(r.id)),
+                  "legs": [leg_document(leg) for leg in journal.legs(r.id)]} for r in runs],
+    }
+
+
+def render_history(document: dict[str, Any]) -> None:
+    runs = Table(title=f"runs of {document['portfolio']} (newest first)", title_justify="left")
+    for name in ("run", "created", "state", "legs", "value before", "value after", "fees", "reason"):
+        runs.add_column(name)
+    for r in document["runs"]:
+        runs.add_row(r["id"], r["created_at"][:19], r["state"], str(len(r["legs"])),
+                     money(r["value_before"] or 0.0), money(r["value_after"] or 0.0), money(r["fees"]), r["reason"])
+    stdout.print(runs)
+    checks = Table(title="checks (newest first)", title_justify="left")
+    for name in ("at", "value", "max drift", "decision", "reason"):
+        checks.add_column(name)
+    for c in document["checks"]:
+        checks.add_row(c["at"][:19], money(c["total_value"]), percent(c["max_drift"]),
+                       "rebalance" if c["rebalance"] else "hold", c["reason"])
+    stdout.print(checks)
+
+
+def render_demo(summary: dict[str, Any]) -> None:
+    stdout.print(f"[bold]trimtab demo[/]: {summary['start'][:10]} to {summary['end'][:10]}, "
+                 f"{summary['checks']:,} hourly checks in {summary['wall_seconds']:.1f} s")
+    table = Table(title="summary", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    rows = [
+        ("rebalances", f"{summary['rebalances']} ({summary['rebalances_per_month']:.2f} per month)"),
+        ("bridges", str(summary["bridges"])),
+        ("max drift", percent(summary["max_drift"])),
+        ("fees, slippage and bridge fees", f"{money(summary['fees'])} {summary['quote']}"),
+        ("final value", f"{money(summary['final_value'])} {summary['quote']}"),
+        ("buy and hold", f"{money(summary['buy_and_hold_value'])} {summary['quote']}"),
+        ("rebalanced vs buy and hold", percent(summary["final_value"] / summary["buy_and_hold_value"] - 1)),
+        ("chart", summary["chart"]),
+        ("journal", summary["journal"]),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    stdout.print(table)
+    triggers = ", ".join(f"{k} {v}" for k, v in summary["triggers"].items())
+    stdout.print(f"rebalances by trigger: {triggers}")

@@ -1,0 +1,71 @@
+"""Wiring: from a validated config to the venue, journal, guards and agent it describes.
+
+Relative paths in the config (the paper account, a SQLite journal, the kill file, the lock) are
+resolved next to the config file, so a portfolio is one directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trimtab.config import Config, VenueConfig
+from trimtab.core.durations import parse_duration
+from trimtab.engine.agent import Agent, Strategy
+from trimtab.engine.executor import Executor
+from trimtab.engine.guards import Guards
+from trimtab.errors import InputError
+from trimtab.journal import Journal
+from trimtab.venues.paper import PaperVenue
+from trimtab.venues.paper_store import PaperSettings
+
+
+def beside(config_path: Path, name: str) -> Path:
+    """``name`` resolved next to the config file unless absolute."""
+    path = Path(name)
+    return path if path.is_absolute() else config_path.parent / path
+
+
+def journal_url(config: Config, config_path: Path) -> str:
+    """The journal URL; a relative SQLite file lives next to the config."""
+    url = config.journal.url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(beside(config_path, url[len(prefix):]))
+    return url
+
+
+def paper_settings(venue: VenueConfig, fee: float, quote: str) -> PaperSettings:
+    return PaperSettings(quote=quote, fee=fee, slippage_bps=venue.slippage_bps, order_latency=venue.order_latency,
+                         bridge_fee=venue.bridge_fee, bridge_minutes=tuple(venue.bridge_minutes),
+                         clock_speed=venue.clock_speed, price_source=venue.price_source)
+
+
+def open_paper(config: Config, config_path: Path) -> PaperVenue:
+    """The paper account the config names, with the config's settings."""
+    if config.venue.kind != "paper":
+        raise InputError(f"{config_path} uses the {config.venue.kind} venue, which cannot trade; "
+                         "create a paper portfolio with `trimtab init --venue paper`.")
+    settings = paper_settings(config.venue, config.trading.fee, config.portfolio.quote)
+    return PaperVenue(beside(config_path, config.venue.account), settings)
+
+
+def guards(config: Config, config_path: Path) -> Guards:
+    e = config.execution
+    return Guards(max_price_age=parse_duration(e.max_price_age), max_price_move=e.max_price_move,
+                  max_run_value=e.max_run_value, max_daily_value=e.max_daily_value, kill_switch=e.kill_switch,
+                  kill_file=beside(config_path, e.kill_file))
+
+
+def strategy(config: Config) -> Strategy:
+    return Strategy(targets=config.targets, policy=config.policy.to_spec(), mode=config.trading.plan_mode,
+                    fee=config.trading.fee, min_trade=config.trading.min_trade)
+
+
+def build_agent(config: Config, config_path: Path) -> Agent:
+    """The agent for a paper config: venue, journal (migrated), executor with guards, and lock."""
+    venue = open_paper(config, config_path)
+    journal = Journal.open(journal_url(config, config_path))
+    executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
+                        guards=guards(config, config_path),
+                        transfer_timeout=parse_duration(config.execution.transfer_timeout))
+    return Agent(venue, journal, strategy(config), executor, beside(config_path, "trimtab.lock"))

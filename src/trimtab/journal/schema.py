@@ -1,0 +1,93 @@
+"""The journal's tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them.
+
+``checks``     one row per check: time, total value, weights, max drift, decision and reason.
+``runs``       one row per rebalance run: its state, stage reason, and value before/after.
+``legs``       one row per order or transfer of a run, written *before* it is sent.
+``fills``      what the venue says an order did (quantity, price, fee, slippage).
+``transfers``  what the venue says a bridge did (amount, fee, chains, arrival).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+checks = Table(
+    "checks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("portfolio", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("total_value", Float, nullable=False),
+    Column("weights", JSON, nullable=False),
+    Column("drift", JSON, nullable=False),
+    Column("max_drift", Float, nullable=False),
+    Column("rebalance", Boolean, nullable=False),
+    Column("trigger", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("portfolio", String(64), nullable=False, index=True),
+    Column("state", String(24), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("plan", JSON, nullable=False),
+    Column("value_before", Float, nullable=True),
+    Column("value_after", Float, nullable=True),
+)
+
+legs = Table(
+    "legs", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("kind", String(12), nullable=False),  # order | transfer
+    Column("stage", String(24), nullable=False),
+    Column("side", String(8), nullable=True),
+    Column("asset", String(16), nullable=False),
+    Column("chain", String(32), nullable=True),
+    Column("to_chain", String(32), nullable=True),
+    Column("planned_quantity", Float, nullable=True),
+    Column("quote_amount", Float, nullable=True),
+    Column("planned_price", Float, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("filled_quantity", Float, nullable=True),
+    Column("value", Float, nullable=True),
+    Column("fee", Float, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+fills = Table(
+    "fills", metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("run_id", String(40), nullable=False, index=True),
+    Column("asset", String(16), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("chain", String(32), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("price", Float, nullable=False),
+    Column("mid_price", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("fee", Float, nullable=False),
+    Column("slippage", Float, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+transfers = Table(
+    "transfers", metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("run_id", String(40), nullable=False, index=True),
+    Column("asset", String(16), nullable=False),
+    Column("amount", Float, nullable=False),
+    Column("fee", Float, nullable=False),
+    Column("from_chain", String(32), nullable=False),
+    Column("to_chain", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("arrived_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,218 @@
+"""The journal: every check, run, leg, fill and transfer, in SQLite (default) or PostgreSQL.
+
+``Journal.open(url)`` migrates the database to the newest schema (Alembic, scripts shipped in
+``journal/migrations``) and returns a handle. State changes are compare-and-set: a move names the
+state it expects to leave, and fails (changing nothing) if the row is elsewhere, so two
+processes can never both advance one run or one leg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, update
+
+from trimtab.errors import ConfigError, TrimtabError
+from trimtab.journal import schema
+from trimtab.journal.records import CheckRecord, LegRecord, RunRecord
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD = "0001"
+
+
+class StaleState(TrimtabError):
+    """A run or leg was not in the state a move expected: another process moved it, or a bug."""
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _row(record_type, row) -> Any:  # type: ignore[no-untyped-def]
+    names = {f.name for f in fields(record_type)}
+    values = {k: (_utc(v) if isinstance(v, datetime) else v) for k, v in row._mapping.items() if k in names}
+    return record_type(**values)
+
+
+def _shallow(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict, without ``asdict``'s deep copies (the demo writes 44,000 checks)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current)."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    with engine.connect() as connection:
+        if inspect(connection).has_table("alembic_version"):
+            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            if current == HEAD:
+                return
+    settings = AlembicConfig()
+    settings.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        settings.attributes["connection"] = connection
+        command.upgrade(settings, "head")
+
+
+class Journal:
+    """A handle on one journal database; see the module docstring."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Journal:
+        """Open (and migrate) the journal at ``url``; raise ``ConfigError`` if it cannot be reached."""
+        try:
+            if url.startswith("sqlite"):
+                engine = create_engine(url, connect_args={"timeout": 60})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_pre_ping=True)
+            migrate(engine)
+        except Exception as e:  # the driver's own words, in one sentence
+            raise ConfigError(f"Cannot open the journal at {_redact(url)}: {type(e).__name__}: {e}".split("\n")[0]) from e
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def record_checks(self, checks: Sequence[CheckRecord]) -> None:
+        """Insert a batch of checks in one transaction (the demo writes thousands at once)."""
+        if checks:
+            with self.engine.begin() as c:
+                c.execute(insert(schema.checks), [_shallow(check) | {"weights": dict(check.weights),
+                                                                      "drift": dict(check.drift)} for check in checks])
+
+    def checks(self, portfolio: str, limit: int = 50) -> list[CheckRecord]:
+        query = (select(schema.checks).where(schema.checks.c.portfolio == portfolio)
+                 .order_by(schema.checks.c.at.desc(), schema.checks.c.id.desc()).limit(limit))
+        with self.engine.connect() as c:
+            return [_row(CheckRecord, r) for r in c.execute(query)]
+
+    def count_checks(self, portfolio: str) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).where(schema.checks.c.portfolio == portfolio)).scalar_one()
+
+    def last_check_at(self, portfolio: str) -> datetime | None:
+        with self.engine.connect() as c:
+            return _utc(c.execute(select(func.max(schema.checks.c.at)).where(schema.checks.c.portfolio == portfolio)).scalar())
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_run(self, run: RunRecord) -> None:
+        with self.engine.begin() as c:
+            c.execute(insert(schema.runs), [asdict(run) | {"plan": dict(run.plan)}])
+
+    def run(self, run_id: str) -> RunRecord:
+        with self.engine.connect() as c:
+            row = c.execute(select(schema.runs).where(schema.runs.c.id == run_id)).first()
+        if row is None:
+            raise StaleState(f"The journal has no run {run_id}.")
+        return _row(RunRecord, row)
+
+    def runs(self, portfolio: str, *, states: Iterable[str] | None = None, limit: int = 50) -> list[RunRecord]:
+        query = select(schema.runs).where(schema.runs.c.portfolio == portfolio)
+        if states is not None:
+            query = query.where(schema.runs.c.state.in_(list(states)))
+        query = query.order_by(schema.runs.c.created_at.desc(), schema.runs.c.id.desc()).limit(limit)
+        with self.engine.connect() as c:
+            return [_row(RunRecord, r) for r in c.execute(query)]
+
+    def move_run(self, run_id: str, expected: str, state: str, *, at: datetime, reason: str | None = None,
+                 value_after: float | None = None, new_legs: Sequence[LegRecord] = ()) -> None:
+        """Move run ``run_id`` from ``expected`` to ``state`` and add ``new_legs``, in one transaction.
+
+        Raise ``StaleState`` (and change nothing) if the run is not in ``expected``.
+        """
+        values: dict[str, Any] = {"state": state, "updated_at": at}
+        if reason is not None:
+            values["reason"] = reason
+        if value_after is not None:
+            values["value_after"] = value_after
+        with self.engine.begin() as c:
+            moved = c.execute(update(schema.runs).where(schema.runs.c.id == run_id, schema.runs.c.state == expected)
+                              .values(**values)).rowcount
+            if moved != 1:
+                raise StaleState(f"Run {run_id} is not {expected}; it was moved by someone else.")
+            if new_legs:
+                c.execute(insert(schema.legs), [asdict(leg) | {"updated_at": at} for leg in new_legs])
+
+    # -- legs ----------------------------------------------------------------------------------
+
+    def legs(self, run_id: str) -> list[LegRecord]:
+        query = select(schema.legs).where(schema.legs.c.run_id == run_id).order_by(schema.legs.c.idx)
+        with self.engine.connect() as c:
+            return [_row(LegRecord, r) for r in c.execute(query)]
+
+    def move_leg(self, client_id: str, expected: Iterable[str], state: str, *, at: datetime,
+                 fill: dict[str, Any] | None = None, transfer: dict[str, Any] | None = None,
+                 transfer_update: dict[str, Any] | None = None, **values: Any) -> None:
+        """Move leg ``client_id`` from one of ``expected`` to ``state``, setting ``values``; with
+        ``fill`` or ``transfer`` the venue's record is written in the same transaction.
+
+        Raise ``StaleState`` (and change nothing) if the leg is elsewhere.
+        """
+        with self.engine.begin() as c:
+            moved = c.execute(
+                update(schema.legs)
+                .where(schema.legs.c.client_id == client_id, schema.legs.c.state.in_(list(expected)))
+                .values(state=state, updated_at=at, **values)
+            ).rowcount
+            if moved != 1:
+                raise StaleState(f"Leg {client_id} is not {'/'.join(expected)}; it was moved by someone else.")
+            if fill is not None:
+                c.execute(insert(schema.fills), [fill])
+            if transfer is not None:
+                c.execute(insert(schema.transfers), [transfer])
+            if transfer_update is not None:
+                c.execute(update(schema.transfers).where(schema.transfers.c.client_id == client_id)
+                          .values(**transfer_update))
+
+    def fills(self, run_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        return self._rows(schema.fills, run_ids)
+
+    def transfers(self, run_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        return self._rows(schema.transfers, run_ids)
+
+    def _rows(self, table, run_ids: Iterable[str] | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        query = select(table)
+        if run_ids is not None:
+            query = query.where(table.c.run_id.in_(list(run_ids)))
+        with self.engine.connect() as c:
+            return [{k: _utc(v) if isinstance(v, datetime) else v for k, v in r._mapping.items()}
+                    for r in c.execute(query)]
+
+    def traded_value_since(self, portfolio: str, since: datetime) -> float:
+        """The value of every fill of ``portfolio``'s runs created at or after ``since``."""
+        run_ids = select(schema.runs.c.id).where(schema.runs.c.portfolio == portfolio, schema.runs.c.created_at >= since)
+        query = select(func.coalesce(func.sum(schema.fills.c.value), 0.0)).where(schema.fills.c.run_id.in_(run_ids))
+        with self.engine.connect() as c:
+            return float(c.execute(query).scalar_one())
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _redact(url: str) -> str:
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (never print a password)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"

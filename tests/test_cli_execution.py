@@ -1,0 +1,194 @@
+"""The execution commands as a user runs them: real subprocesses against a paper portfolio."""
+
+import json
+
+import pytest
+
+from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, wait_for
+from conftest import run_cli
+from trimtab.venues.paper import PaperVenue
+
+
+def test_status_shows_holdings_per_chain_and_consolidated(tmp_path):
+    directory = make_portfolio(tmp_path)
+    doc = json.loads(run_cli("status", "--json", cwd=directory).stdout)
+    assert doc["chains"]["USDC"] == {"base": 400.0, "ethereum": 600.0}
+    assert {a["asset"]: a["quantity"] for a in doc["assets"]} == {"BTC": 0.1, "ETH": 1.25, "USDC": 1000.0}
+    assert doc["decision"]["rebalance"] is True
+
+
+def test_rebalance_dry_run_sends_nothing(tmp_path):
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    before = balances(directory)
+    # Act
+    result = run_cli("rebalance", "--dry-run", "--json", cwd=directory)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["dry_run"] is True and doc["run"] is None and len(doc["assessment"]["legs"]) == 2
+    assert balances(directory) == before
+
+
+def test_rebalance_with_json_but_without_yes_refuses_in_one_sentence(tmp_path):
+    directory = make_portfolio(tmp_path)
+    result = run_cli("rebalance", "--json", cwd=directory)
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["error"]["message"].startswith("--json cannot ask for confirmation")
+
+
+def test_a_rejection_part_way_is_reported_journaled_and_the_next_run_continues_from_the_truth(tmp_path):
+    # Arrange: the ETH market halts, so the buy after the BTC sell is refused
+    directory = make_portfolio(tmp_path)
+    venue = PaperVenue(directory / "trimtab-paper.db")
+    venue.set_halted("ETH")
+    # Act
+    first = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    # Assert: a clear message, an exit code, and a journal that says exactly what happened
+    assert first.returncode == 4, first.stderr
+    run = json.loads(first.stdout)["run"]
+    assert run["state"] == "failed"
+    assert "buy ETH was refused by the venue: market ETH/USDC is halted" in run["reason"]
+    assert [(leg["stage"], leg["state"]) for leg in run["legs"]] == [
+        ("gathering", "arrived"), ("selling", "filled"), ("bridging", "arrived"), ("buying", "rejected")]
+    assert "halted" in run["legs"][-1]["error"]
+    # Act: the market reopens; the next run plans from the venue's balances (BTC already sold)
+    venue.set_halted("ETH", False)
+    second = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    # Assert
+    assert second.returncode == 0, second.stderr
+    doc = json.loads(second.stdout)
+    assert [(leg["side"], leg["asset"]) for leg in doc["assessment"]["legs"]] == [("buy", "ETH")]
+    assert doc["run"]["state"] == "completed"
+    status = json.loads(run_cli("status", "--json", cwd=directory).stdout)
+    assert status["max_drift"] < 0.001
+    history = json.loads(run_cli("history", "--json", cwd=directory).stdout)
+    assert [r["state"] for r in history["runs"]] == ["completed", "failed"]
+
+
+def test_two_rebalances_at_once_one_runs_and_the_other_refuses_clearly(tmp_path):
+    # Arrange
+    directory = make_portfolio(tmp_path, order_latency=0.5)
+    first = start_rebalance(directory)
+    wait_for(lambda: journal_rows(directory, "SELECT 1 FROM runs"))
+    # Act
+    second = run_cli("rebalance", "--yes", cwd=directory)
+    # Assert
+    assert second.returncode == 3
+    assert "RUN_LOCKED: another trimtab process (pid" in second.stderr
+    assert "is already rebalancing this portfolio" in second.stderr
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert json.loads(out)["run"]["state"] == "completed"
+    assert [s for (s,) in journal_rows(directory, "SELECT state FROM runs")] == ["completed"]
+
+
+def test_the_kill_file_stops_a_rebalance_before_any_order(tmp_path):
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    (directory / "trimtab.stop").write_text("")
+    # Act
+    result = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    # Assert
+    assert result.returncode == 3
+    assert json.loads(result.stdout)["error"]["message"].startswith("KILL_SWITCH")
+    assert journal_rows(directory, "SELECT 1 FROM fills") == []
+
+
+def test_run_once_records_a_check_and_rebalances_when_the_policy_says_so(tmp_path):
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    # Act
+    result = run_cli("run", "--once", "--json", cwd=directory)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    step = json.loads(result.stdout)["checks"][0]
+    assert step["decision"].startswith("rebalance: BTC drift 0.150")
+    assert step["run"]["state"] == "completed"
+    again = json.loads(run_cli("run", "--once", "--json", cwd=directory).stdout)["checks"][0]
+    assert again["decision"].startswith("hold") and again["run"] is None
+    history = json.loads(run_cli("history", "--json", cwd=directory).stdout)
+    assert len(history["checks"]) == 2 and len(history["runs"]) == 1
+    assert history["runs"][0]["fees"] > 0
+
+
+@pytest.mark.parametrize("command", [["history"], ["rebalance", "--dry-run"], ["status"]])
+def test_every_execution_command_prints_exactly_one_json_document(tmp_path, command):
+    directory = make_portfolio(tmp_path)
+    result = run_cli(*command, "--json", cwd=directory)
+    assert result.returncode == 0, result.stderr
+    json.loads(result.stdout)
+
+
+def test_run_stops_between_steps_on_ctrl_c_and_prints_one_document(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "trimtab", "run", "--interval", "1h", "--json"], cwd=directory,
+                               env={**os.environ, "NO_COLOR": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    wait_for(lambda: journal_rows(directory, "SELECT 1 FROM checks"))
+    # Act
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    # Assert
+    assert process.returncode == 0, err
+    doc = json.loads(out)
+    assert doc["stopped"] is True and len(doc["checks"]) == 1
+    assert doc["checks"][0]["run"]["state"] == "completed"
+
+
+def test_rebalance_without_an_answer_sends_nothing(tmp_path):
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    before = balances(directory)
+    # Act
+    result = run_cli("rebalance", cwd=directory)  # stdin is empty: no answer
+    # Assert
+    assert result.returncode == 0, result.stderr
+    assert "not confirmed: nothing sent" in result.stdout
+    assert balances(directory) == before
+
+
+def test_a_postgresql_journal_records_a_rebalance_by_url(tmp_path, postgres_url):
+    # Arrange: a fresh database on the test PostgreSQL server, named in the config
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    name = f"trimtab_{tmp_path.name.lower().replace('-', '_')[:40]}"
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
+    directory = make_portfolio(tmp_path)
+    config = directory / "trimtab.toml"
+    journal = url.set(database=name).render_as_string(hide_password=False)
+    config.write_text(config.read_text().replace('url = "sqlite:///trimtab.db"', f'url = "{journal}"'))
+    # Act
+    result = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    history = json.loads(run_cli("history", "--json", cwd=directory).stdout)
+    assert [r["state"] for r in history["runs"]] == ["completed"] and len(history["runs"][0]["legs"]) == 4
+    assert not (directory / "trimtab.db").exists()
+
+
+def test_a_parked_run_blocks_rebalance_until_acknowledged(tmp_path):
+    # Arrange: bridges take two simulated days; the executor waits at most one simulated minute
+    directory = make_portfolio(tmp_path)
+    config = directory / "trimtab.toml"
+    text = config.read_text().replace("bridge_minutes = [5.0, 6.0]", "bridge_minutes = [2880.0, 2880.0]")
+    config.write_text(text.replace('transfer_timeout = "2h"', 'transfer_timeout = "1m"'))
+    # Act
+    parked = run_cli("rebalance", "--yes", "--json", cwd=directory)
+    blocked = run_cli("rebalance", "--yes", cwd=directory)
+    run_id = json.loads(parked.stdout)["run"]["id"]
+    acknowledged = run_cli("acknowledge", run_id, "--json", cwd=directory)
+    # Assert
+    assert parked.returncode == 5 and json.loads(parked.stdout)["run"]["state"] == "needs_attention"
+    assert blocked.returncode == 3 and f"RUN_NEEDS_ATTENTION: run {run_id} needs attention" in blocked.stderr
+    assert acknowledged.returncode == 0 and json.loads(acknowledged.stdout)["run"]["state"] == "failed"
