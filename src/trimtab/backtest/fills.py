@@ -11,7 +11,8 @@ a sell sells ``d/(1-f)`` of value and yields exactly ``d``; a buy spends exactly
 ``d/(1+f)`` of value.
 
 Slippage ``s`` moves the fill price against the trade: sells at ``p*(1-s)``, buys at ``p*(1+s)``;
-a buy then spends what it planned and gets fewer units.
+a buy then spends what it planned and gets fewer units. Quote left below a billionth of the
+portfolio's value after the buys is float noise and is set to 0.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from trimtab.core.plan import Plan, Side
 
 #: Buys scaled down for lack of quote spend at most this share of it, so float noise never overspends.
 SPEND_MARGIN = 1 - 1e-12
+#: Quote left below this share of the portfolio after a rebalance is float noise (spent to the
+#: last cent), and is set to exactly 0 so that noise never becomes a phantom leg later.
+QUOTE_DUST = 1e-9
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,7 +80,7 @@ def fill_plan(
         holdings[leg.asset] = held - quantity
         holdings[quote] += proceeds
         fills.append(Fill(bar=bar, side=Side.SELL, asset=leg.asset, quantity=quantity, price=price, value=value,
-                          fee=value - proceeds, slippage=quantity * (leg.price - price)))
+                          fee=value * fee, slippage=quantity * (leg.price - price)))
     buys = plan.buys
     if fee_model is FeeModel.PER_LEG:
         planned = [leg.value for leg in buys]
@@ -98,7 +102,7 @@ def fill_plan(
         holdings[leg.asset] = holdings.get(leg.asset, 0.0) + quantity
         holdings[quote] -= spend
         fills.append(Fill(bar=bar, side=Side.BUY, asset=leg.asset, quantity=quantity, price=price, value=value,
-                          fee=spend - value, slippage=quantity * (price - leg.price)))
-    if holdings[quote] < 0:  # float noise of the subtractions, never more than a billionth of the spend
+                          fee=value * fee, slippage=quantity * (price - leg.price)))
+    if holdings[quote] < QUOTE_DUST * plan.total_value:  # float noise of the subtractions (or less)
         holdings[quote] = 0.0
     return fills
