@@ -54,12 +54,19 @@ SWEEP_COLUMNS = (
 
 
 def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
-    """A table of sweep rows (at most ``limit``, the rest counted)."""
-    table = Table(title=title, title_justify="left")
-    for _, header, _ in SWEEP_COLUMNS:
-        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode") else "right")
+    """A table of sweep rows (at most ``limit``, the rest counted); configuration columns that are
+    the same on every row are said once in the caption instead."""
+    config_keys = [key for key, _, _ in SWEEP_COLUMNS[:6]]
+    same = {k for k in config_keys if len({repr(r[k]) for r in rows}) == 1}
+    columns = [c for c in SWEEP_COLUMNS if c[0] not in same]
+    caption = "; ".join(f"{k}: {_targets_text(rows[0][k]) if k == 'targets' else rows[0][k]}"
+                        for k in config_keys if k in same and rows[0][k] is not None)
+    table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
+    for _, header, _ in columns:
+        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode") else "right",
+                         no_wrap=header == "targets")
     for row in rows[:limit]:
-        table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in SWEEP_COLUMNS))
+        table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in columns))
     stdout.print(table)
     if len(rows) > limit:
         stdout.print(f"[dim]... and {len(rows) - limit} more rows (use --json for all)[/]")
@@ -67,5 +74,5 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
 
 def _targets_text(targets) -> str:
     if isinstance(targets, dict):
-        return ",".join(f"{a}={w:g}" for a, w in targets.items())
+        return "/".join(f"{a}{w * 100:g}" for a, w in targets.items())
     return str(targets)

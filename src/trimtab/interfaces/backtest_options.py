@@ -61,3 +61,33 @@ def load_close(*, prices: Path | None, data: str | None, symbols: list[str], sta
     if not symbols:
         raise InputError("No symbols to backtest: name at least one non-quote asset in --targets or --symbols.")
     return load_prices(data or "daily", symbols, start, end, path=prices)
+
+
+def parse_range(text: str | None, what: str) -> list[float]:
+    """``0.01:0.20:50`` (start:stop:count, both ends included), ``0.02,0.05`` or ``0.05`` -> floats."""
+    if text is None or not str(text).strip():
+        return []
+    raw = str(text).strip()
+    try:
+        if ":" in raw:
+            parts = raw.split(":")
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if count < 1:
+                raise ValueError
+            if count == 1:
+                return [start]
+            step = (stop - start) / (count - 1)
+            return [start + i * step for i in range(count - 1)] + [stop]
+        return [float(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise InputError(
+            f"{raw!r} is not a {what} range: use start:stop:count (e.g. 0.01:0.20:50) or a list (0.02,0.05)."
+        ) from None
+
+
+def parse_names(text: str | None, default: str) -> list[str]:
+    """``monthly,quarterly`` -> ``["monthly", "quarterly"]``; empty -> ``[default]``."""
+    names = [part.strip() for part in (text or "").split(",") if part.strip()]
+    return names or [default]

@@ -27,6 +27,7 @@ QuoteOpt = Annotated[str, typer.Option("--quote", help="The quote asset (cash at
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("backtest")(backtest)
+    app.command("sweep")(sweep)
 
 
 def backtest(
@@ -81,3 +82,96 @@ def backtest(
         return document, render
 
     run(as_json, body)
+
+
+def sweep(
+    targets: Annotated[list[str] | None, typer.Option("--targets", help="Target weights; repeat to compare portfolios.")] = None,
+    prices: PricesOpt = None,
+    data: DataOpt = None,
+    symbols: SymbolsOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    policy: Annotated[str, typer.Option("--policy", help="One or more of threshold,calendar,combined,never.")] = "threshold",
+    band: Annotated[str | None, typer.Option("--band", help="Bands: start:stop:count (0.01:0.20:50) or a list (0.02,0.05).")] = None,
+    relative_band: Annotated[str | None, typer.Option("--relative-band", help="Relative bands, as --band.")] = None,
+    schedule: Annotated[str | None, typer.Option("--schedule", help="One or more of daily,weekly,monthly,quarterly.")] = None,
+    fee: Annotated[str, typer.Option("--fee", help="Fee rates, as --band.")] = "0.001",
+    fee_model: Annotated[str, typer.Option("--fee-model", help="proceeds and/or per-leg.")] = "proceeds",
+    slippage: Annotated[str, typer.Option("--slippage", help="Slippage rates, as --band.")] = "0",
+    capital: CapitalOpt = 10_000.0,
+    min_trade: Annotated[str, typer.Option("--min-trade", help="Dust thresholds, as --band.")] = "10",
+    mode: Annotated[str, typer.Option("--mode", help="target and/or band-edge.")] = "target",
+    quote: QuoteOpt = "USDC",
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Frontier chart PNG (default without --json: sweep.png).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Backtest every combination of the options on the fast kernel: one row per configuration,
+    and a chart of fee drag against max drift (the frontier to choose from)."""
+
+    def body():
+        from trimtab.backtest.fast import Prepared
+        from trimtab.backtest.grid import Grid
+        from trimtab.backtest.spec import FeeModel
+        from trimtab.backtest.sweep import run_sweep
+        from trimtab.core.plan import Mode
+        from trimtab.core.policy import PolicyKind
+        from trimtab.core.triggers import Period
+        from trimtab.errors import InputError
+        from trimtab.interfaces import backtest_options as opt
+
+        parsed = [opt.parse_targets(t, quote) for t in (targets or ["BTC=0.5,ETH=0.3,USDC=0.2"])]
+        bands = opt.parse_range(band, "band")
+        relatives = opt.parse_range(relative_band, "relative band")
+        try:
+            modes = [Mode(m) for m in opt.parse_names(mode, "target")]
+        except ValueError:
+            raise InputError(f"Unknown mode in {mode!r}: use target and/or band-edge.") from None
+        grid = Grid(
+            targets=parsed,
+            policies=[PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")],
+            bands=bands or ([None] if relatives else [0.05]),
+            relative_bands=relatives or [None],
+            schedules=[Period.parse(s) for s in opt.parse_names(schedule, "monthly")],
+            modes=modes,
+            fees=opt.parse_range(fee, "fee") or [0.001],
+            fee_models=[FeeModel.parse(m) for m in opt.parse_names(fee_model, "proceeds")],
+            slippages=opt.parse_range(slippage, "slippage") or [0.0],
+            min_trades=opt.parse_range(min_trade, "min-trade") or [10.0],
+            capital=capital,
+        )
+        specs = grid.specs()
+        close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, parsed), start=start, end=end)
+        rows = _with_progress(len(specs), lambda progress: run_sweep(
+            Prepared.of(close), specs, workers=workers, scheduler=scheduler, progress=progress))
+        chart_path = chart if chart is not None else (None if as_json else Path("sweep.png"))
+        document = {"start": close.index[0].isoformat(), "end": close.index[-1].isoformat(), "rows": rows}
+        if chart_path is not None:
+            from trimtab.backtest.chart import frontier_chart
+
+            document["chart"] = str(frontier_chart(rows, chart_path))
+
+        def render() -> None:
+            from trimtab.backtest.report import render_sweep
+
+            render_sweep(rows, title=f"sweep {close.index[0]:%Y-%m-%d} .. {close.index[-1]:%Y-%m-%d}: "
+                                     f"{len(rows)} configurations, {len(close):,} bars")
+            if chart_path is not None:
+                stdout.print(f"chart: {chart_path}")
+
+        return document, render
+
+    run(as_json, body)
+
+
+def _with_progress(total: int, work):
+    """Run ``work(progress)`` under a rich progress bar on stderr (shown on a terminal only)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from trimtab.interfaces.output import stderr
+
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task("sweep", total=total)
+        return work(lambda n: bar.advance(task, n))
