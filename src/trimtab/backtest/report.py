@@ -76,3 +76,26 @@ def _targets_text(targets) -> str:
     if isinstance(targets, dict):
         return "/".join(f"{a}{w * 100:g}" for a, w in targets.items())
     return str(targets)
+
+
+def render_compare(rows: Sequence[dict], *, title: str) -> None:
+    """The blog's claims beside the measured numbers, one policy a row, then each verdict."""
+    table = Table(title=title, title_justify="left")
+    for header in ("policy", "rebal./mo", "trades/mo", "blog trades/mo", "max drift", "blog max drift",
+                   "fee drag/yr", "blog fee drag", "return/yr", "volatility"):
+        table.add_column(header, justify="left" if header == "policy" else "right")
+    for r in rows:
+        claim = r["claim"]
+        low, high = claim["trades_per_month"]
+        drag = claim["fee_drag_per_year"]
+        table.add_row(
+            r["policy"], f"{r['rebalances_per_month']:.2f}", f"{r['trades_per_month']:.2f}",
+            f"{low:g}" if low == high else f"{low:g}-{high:g}",
+            percent(r["max_drift"]), percent(claim["max_drift"], 0) + ("+" if claim["max_drift_at_least"] else ""),
+            percent(r["fee_drag_per_year"], 2),
+            "-" if drag is None else (percent(drag[0]) if drag[0] == drag[1] else f"{drag[0] * 100:g}-{drag[1] * 100:g}%"),
+            percent(r["annual_return"]), percent(r["volatility"]),
+        )
+    stdout.print(table)
+    for r in rows:
+        stdout.print(f"[bold]{r['policy']}[/]: {r['verdict']}")

@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("backtest")(backtest)
     app.command("sweep")(sweep)
+    app.command("compare")(compare)
 
 
 def backtest(
@@ -175,3 +176,32 @@ def _with_progress(total: int, work):
                   console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
         task = bar.add_task("sweep", total=total)
         return work(lambda n: bar.advance(task, n))
+
+
+def compare(
+    data: Annotated[str, typer.Option("--data", help="Shipped history: daily or hourly.")] = "daily",
+    as_json: JsonFlag = False,
+) -> None:
+    """The seed blog's policy table on real data: BTC/ETH/USDC 50/30/20, 0.1% fee, the last five
+    years; measured numbers beside the claims, and a plain verdict for each policy."""
+
+    def body():
+        from trimtab.backtest.compare import FEE, TARGETS, last_five_years, run_compare
+        from trimtab.data import load_prices
+
+        close = last_five_years(load_prices(data, [a for a in TARGETS if a != "USDC"]))
+        rows = run_compare(close)
+        document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
+                    "targets": TARGETS, "fee": FEE, "fee_model": "proceeds",
+                    "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rows": rows}
+
+        def render() -> None:
+            from trimtab.backtest.report import render_compare
+
+            render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
+                                       f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "
+                                       f"(a trade = one leg)")
+
+        return document, render
+
+    run(as_json, body)
