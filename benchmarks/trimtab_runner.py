@@ -35,22 +35,19 @@ def main() -> None:
 
     import numpy as np
 
-    from trimtab.backtest import BacktestSpec, run_backtest
-    from trimtab.backtest.fast import Prepared, run_fast
-    from trimtab.backtest.grid import Grid
-    from trimtab.backtest.spec import FeeModel
-    from trimtab.backtest.sweep import run_sweep
+    from trimtab.backtest.spec import BacktestSpec, FeeModel
     from trimtab.core.assets import Targets
-    from trimtab.core.plan import Mode
-    from trimtab.core.policy import PolicyKind, PolicySpec
-    from trimtab.core.triggers import Period
-    from trimtab.data import load_prices
+    from trimtab.core.policy import PolicySpec
 
-    close = load_prices("hourly", list(SYMBOLS), START, END)
     targets = Targets.of({s: 1 / len(SYMBOLS) for s in SYMBOLS})
     bands = [float(b) for b in np.linspace(0.01, 0.20, 50)]
     extra = {}
     if args.bench == "single":
+        from trimtab.backtest import run_backtest
+        from trimtab.data import load_prices
+
+        close = load_prices("hourly", list(SYMBOLS), START, END)
+        bars = len(close)
         spec = BacktestSpec(targets=targets, policy=PolicySpec(band=0.05), fee=0.001,
                             fee_model=FeeModel.PER_LEG, min_trade=0.0)
         run_backtest(close.iloc[:50], spec)  # warm: imports and first calls
@@ -58,8 +55,16 @@ def main() -> None:
         m = run_backtest(close, spec).metrics
         warm = time.perf_counter() - started
         results = [{"band": 0.05, "final_value": m.final_value, "rebalance_count": m.rebalance_count}]
-    else:
-        prepared = Prepared.of(close)
+    else:  # as `trimtab sweep` does: no pandas, the kernel from numba's cache
+        from trimtab.backtest.fast import Prepared, run_fast
+        from trimtab.backtest.grid import Grid
+        from trimtab.backtest.sweep import run_sweep
+        from trimtab.core.plan import Mode
+        from trimtab.core.policy import PolicyKind
+        from trimtab.core.triggers import Period
+
+        prepared = Prepared.load("hourly", list(SYMBOLS), START, END)
+        bars = len(prepared.times)
         if args.bench == "sweep":
             specs = Grid(targets=[targets], bands=bands, fee_models=[FeeModel.PER_LEG], min_trades=[0.0]).specs()
         else:
@@ -68,7 +73,7 @@ def main() -> None:
                          modes=[Mode.TARGET, Mode.BAND_EDGE], fee_models=[FeeModel.PER_LEG, FeeModel.PROCEEDS],
                          min_trades=[0.0]).specs()
         started = time.perf_counter()
-        run_fast(Prepared.of(close.iloc[:50]), specs[0])  # load the compiled kernel from numba's cache
+        run_fast(prepared.head(50), specs[0])  # load the compiled kernel from numba's cache
         extra["seconds_kernel_load"] = time.perf_counter() - started
         started = time.perf_counter()
         rows = run_sweep(prepared, specs, workers=args.workers)
@@ -78,7 +83,7 @@ def main() -> None:
         extra["configurations"] = len(rows)
     print(json.dumps({
         "tool": "trimtab", "mode": args.bench, "seconds_warm": warm, "seconds_process_total": process_seconds(),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "bars": len(close),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "bars": bars,
         "results": results, **extra,
     }))
 

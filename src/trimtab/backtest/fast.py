@@ -1,46 +1,70 @@
 """Run a ``BacktestSpec`` on the fast kernel: the same metrics as ``run_backtest``, no fills kept.
 
-``prepare`` turns a close matrix into the arrays the kernel reads (once per sweep); ``run_fast``
-runs one spec on them. Use the reference simulator for one backtest with its fills and chart,
-this for sweeps.
+``Prepared`` holds the prices as the kernel reads them (once per sweep; ``Prepared.load`` reads
+them without pandas when it can); ``run_fast`` runs one spec on them. Use the reference
+simulator for one backtest with its fills and chart, this for sweeps.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from trimtab.backtest import kernel
 from trimtab.backtest.metrics import Metrics, compute_metrics
 from trimtab.backtest.screen import period_starts
-from trimtab.backtest.simulator import price_matrix
 from trimtab.backtest.spec import BacktestSpec, FeeModel
 from trimtab.core.plan import Mode
 from trimtab.core.policy import PolicyKind
+from trimtab.core.triggers import Period
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """A close matrix as the kernel reads it: non-quote columns, prices, UTC times in ns."""
+    """Prices as the kernel reads them: columns (assets), prices (bars x columns), UTC times in ns."""
 
-    index: pd.DatetimeIndex
+    times: np.ndarray
     columns: tuple[str, ...]
     prices: np.ndarray
-    times: np.ndarray
+    _starts: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, close: pd.DataFrame) -> Prepared:
-        index = pd.DatetimeIndex(close.index)
-        times = index.as_unit("ns").asi8 if hasattr(index, "as_unit") else index.asi8
-        return cls(index, tuple(str(c).upper() for c in close.columns),
-                   np.ascontiguousarray(close.to_numpy(np.float64)), np.ascontiguousarray(times))
+        """From a wide close DataFrame (UTC index), as ``load_prices`` returns."""
+        from trimtab.backtest.screen import _as_ns
+
+        return cls(np.ascontiguousarray(_as_ns(close.index)), tuple(str(c).upper() for c in close.columns),
+                   np.ascontiguousarray(close.to_numpy(np.float64)))
+
+    @classmethod
+    def load(cls, freq: str = "daily", symbols=None, start=None, end=None, path=None) -> Prepared:
+        """``load_prices``'s answer, read from its binary cache without pandas when possible."""
+        from trimtab.data.matrix import load_matrix
+
+        m = load_matrix(freq, symbols, start, end, path)
+        return cls(m.times, m.columns, m.prices)
+
+    def starts(self, period: Period | None) -> np.ndarray:
+        """``screen.period_starts`` for these times, computed once per period."""
+        if period not in self._starts:
+            self._starts[period] = period_starts(self.times, period)
+        return self._starts[period]
+
+    def head(self, bars: int) -> Prepared:
+        return Prepared(self.times[:bars], self.columns, self.prices[:bars])
 
     @property
     def close(self) -> pd.DataFrame:
-        return pd.DataFrame(self.prices, index=self.index, columns=list(self.columns))
+        import pandas as pd
+
+        index = pd.DatetimeIndex(self.times.astype("datetime64[ns]"), tz="UTC")
+        return pd.DataFrame(self.prices, index=index, columns=list(self.columns))
 
 
 def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: bool = False):
@@ -60,7 +84,7 @@ def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: 
     out = kernel.simulate(
         prices, prepared.times, target_vec,
         use_threshold, _width(p.band if use_threshold else None), _width(p.relative_band if use_threshold else None),
-        emergency, use_schedule, period_starts(prepared.index, p.schedule if use_schedule else None),
+        emergency, use_schedule, prepared.starts(p.schedule if use_schedule else None),
         int(p.cooldown.total_seconds() * 1e9),
         spec.mode is Mode.BAND_EDGE,
         _width(tolerance.absolute if tolerance else None), _width(tolerance.relative if tolerance else None),
@@ -68,7 +92,7 @@ def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: 
     )
     rebalances, trades, max_drift, traded, fees, drag, slippage = out
     metrics = compute_metrics(
-        values=values, span_seconds=(prepared.times[-1] - prepared.times[0]) / 1e9, capital=spec.capital,
+        values=values, span_seconds=float(prepared.times[-1] - prepared.times[0]) / 1e9, capital=spec.capital,
         max_drift=max_drift, rebalance_count=rebalances, trade_count=trades, total_traded=traded,
         total_fees=fees, fee_drag_sum=drag, total_slippage=slippage,
     )
@@ -78,6 +102,8 @@ def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: 
 def _prices_for(prepared: Prepared, spec: BacktestSpec) -> tuple[list[str], np.ndarray]:
     missing = [a for a in spec.targets.assets if a != spec.quote and a not in prepared.columns]
     if missing or spec.quote in prepared.columns or len(prepared.prices) < 2:
+        from trimtab.backtest.simulator import price_matrix
+
         assets, prices = price_matrix(prepared.close, spec)  # the simulator's refusals, or the quote column dropped
         return assets, np.ascontiguousarray(prices)
     return list(prepared.columns), prepared.prices
@@ -85,15 +111,3 @@ def _prices_for(prepared: Prepared, spec: BacktestSpec) -> tuple[list[str], np.n
 
 def _width(width: float | None) -> float:
     return math.inf if width is None else float(width)
-
-
-def metrics_equal_within(a: Metrics, b: Metrics, rel: float = 1e-9) -> bool:
-    """Same counts, and every float within ``rel`` (NaN equal to NaN)."""
-    for key, x in a.to_dict().items():
-        y = getattr(b, key)
-        if isinstance(x, int):
-            if x != y:
-                return False
-        elif not (math.isclose(x, y, rel_tol=rel, abs_tol=1e-12) or (math.isnan(x) and math.isnan(y))):
-            return False
-    return True

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from trimtab.core.drift import DRIFT_EPSILON
 from trimtab.core.policy import PolicyKind, PolicySpec
@@ -50,23 +49,36 @@ class Widths:
         return cls(absolute, relative, zero_target_fires, schedule)
 
 
-def period_starts(index: pd.DatetimeIndex, period: Period | None) -> np.ndarray:
-    """True at each bar whose period (UTC) differs from the previous bar's; bar 0 is False."""
-    out = np.zeros(len(index), dtype=bool)
-    if period is None or len(index) < 2:
+def period_starts(times, period: Period | None) -> np.ndarray:
+    """True at each bar whose period (UTC) differs from the previous bar's; bar 0 is False.
+
+    ``times`` is a DatetimeIndex or int64 ns since the epoch (UTC). Keys: the day, the ISO week
+    (its Monday), the month, or the quarter, as ``Period.key``.
+    """
+    ns = _as_ns(times)
+    out = np.zeros(len(ns), dtype=bool)
+    if period is None or len(ns) < 2:
         return out
-    utc = index.tz_convert("UTC") if index.tz is not None else index
+    moments = ns.astype("datetime64[ns]")
     if period is Period.DAILY:
-        key = utc.year.to_numpy() * 10_000 + utc.month.to_numpy() * 100 + utc.day.to_numpy()
+        key = moments.astype("datetime64[D]").astype(np.int64)
     elif period is Period.WEEKLY:
-        iso = utc.isocalendar()
-        key = iso["year"].to_numpy().astype(np.int64) * 100 + iso["week"].to_numpy().astype(np.int64)
+        days = moments.astype("datetime64[D]").astype(np.int64)
+        key = days - (days + 3) % 7  # 1970-01-01 was a Thursday: this is the week's Monday
     elif period is Period.MONTHLY:
-        key = utc.year.to_numpy() * 12 + utc.month.to_numpy()
+        key = moments.astype("datetime64[M]").astype(np.int64)
     else:
-        key = utc.year.to_numpy() * 4 + (utc.month.to_numpy() - 1) // 3
+        key = moments.astype("datetime64[M]").astype(np.int64) // 3
     out[1:] = key[1:] != key[:-1]
     return out
+
+
+def _as_ns(times) -> np.ndarray:
+    if isinstance(times, np.ndarray) and times.dtype == np.int64:
+        return times
+    index = times.tz_convert("UTC") if getattr(times, "tz", None) is not None else times
+    index = index.as_unit("ns") if hasattr(index, "as_unit") else index
+    return np.asarray(index.asi8, dtype=np.int64)
 
 
 def block_drift(quantities: np.ndarray, cash: float, prices: np.ndarray, targets: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from trimtab.backtest.spec import BacktestSpec
 Progress = Callable[[int], None]
 
 #: Below this many bar-asset steps in total, processes cost more than they save.
-_SERIAL_WORK = 20_000_000
+_SERIAL_WORK = 100_000_000
 
 _DATA: Prepared | None = None
 
@@ -81,7 +81,7 @@ def _adopt(data: Prepared) -> None:
 def _on_processes(data: Prepared, batches, workers: int, progress: Progress | None) -> dict[int, list]:
     import multiprocessing
 
-    run_fast(Prepared(data.index[:2], data.columns, data.prices[:2], data.times[:2]), spec_from_row(batches[0][0]))  # load the kernel once, before forking
+    run_fast(data.head(2), spec_from_row(batches[0][0]))  # load the compiled kernel once, before forking
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     results: dict[int, list] = {}

@@ -143,11 +143,14 @@ def sweep(
             capital=capital,
         )
         specs = grid.specs()
-        close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, parsed), start=start, end=end)
+        if prices is not None and data is not None:
+            raise InputError("Give either --prices PATH or --data daily|hourly, not both.")
+        prepared = Prepared.load(data or "daily", opt.parse_symbols(symbols, parsed), start, end, path=prices)
         rows = _with_progress(len(specs), lambda progress: run_sweep(
-            Prepared.of(close), specs, workers=workers, scheduler=scheduler, progress=progress))
+            prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
+        first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
         chart_path = chart if chart is not None else (None if as_json else Path("sweep.png"))
-        document = {"start": close.index[0].isoformat(), "end": close.index[-1].isoformat(), "rows": rows}
+        document = {"start": first, "end": last, "rows": rows}
         if chart_path is not None:
             from trimtab.backtest.chart import frontier_chart
 
@@ -156,8 +159,8 @@ def sweep(
         def render() -> None:
             from trimtab.backtest.report import render_sweep
 
-            render_sweep(rows, title=f"sweep {close.index[0]:%Y-%m-%d} .. {close.index[-1]:%Y-%m-%d}: "
-                                     f"{len(rows)} configurations, {len(close):,} bars")
+            render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
+                                     f"{len(prepared.times):,} bars")
             if chart_path is not None:
                 stdout.print(f"chart: {chart_path}")
 
@@ -205,3 +208,9 @@ def compare(
         return document, render
 
     run(as_json, body)
+
+
+def _iso(ns) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(int(ns) / 1e9, tz=timezone.utc).isoformat()
