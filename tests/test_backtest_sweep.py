@@ -101,3 +101,9 @@ def test_sweep_command_sends_configurations_to_a_dask_scheduler(cli):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["rows"] == json.loads(cli(*args).stdout)["rows"]
     assert tasks >= 1  # the work went through the cluster
+
+
+def test_sweep_errors_are_one_sentence_and_exit_2(cli):
+    result = cli("sweep", "--band", "0.01:0.2", "--json")
+    assert result.returncode == 2
+    assert "start:stop:count" in json.loads(result.stdout)["error"]["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,11 +40,15 @@ def backtest_chart(result: BacktestResult, path: str | os.PathLike[str]) -> Path
     value_ax.set_ylabel(f"value ({quote})")
     value_ax.set_title(f"{result.spec.describe()}: final {result.metrics.final_value:,.0f} {quote}")
     value_ax.legend(loc="upper left")
-    weight_ax.stackplot(index, (result.weights[::step] * 100).T, labels=result.assets, alpha=0.85)
+    held = [i for i in range(len(result.assets)) if np.nanmax(result.weights[:, i]) > 1e-6]
+    colours = plt.get_cmap("tab20" if len(held) > 10 else "tab10").colors
+    weight_ax.stackplot(index, (result.weights[::step, held] * 100).T, labels=[result.assets[i] for i in held],
+                        colors=colours[: len(held)], alpha=0.85)
     weight_ax.set_ylabel("weight after trading (%)")
     weight_ax.set_ylim(0, 100)
     weight_ax.legend(loc="upper left", ncol=min(len(result.assets), 6), fontsize=8)
-    drift_ax.plot(index, result.drift[::step] * 100, lw=0.8, color="#555555", label="max drift before trading")
+    drift_ax.plot(index, _window_max(result.drift, step) * 100, lw=0.8, color="#555555",
+                  label="max drift before trading" + (f" (max of each {step} bars)" if step > 1 else ""))
     band = result.spec.policy.band
     if band is not None:
         drift_ax.axhline(band * 100, color="#c0392b", ls="--", lw=1, label=f"band {band * 100:.1f}%")
@@ -54,6 +59,17 @@ def backtest_chart(result: BacktestResult, path: str | os.PathLike[str]) -> Path
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _window_max(series: np.ndarray, step: int) -> np.ndarray:
+    """The largest value in each run of ``step`` bars (so a thinned line keeps its peaks)."""
+    if step == 1:
+        return series
+    padded = np.full(-(-len(series) // step) * step, np.nan)
+    padded[: len(series)] = series
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN window (bar 0 alone) gives NaN
+        return np.nanmax(padded.reshape(-1, step), axis=1)
 
 
 def frontier_chart(rows: Sequence[dict], path: str | os.PathLike[str]) -> Path:
