@@ -102,3 +102,13 @@ def test_the_plain_python_fallback_gives_the_same_answer():
     final, count = json.loads(out.stdout)
     reference = run_backtest(daily(), spec(band=0.03, fee=0.001, fee_model="per-leg", min_trade=0)).metrics
     assert count == reference.rebalance_count and math.isclose(final, reference.final_value, rel_tol=1e-9)
+
+
+def test_numba_cache_moves_to_the_user_cache_when_the_package_is_read_only(monkeypatch, tmp_path):
+    from trimtab.backtest import kernel
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(kernel.os, "access", lambda path, mode: False)
+    kernel._numba_cache_dir()
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "trimtab" / "numba")

@@ -107,3 +107,13 @@ def test_sweep_errors_are_one_sentence_and_exit_2(cli):
     result = cli("sweep", "--band", "0.01:0.2", "--json")
     assert result.returncode == 2
     assert "start:stop:count" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_sweep_reads_a_price_file_first_through_pandas_then_from_the_cache(cli, tmp_path):
+    rows = ["date,symbol,close"] + [f"2024-01-{d:02d},BTC,{100 + d * (-1) ** d}" for d in range(1, 31)]
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    args = ["sweep", "--prices", "p.csv", "--targets", "BTC=0.5,USDC=0.5", "--band", "0.01,0.02", "--min-trade", "0", "--json"]
+    first, second = cli(*args), cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["rows"] == json.loads(second.stdout)["rows"]
+    assert json.loads(first.stdout)["rows"][0]["bars"] == 30
