@@ -100,3 +100,13 @@ def test_bad_fees_are_refused(fee, words):
     targets, valuation = seed()
     with pytest.raises(InputError, match=words):
         plan_rebalance(valuation, targets, fee=fee)
+
+
+def test_band_edge_ignores_float_noise_in_the_quote_weight():
+    """1 - (sum of the other weights) can be -1e-16 for a quote with target 0: inside [0, band]."""
+    from trimtab.core.planner import band_edge_weights
+
+    targets = Targets.of({"BTC": 0.25, "ETH": 0.25, "SOL": 0.25, "BNB": 0.25})
+    weights = {"BTC": 0.3, "ETH": 0.2, "SOL": 0.25, "BNB": 0.25 + 2e-16, "USDC": 0.0}
+    desired = band_edge_weights(weights, targets, Band(absolute=0.1))
+    assert desired["BTC"] == 0.3 and desired["ETH"] == 0.2  # inside their bands: left alone

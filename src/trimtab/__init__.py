@@ -1,23 +1,45 @@
 """trimtab keeps a crypto portfolio on its target weights: it measures drift, decides when it
-matters, plans the fewest and cheapest trades, and records every decision."""
+matters, plans the fewest and cheapest trades, and records every decision.
 
-from trimtab.api import plan, status
-from trimtab.config import Config, load_config
-from trimtab.core.assessment import Assessment
-from trimtab.core.assets import Targets
-from trimtab.errors import Denied, InputError, TrimtabError, VenueError
+The names below are imported on first use, so ``import trimtab.backtest`` (or the core) does not
+pay for the config machinery (pydantic) it does not need.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Assessment",
-    "Config",
-    "Denied",
-    "InputError",
-    "Targets",
-    "TrimtabError",
-    "VenueError",
-    "load_config",
-    "plan",
-    "status",
-]
+_EXPORTS = {
+    "Assessment": "trimtab.core.assessment",
+    "Config": "trimtab.config",
+    "Denied": "trimtab.errors",
+    "InputError": "trimtab.errors",
+    "Targets": "trimtab.core.assets",
+    "TrimtabError": "trimtab.errors",
+    "VenueError": "trimtab.errors",
+    "load_config": "trimtab.config",
+    "plan": "trimtab.api",
+    "status": "trimtab.api",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from trimtab.api import plan, status
+    from trimtab.config import Config, load_config
+    from trimtab.core.assessment import Assessment
+    from trimtab.core.assets import Targets
+    from trimtab.errors import Denied, InputError, TrimtabError, VenueError
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'trimtab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

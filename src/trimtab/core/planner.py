@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from trimtab.core.assets import Targets
 from trimtab.core.band import Band
+from trimtab.core.drift import DRIFT_EPSILON
 from trimtab.core.plan import Leg, Mode, Plan, Side, SkippedLeg
 from trimtab.core.rules import NO_RULES, MarketRules
 from trimtab.core.valuation import Valuation
@@ -115,7 +116,8 @@ def band_edge_weights(weights: Mapping[str, float], targets: Targets, band: Band
     quote_target = targets.weight(quote)
     low, high = band.bounds(quote_target)
     alpha = 0.0
-    if quote_weight < low or quote_weight > high:
+    # strict with DRIFT_EPSILON, as every band: a quote at -1e-16 (float noise of 1 - sum) is inside [0, x]
+    if quote_weight < low - DRIFT_EPSILON or quote_weight > high + DRIFT_EPSILON:
         edge = low if quote_weight < low else high
         alpha = (edge - quote_weight) / (quote_target - quote_weight)
     desired = {a: c + alpha * (targets.weight(a) - c) for a, c in clipped.items()}

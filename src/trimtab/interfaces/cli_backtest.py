@@ -1,9 +1,216 @@
-"""Backtesting commands (backtest, sweep, compare): registered on the main app."""
+"""Backtesting commands (backtest, sweep, compare): registered on the main app. Thin: parse the
+options, call ``trimtab.backtest``, render; errors go through ``output.run``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from trimtab.interfaces.output import run, stdout
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+PricesOpt = Annotated[Path | None, typer.Option("--prices", help="Price file: CSV or CSV.gz, long format (date or timestamp, symbol, close).")]
+DataOpt = Annotated[str | None, typer.Option("--data", help="Shipped history: daily (default) or hourly.")]
+SymbolsOpt = Annotated[str | None, typer.Option("--symbols", help="Assets to load, e.g. BTC,ETH (default: the non-quote targets).")]
+StartOpt = Annotated[str | None, typer.Option("--start", help="First bar, inclusive (YYYY-MM-DD[THH:MM]).")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="Last bar, inclusive; a bare date means through its last bar.")]
+FeeOpt = Annotated[float, typer.Option("--fee", help="Fee rate per leg, e.g. 0.001 for 0.1%.")]
+FeeModelOpt = Annotated[str, typer.Option("--fee-model", help="proceeds (the live executor's) or per-leg (bt's).")]
+SlippageOpt = Annotated[float, typer.Option("--slippage", help="Fill price worse than the close by this fraction.")]
+CapitalOpt = Annotated[float, typer.Option("--capital", help="Starting capital in the quote asset.")]
+MinTradeOpt = Annotated[float, typer.Option("--min-trade", help="Skip legs worth less than this (quote units).")]
+QuoteOpt = Annotated[str, typer.Option("--quote", help="The quote asset (cash at 1).")]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("backtest")(backtest)
+    app.command("sweep")(sweep)
+    app.command("compare")(compare)
+
+
+def backtest(
+    targets: Annotated[str, typer.Option("--targets", help="Target weights, e.g. BTC=0.5,ETH=0.3,USDC=0.2.")] = "BTC=0.5,ETH=0.3,USDC=0.2",
+    prices: PricesOpt = None,
+    data: DataOpt = None,
+    symbols: SymbolsOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    policy: Annotated[str, typer.Option("--policy", help="threshold, calendar, combined or never.")] = "threshold",
+    band: Annotated[float | None, typer.Option("--band", help="Absolute band, e.g. 0.05 (threshold default).")] = None,
+    relative_band: Annotated[float | None, typer.Option("--relative-band", help="Relative band, e.g. 0.25.")] = None,
+    schedule: Annotated[str | None, typer.Option("--schedule", help="daily, weekly, monthly (default) or quarterly.")] = None,
+    fee: FeeOpt = 0.001,
+    fee_model: FeeModelOpt = "proceeds",
+    slippage: SlippageOpt = 0.0,
+    capital: CapitalOpt = 10_000.0,
+    min_trade: MinTradeOpt = 10.0,
+    mode: Annotated[str, typer.Option("--mode", help="target (back to target) or band-edge.")] = "target",
+    quote: QuoteOpt = "USDC",
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write the chart PNG here (default without --json: backtest.png).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replay a rebalancing policy over real price history with the live core; print the metrics."""
+
+    def body():
+        from trimtab.backtest import run_backtest
+        from trimtab.interfaces import backtest_options as opt
+
+        parsed = opt.parse_targets(targets, quote)
+        spec = opt.backtest_spec(
+            targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule), mode=mode, fee=fee,
+            fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
+        )
+        close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, [parsed]),
+                               start=start, end=end)
+        result = run_backtest(close, spec)
+        chart_path = chart if chart is not None else (None if as_json else Path("backtest.png"))
+        document = result.to_dict()
+        if chart_path is not None:
+            from trimtab.backtest.chart import backtest_chart
+
+            document["chart"] = str(backtest_chart(result, chart_path))
+
+        def render() -> None:
+            from trimtab.backtest.report import render_backtest
+
+            render_backtest(result)
+            if chart_path is not None:
+                stdout.print(f"chart: {chart_path}")
+
+        return document, render
+
+    run(as_json, body)
+
+
+def sweep(
+    targets: Annotated[list[str] | None, typer.Option("--targets", help="Target weights; repeat to compare portfolios.")] = None,
+    prices: PricesOpt = None,
+    data: DataOpt = None,
+    symbols: SymbolsOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    policy: Annotated[str, typer.Option("--policy", help="One or more of threshold,calendar,combined,never.")] = "threshold",
+    band: Annotated[str | None, typer.Option("--band", help="Bands: start:stop:count (0.01:0.20:50) or a list (0.02,0.05).")] = None,
+    relative_band: Annotated[str | None, typer.Option("--relative-band", help="Relative bands, as --band.")] = None,
+    schedule: Annotated[str | None, typer.Option("--schedule", help="One or more of daily,weekly,monthly,quarterly.")] = None,
+    fee: Annotated[str, typer.Option("--fee", help="Fee rates, as --band.")] = "0.001",
+    fee_model: Annotated[str, typer.Option("--fee-model", help="proceeds and/or per-leg.")] = "proceeds",
+    slippage: Annotated[str, typer.Option("--slippage", help="Slippage rates, as --band.")] = "0",
+    capital: CapitalOpt = 10_000.0,
+    min_trade: Annotated[str, typer.Option("--min-trade", help="Dust thresholds, as --band.")] = "10",
+    mode: Annotated[str, typer.Option("--mode", help="target and/or band-edge.")] = "target",
+    quote: QuoteOpt = "USDC",
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Frontier chart PNG (default without --json: sweep.png).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Backtest every combination of the options on the fast kernel: one row per configuration,
+    and a chart of fee drag against max drift (the frontier to choose from)."""
+
+    def body():
+        from trimtab.backtest.fast import Prepared
+        from trimtab.backtest.grid import Grid
+        from trimtab.backtest.spec import FeeModel
+        from trimtab.backtest.sweep import run_sweep
+        from trimtab.core.plan import Mode
+        from trimtab.core.policy import PolicyKind
+        from trimtab.core.triggers import Period
+        from trimtab.errors import InputError
+        from trimtab.interfaces import backtest_options as opt
+
+        parsed = [opt.parse_targets(t, quote) for t in (targets or ["BTC=0.5,ETH=0.3,USDC=0.2"])]
+        bands = opt.parse_range(band, "band")
+        relatives = opt.parse_range(relative_band, "relative band")
+        try:
+            modes = [Mode(m) for m in opt.parse_names(mode, "target")]
+        except ValueError:
+            raise InputError(f"Unknown mode in {mode!r}: use target and/or band-edge.") from None
+        grid = Grid(
+            targets=parsed,
+            policies=[PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")],
+            bands=bands or ([None] if relatives else [0.05]),
+            relative_bands=relatives or [None],
+            schedules=[Period.parse(s) for s in opt.parse_names(schedule, "monthly")],
+            modes=modes,
+            fees=opt.parse_range(fee, "fee") or [0.001],
+            fee_models=[FeeModel.parse(m) for m in opt.parse_names(fee_model, "proceeds")],
+            slippages=opt.parse_range(slippage, "slippage") or [0.0],
+            min_trades=opt.parse_range(min_trade, "min-trade") or [10.0],
+            capital=capital,
+        )
+        specs = grid.specs()
+        if prices is not None and data is not None:
+            raise InputError("Give either --prices PATH or --data daily|hourly, not both.")
+        prepared = Prepared.load(data or "daily", opt.parse_symbols(symbols, parsed), start, end, path=prices)
+        rows = _with_progress(len(specs), lambda progress: run_sweep(
+            prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
+        first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
+        chart_path = chart if chart is not None else (None if as_json else Path("sweep.png"))
+        document = {"start": first, "end": last, "rows": rows}
+        if chart_path is not None:
+            from trimtab.backtest.chart import frontier_chart
+
+            document["chart"] = str(frontier_chart(rows, chart_path))
+
+        def render() -> None:
+            from trimtab.backtest.report import render_sweep
+
+            render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
+                                     f"{len(prepared.times):,} bars")
+            if chart_path is not None:
+                stdout.print(f"chart: {chart_path}")
+
+        return document, render
+
+    run(as_json, body)
+
+
+def _with_progress(total: int, work):
+    """Run ``work(progress)`` under a rich progress bar on stderr (shown on a terminal only)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from trimtab.interfaces.output import stderr
+
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task("sweep", total=total)
+        return work(lambda n: bar.advance(task, n))
+
+
+def compare(
+    data: Annotated[str, typer.Option("--data", help="Shipped history: daily or hourly.")] = "daily",
+    as_json: JsonFlag = False,
+) -> None:
+    """The seed blog's policy table on real data: BTC/ETH/USDC 50/30/20, 0.1% fee, the last five
+    years; measured numbers beside the claims, and a plain verdict for each policy."""
+
+    def body():
+        from trimtab.backtest.compare import FEE, TARGETS, last_five_years, run_compare
+        from trimtab.data import load_prices
+
+        close = last_five_years(load_prices(data, [a for a in TARGETS if a != "USDC"]))
+        rows = run_compare(close)
+        document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
+                    "targets": TARGETS, "fee": FEE, "fee_model": "proceeds",
+                    "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rows": rows}
+
+        def render() -> None:
+            from trimtab.backtest.report import render_compare
+
+            render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
+                                       f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "
+                                       f"(a trade = one leg)")
+
+        return document, render
+
+    run(as_json, body)
+
+
+def _iso(ns) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(int(ns) / 1e9, tz=timezone.utc).isoformat()

@@ -1,0 +1,35 @@
+"""Backtesting: the reference simulator (the live core over price history), the fast kernel for
+sweeps, metrics, reports and charts. See docs/BACKTESTING.md for the conventions.
+
+The names below load on first use, so a sweep that never needs the simulator (or pandas) does
+not import it.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "BacktestResult": "trimtab.backtest.simulator",
+    "BacktestSpec": "trimtab.backtest.spec",
+    "FeeModel": "trimtab.backtest.spec",
+    "Fill": "trimtab.backtest.fills",
+    "Metrics": "trimtab.backtest.metrics",
+    "Rebalance": "trimtab.backtest.simulator",
+    "run_backtest": "trimtab.backtest.simulator",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from trimtab.backtest.fills import Fill
+    from trimtab.backtest.metrics import Metrics
+    from trimtab.backtest.simulator import BacktestResult, Rebalance, run_backtest
+    from trimtab.backtest.spec import BacktestSpec, FeeModel
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'trimtab.backtest' has no attribute {name!r}")

@@ -1,0 +1,126 @@
+"""The seed blog's policy table, checked against real history.
+
+The blog (the project's seed) claims, for BTC/ETH/USDC 50/30/20 with a 0.1% fee:
+
+| policy | trades a month | max drift | fee drag a year |
+| 2% band | 25-40 | 3% | - |
+| 5% band | 6-12 | 8% | 0.6-1.2% |
+| 10% band | 2-4 | 15% | - |
+| monthly | 1 | 20%+ | 3.6% |
+| 5% band + monthly | 6-12 | 8% | - |
+
+``compare`` runs those five policies with the reference simulator (the live core, the
+``proceeds`` fee model, ``min_trade`` 10, capital 10,000) over the last five years of the data
+(bars after the last bar minus five calendar years) and says plainly where the data disagrees.
+Our *trade* is one filled leg; the blog does not say what it counts, so a trade count that matches
+only as rebalances is reported as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from trimtab.backtest.simulator import run_backtest
+from trimtab.backtest.spec import BacktestSpec, FeeModel
+from trimtab.core.assets import Targets
+from trimtab.core.policy import PolicyKind, PolicySpec
+from trimtab.core.triggers import Period
+
+TARGETS = {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}
+FEE = 0.001
+#: A drift claim of "about c" holds when the measured maximum is within this share of c.
+DRIFT_TOLERANCE = 0.25
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """What the blog says for one policy; ``max_drift_at_least`` marks a claim such as "20%+"."""
+
+    name: str
+    policy: PolicySpec
+    trades: tuple[float, float]
+    max_drift: float
+    max_drift_at_least: bool = False
+    fee_drag: tuple[float, float] | None = None
+
+
+def _band(width: float) -> PolicySpec:
+    return PolicySpec(kind=PolicyKind.THRESHOLD, band=width)
+
+
+CLAIMS = (
+    Claim(name="2% band", policy=_band(0.02), trades=(25, 40), max_drift=0.03),
+    Claim(name="5% band", policy=_band(0.05), trades=(6, 12), max_drift=0.08, fee_drag=(0.006, 0.012)),
+    Claim(name="10% band", policy=_band(0.10), trades=(2, 4), max_drift=0.15),
+    Claim(name="monthly", policy=PolicySpec(kind=PolicyKind.CALENDAR, band=None, schedule=Period.MONTHLY),
+          trades=(1, 1), max_drift=0.20, max_drift_at_least=True, fee_drag=(0.036, 0.036)),
+    Claim(name="5% band + monthly", policy=PolicySpec(kind=PolicyKind.COMBINED, band=0.05, schedule=Period.MONTHLY),
+          trades=(6, 12), max_drift=0.08),
+)
+
+
+def last_five_years(close: pd.DataFrame) -> pd.DataFrame:
+    """The bars after (last bar - 5 calendar years)."""
+    end = close.index[-1]
+    return close.loc[close.index > end - pd.DateOffset(years=5)]
+
+
+def run_compare(close: pd.DataFrame) -> list[dict[str, Any]]:
+    """One row per claim: our measured numbers, the blog's, and a verdict in words."""
+    rows = []
+    for claim in CLAIMS:
+        spec = BacktestSpec(targets=Targets.of(TARGETS), policy=claim.policy, fee=FEE, fee_model=FeeModel.PROCEEDS)
+        m = run_backtest(close, spec).metrics
+        rows.append({
+            "policy": claim.name,
+            "rebalances_per_month": m.rebalances_per_month,
+            "trades_per_month": m.trades_per_month,
+            "max_drift": m.max_drift,
+            "fee_drag_per_year": m.fee_drag_per_year,
+            "annual_return": m.annual_return,
+            "volatility": m.volatility,
+            "max_drawdown": m.max_drawdown,
+            "final_value": m.final_value,
+            "claim": {
+                "trades_per_month": list(claim.trades),
+                "max_drift": claim.max_drift,
+                "max_drift_at_least": claim.max_drift_at_least,
+                "fee_drag_per_year": list(claim.fee_drag) if claim.fee_drag else None,
+            },
+            "verdict": verdict(claim, m.trades_per_month, m.rebalances_per_month, m.max_drift, m.fee_drag_per_year),
+        })
+    return rows
+
+
+def verdict(claim: Claim, trades: float, rebalances: float, max_drift: float, fee_drag: float) -> str:
+    """One plain sentence: "agrees" or "disagrees", then each check (counts within 10% of the
+    claimed range, a drift within 25% of the claimed value, a fee drag within 25% of its range)."""
+    low, high = claim.trades
+    said = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+    checks: list[tuple[str, bool]] = []
+    if low * 0.9 <= trades <= high * 1.1:
+        checks.append((f"{trades:.1f} trades/month fit the claimed {said}", True))
+    elif low * 0.9 <= rebalances <= high * 1.1:
+        checks.append((f"{rebalances:.1f} rebalances/month fit the claimed {said} if the blog counts rebalances "
+                       f"({trades:.1f} legs)", True))
+    else:
+        checks.append((f"{trades:.1f} trades/month ({rebalances:.1f} rebalances), not {said}", False))
+    if claim.max_drift_at_least:
+        ok = max_drift >= claim.max_drift
+        checks.append((f"max drift {max_drift * 100:.1f}% " + ("reaches" if ok else "stays below")
+                       + f" {claim.max_drift * 100:g}%", ok))
+    else:
+        ok = abs(max_drift - claim.max_drift) <= DRIFT_TOLERANCE * claim.max_drift
+        checks.append((f"max drift {max_drift * 100:.1f}% " + ("is about" if ok else "is not about")
+                       + f" {claim.max_drift * 100:g}%", ok))
+    if claim.fee_drag:
+        lo, hi = claim.fee_drag
+        claimed = f"{lo * 100:g}%" if lo == hi else f"{lo * 100:g}-{hi * 100:g}%"
+        ok = lo * 0.75 <= fee_drag <= hi * 1.25
+        checks.append((f"fee drag {fee_drag * 100:.2f}%/yr " + ("fits" if ok else "is far from")
+                       + f" the claimed {claimed}", ok))
+    head = "agrees" if all(ok for _, ok in checks) else "disagrees"
+    return f"{head}: " + "; ".join(text for text, _ in checks) + "."

@@ -1,0 +1,101 @@
+"""Human-readable tables for backtests and sweeps (rich); percentages here, fractions in JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from trimtab.backtest.simulator import BacktestResult
+from trimtab.interfaces.output import money, percent, stdout
+
+
+def render_backtest(result: BacktestResult) -> None:
+    m, s = result.metrics, result.spec
+    table = Table(title=f"backtest {result.index[0]:%Y-%m-%d %H:%M} .. {result.index[-1]:%Y-%m-%d %H:%M} "
+                        f"({m.bars:,} bars): {s.describe()}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("final value", f"{money(m.final_value)} {s.quote} (from {money(s.capital)})"),
+        ("annual return", percent(m.annual_return)),
+        ("volatility (annual)", percent(m.volatility)),
+        ("max drawdown", percent(m.max_drawdown)),
+        ("rebalances", f"{m.rebalance_count:,} ({m.rebalances_per_month:.2f} a month)"),
+        ("trades (legs)", f"{m.trade_count:,} ({m.trades_per_month:.2f} a month)"),
+        ("max drift", percent(m.max_drift)),
+        ("traded", money(m.total_traded)),
+        ("fees", money(m.total_fees)),
+        ("fee drag per year", percent(m.fee_drag_per_year, 2)),
+    ]
+    if m.total_slippage:
+        rows.append(("slippage", money(m.total_slippage)))
+    for name, value in rows:
+        table.add_row(name, value)
+    stdout.print(table)
+
+
+SWEEP_COLUMNS = (
+    ("targets", "targets", str),
+    ("policy", "policy", str),
+    ("band", "band", lambda v: percent(v) if v is not None else "-"),
+    ("relative_band", "rel. band", lambda v: percent(v) if v is not None else "-"),
+    ("schedule", "schedule", lambda v: v or "-"),
+    ("mode", "mode", str),
+    ("rebalances_per_month", "rebal./mo", lambda v: f"{v:.2f}"),
+    ("trades_per_month", "trades/mo", lambda v: f"{v:.2f}"),
+    ("max_drift", "max drift", percent),
+    ("fee_drag_per_year", "fee drag/yr", lambda v: percent(v, 2)),
+    ("annual_return", "return/yr", percent),
+    ("volatility", "volatility", percent),
+    ("max_drawdown", "max DD", percent),
+    ("final_value", "final", money),
+)
+
+
+def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
+    """A table of sweep rows (at most ``limit``, the rest counted); configuration columns that are
+    the same on every row are said once in the caption instead."""
+    config_keys = [key for key, _, _ in SWEEP_COLUMNS[:6]]
+    same = {k for k in config_keys if len({repr(r[k]) for r in rows}) == 1}
+    columns = [c for c in SWEEP_COLUMNS if c[0] not in same]
+    caption = "; ".join(f"{k}: {_targets_text(rows[0][k]) if k == 'targets' else rows[0][k]}"
+                        for k in config_keys if k in same and rows[0][k] is not None)
+    table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
+    for _, header, _ in columns:
+        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode") else "right",
+                         no_wrap=header == "targets")
+    for row in rows[:limit]:
+        table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in columns))
+    stdout.print(table)
+    if len(rows) > limit:
+        stdout.print(f"[dim]... and {len(rows) - limit} more rows (use --json for all)[/]")
+
+
+def _targets_text(targets) -> str:
+    if isinstance(targets, dict):
+        return "/".join(f"{a}{w * 100:g}" for a, w in targets.items())
+    return str(targets)
+
+
+def render_compare(rows: Sequence[dict], *, title: str) -> None:
+    """The blog's claims beside the measured numbers, one policy a row, then each verdict."""
+    table = Table(title=title, title_justify="left")
+    for header in ("policy", "rebal./mo", "trades/mo", "blog trades/mo", "max drift", "blog max drift",
+                   "fee drag/yr", "blog fee drag", "return/yr", "volatility"):
+        table.add_column(header, justify="left" if header == "policy" else "right")
+    for r in rows:
+        claim = r["claim"]
+        low, high = claim["trades_per_month"]
+        drag = claim["fee_drag_per_year"]
+        table.add_row(
+            r["policy"], f"{r['rebalances_per_month']:.2f}", f"{r['trades_per_month']:.2f}",
+            f"{low:g}" if low == high else f"{low:g}-{high:g}",
+            percent(r["max_drift"]), percent(claim["max_drift"], 0) + ("+" if claim["max_drift_at_least"] else ""),
+            percent(r["fee_drag_per_year"], 2),
+            "-" if drag is None else (percent(drag[0]) if drag[0] == drag[1] else f"{drag[0] * 100:g}-{drag[1] * 100:g}%"),
+            percent(r["annual_return"]), percent(r["volatility"]),
+        )
+    stdout.print(table)
+    for r in rows:
+        stdout.print(f"[bold]{r['policy']}[/]: {r['verdict']}")

@@ -1,0 +1,40 @@
+"""`trimtab compare`: the blog's five policies on real data, beside its claims, with verdicts."""
+
+import json
+
+from trimtab.backtest.compare import CLAIMS, verdict
+
+
+def test_verdict_agrees_only_when_every_check_holds():
+    five = CLAIMS[1]
+    assert verdict(five, trades=8, rebalances=4, max_drift=0.08, fee_drag=0.008).startswith("agrees:")
+    said = verdict(five, trades=1.0, rebalances=0.5, max_drift=0.068, fee_drag=0.0005)
+    assert said.startswith("disagrees:")
+    assert "1.0 trades/month (0.5 rebalances), not 6-12" in said and "is far from the claimed 0.6-1.2%" in said
+
+
+def test_a_monthly_count_of_one_fits_when_the_blog_counts_rebalances():
+    monthly = CLAIMS[3]
+    said = verdict(monthly, trades=2.0, rebalances=1.0, max_drift=0.25, fee_drag=0.036)
+    assert said.startswith("agrees:") and "if the blog counts rebalances" in said
+
+
+def test_compare_json_reports_the_five_policies_on_the_last_five_years(cli):
+    result = cli("compare", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [r["policy"] for r in doc["rows"]] == ["2% band", "5% band", "10% band", "monthly", "5% band + monthly"]
+    assert doc["start"].startswith("2021-01-06") and doc["end"].startswith("2026-01-05")
+    monthly = doc["rows"][3]
+    assert abs(monthly["rebalances_per_month"] - 1.0) < 0.01  # the first bar of each new month
+    for row in doc["rows"]:
+        assert {"trades_per_month", "max_drift", "fee_drag_per_year", "annual_return", "volatility", "claim",
+                "verdict"} <= set(row)
+        assert row["verdict"].split(":")[0] in ("agrees", "disagrees")
+
+
+def test_compare_table_shows_claims_and_verdicts(cli):
+    result = cli("compare")
+    assert result.returncode == 0, result.stderr
+    for words in ("blog trades/mo", "25-40", "20%+", "5% band + monthly: "):
+        assert words in result.stdout
