@@ -5,8 +5,9 @@ The names below are imported on first use, so ``import trimtab.backtest`` (or th
 pay for the config machinery (pydantic) it does not need.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from trimtab.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -33,13 +34,4 @@ if TYPE_CHECKING:
     from trimtab.errors import Denied, InputError, TrimtabError, VenueError
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'trimtab' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports('trimtab', _EXPORTS, globals())

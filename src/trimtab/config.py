@@ -10,9 +10,18 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trimtab.core.assets import Targets, asset_symbol, quote_symbol
 from trimtab.core.durations import parse_duration
@@ -30,6 +39,15 @@ def _as_value_error(function, *args):  # type: ignore[no-untyped-def]
         return function(*args)
     except InputError as e:
         raise ValueError(str(e)) from None
+
+
+def _duration(value: str) -> str:
+    _as_value_error(parse_duration, value)
+    return value
+
+
+#: A duration as users write it (30s, 15m, 1h, 2d, 1w), checked when the config loads.
+Duration = Annotated[str, AfterValidator(_duration)]
 
 
 class _Section(BaseModel):
@@ -61,14 +79,8 @@ class PolicyConfig(_Section):
     relative_band: float | None = Field(None, gt=0, lt=1)
     emergency_band: float | None = Field(0.15, gt=0, lt=1)
     schedule: Literal["daily", "weekly", "monthly", "quarterly"] | None = "monthly"
-    check_every: str = "1h"
-    cooldown: str = "0s"
-
-    @field_validator("check_every", "cooldown")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        _as_value_error(parse_duration, value)
-        return value
+    check_every: Duration = "1h"
+    cooldown: Duration = "0s"
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -134,19 +146,13 @@ class VenueConfig(_Section):
 class ExecutionConfig(_Section):
     """Guards checked before any order, and the kill switch (see docs/EXECUTION.md)."""
 
-    max_price_age: str = "5m"
+    max_price_age: Duration = "5m"
     max_price_move: float = Field(0.02, gt=0, lt=1)
     max_run_value: float | None = Field(None, gt=0)
     max_daily_value: float | None = Field(None, gt=0)
     kill_switch: bool = False
     kill_file: str = "trimtab.stop"
-    transfer_timeout: str = "2h"
-
-    @field_validator("max_price_age", "transfer_timeout")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        _as_value_error(parse_duration, value)
-        return value
+    transfer_timeout: Duration = "2h"
 
 
 class JournalConfig(_Section):

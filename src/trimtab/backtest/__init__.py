@@ -5,8 +5,9 @@ The names below load on first use, so a sweep that never needs the simulator (or
 not import it.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from trimtab.lazy import lazy_exports
 
 _EXPORTS = {
     "BacktestResult": "trimtab.backtest.simulator",
@@ -27,9 +28,4 @@ if TYPE_CHECKING:
     from trimtab.backtest.spec import BacktestSpec, FeeModel
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'trimtab.backtest' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports('trimtab.backtest', _EXPORTS, globals())
