@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trimtab.backtest import kernel
-from trimtab.backtest.metrics import Metrics, compute_metrics
+from trimtab.backtest.metrics import compute_metrics
 from trimtab.backtest.screen import period_starts
 from trimtab.backtest.spec import BacktestSpec, FeeModel
 from trimtab.core.plan import Mode

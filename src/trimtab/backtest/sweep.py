@@ -98,7 +98,8 @@ def _on_dask(address: str, data: Prepared, batches, progress: Progress | None, t
     from trimtab.errors import InputError
 
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise InputError("--scheduler needs Dask distributed: pip install 'trimtab[distributed]'.") from None
     try:
