@@ -30,13 +30,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SYMBOLS = "BTC ETH SOL BNB XRP ADA DOGE DOT LINK LTC".split()
+SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "DOGE", "DOT", "LINK", "LTC"]
 
 
 def run(cmd: list[str], env: dict | None = None) -> tuple[dict, float]:
     """Run ``cmd`` in a fresh process; return its JSON report and the wall seconds seen from outside."""
     started = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=ROOT)
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=ROOT, check=False)
     wall = time.perf_counter() - started
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
@@ -81,7 +81,8 @@ def main() -> None:
     started = time.perf_counter()
     cli = subprocess.run([py, "-m", "trimtab", "sweep", "--data", "hourly", "--targets", targets, "--start", "2021-01-01",
                           "--end", "2025-12-31", "--band", "0.01:0.20:50", "--fee-model", "per-leg", "--min-trade", "0",
-                          "--json"], capture_output=True, text=True, env={**os.environ, **trimtab_env()}, cwd=ROOT)
+                          "--json"], capture_output=True, text=True, env={**os.environ, **trimtab_env()}, cwd=ROOT,
+                         check=False)
     cli_wall = time.perf_counter() - started
     if cli.returncode != 0:
         raise SystemExit(cli.stderr)

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from backtest_helpers import SEED_TARGETS, daily, spec
+
 from trimtab.backtest import run_backtest
 
 PEERS = Path(__file__).resolve().parents[1] / "benchmarks" / "peers"
@@ -26,15 +26,15 @@ pytestmark = [
 ]
 
 CASES = {
-    "threshold": dict(policy="threshold", band=0.05),
-    "relative": dict(policy="threshold", band=None, relative_band=0.25),
-    "monthly": dict(policy="calendar"),
-    "combined": dict(policy="combined", band=0.05),
+    "threshold": {"policy": "threshold", "band": 0.05},
+    "relative": {"policy": "threshold", "band": None, "relative_band": 0.25},
+    "monthly": {"policy": "calendar"},
+    "combined": {"policy": "combined", "band": 0.05},
 }
 
 
 def run_bt(case: str) -> dict:
-    args = dict(policy={"relative": "relative", "monthly": "calendar"}.get(case, case), band=0.05, relative_band=0.25)
+    args = {"policy": {"relative": "relative", "monthly": "calendar"}.get(case, case), "band": 0.05, "relative_band": 0.25}
     if HAVE_BT:
         sys.path.insert(0, str(PEERS))
         import bt_runner

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from backtest_helpers import SEED_TARGETS, daily, spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest_helpers import SEED_TARGETS, daily, spec
 from trimtab.backtest import run_backtest
 from trimtab.core.plan import Side
 from trimtab.errors import InputError

@@ -3,10 +3,10 @@
 import json
 
 import pytest
-
 from backtest_helpers import daily, spec
+
 from trimtab.backtest.fast import Prepared, run_fast
-from trimtab.backtest.grid import Grid, spec_from_row, describe
+from trimtab.backtest.grid import Grid, describe, spec_from_row
 from trimtab.backtest.spec import FeeModel
 from trimtab.backtest.sweep import run_sweep
 from trimtab.core.assets import Targets

@@ -48,3 +48,9 @@ def test_backtest_errors_are_one_sentence_and_exit_2(cli, args, sentence):
     result = cli("backtest", *args, "--json")
     assert result.returncode == 2
     assert sentence in json.loads(result.stdout)["error"]["message"]
+
+
+def test_symbols_may_name_the_quote_which_needs_no_prices(cli):
+    result = cli("backtest", "--symbols", "BTC,ETH,USDC", "--start", "2024-01-01", "--end", "2024-03-31", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["assets"] == ["BTC", "ETH", "USDC"]

@@ -24,7 +24,18 @@ _EXPORTS = {
     "status": "trimtab.api",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Assessment",
+    "Config",
+    "Denied",
+    "InputError",
+    "Targets",
+    "TrimtabError",
+    "VenueError",
+    "load_config",
+    "plan",
+    "status",
+]
 
 if TYPE_CHECKING:
     from trimtab.api import plan, status

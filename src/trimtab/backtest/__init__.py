@@ -19,7 +19,7 @@ _EXPORTS = {
     "run_backtest": "trimtab.backtest.simulator",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["BacktestResult", "BacktestSpec", "FeeModel", "Fill", "Metrics", "Rebalance", "run_backtest"]
 
 if TYPE_CHECKING:
     from trimtab.backtest.fills import Fill

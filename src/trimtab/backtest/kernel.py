@@ -201,8 +201,7 @@ def simulate(prices, times, targets, use_threshold, band_abs, band_rel, emergenc
             w = values[k] / total
             t = targets[k] if k < n else tq
             d = abs(w - t)
-            if d > worst:
-                worst = d
+            worst = max(worst, d)
             if t > 0:
                 if use_relative and d / t > worst_relative:
                     worst_relative = d / t
@@ -210,8 +209,7 @@ def simulate(prices, times, targets, use_threshold, band_abs, band_rel, emergenc
                 zero_hit = True
         band_hit = use_threshold and (worst > band_abs + EPS or worst_relative > band_rel + EPS
                                       or (zero_rule and zero_hit))
-        if worst > max_drift:
-            max_drift = worst
+        max_drift = max(max_drift, worst)
         normal = band_hit or (use_schedule and starts[i])
         if normal and has_last and times[i] - last < cooldown:
             normal = False

@@ -69,7 +69,7 @@ def compute_metrics(
     total_slippage: float = 0.0,
 ) -> Metrics:
     """Metrics from the value series (post-trade value at each bar's close) and the run's totals."""
-    bars = int(len(values))
+    bars = len(values)
     years = span_seconds / SECONDS_PER_YEAR
     months = years * 12
     final = float(values[-1])

@@ -19,9 +19,11 @@ def parse_targets(text: str, quote: str = "USDC") -> Targets:
 
 
 def parse_symbols(text: str | None, targets: list[Targets]) -> list[str]:
-    """``BTC,ETH`` (or space-separated) -> symbols; default: every non-quote asset of the targets."""
+    """``BTC,ETH`` (or space-separated) -> symbols, the quote left out; default: every non-quote
+    asset of the targets."""
     if text:
-        return list(dict.fromkeys(asset_symbol(s) for s in text.replace(",", " ").split()))
+        quotes = {t.quote for t in targets}  # the quote is cash at 1: it has no price series
+        return list(dict.fromkeys(s for s in map(asset_symbol, text.replace(",", " ").split()) if s not in quotes))
     return list(dict.fromkeys(a for t in targets for a in t.assets if a != t.quote))
 
 

@@ -3,6 +3,7 @@ options, call ``trimtab.backtest``, render; errors go through ``output.run``."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
@@ -211,6 +212,6 @@ def compare(
 
 
 def _iso(ns) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(int(ns) / 1e9, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(int(ns) / 1e9, tz=UTC).isoformat()
