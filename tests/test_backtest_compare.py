@@ -36,5 +36,5 @@ def test_compare_json_reports_the_five_policies_on_the_last_five_years(cli):
 def test_compare_table_shows_claims_and_verdicts(cli):
     result = cli("compare")
     assert result.returncode == 0, result.stderr
-    for words in ("blog trades/mo", "25-40", "20%+", "5% band + monthly: "):
+    for words in ("trades/mo", "(blog)", "25-40", "20%+", "5% band + monthly: "):
         assert words in result.stdout

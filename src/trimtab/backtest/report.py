@@ -80,10 +80,11 @@ def _targets_text(targets) -> str:
 
 def render_compare(rows: Sequence[dict], *, title: str) -> None:
     """The blog's claims beside the measured numbers, one policy a row, then each verdict."""
-    table = Table(title=title, title_justify="left")
-    for header in ("policy", "rebal./mo", "trades/mo", "blog trades/mo", "max drift", "blog max drift",
-                   "fee drag/yr", "blog fee drag", "return/yr", "volatility"):
-        table.add_column(header, justify="left" if header == "policy" else "right")
+    table = Table(title=title, title_justify="left", padding=(0, 1), caption_justify="left",
+                  caption="(blog): what the blog claims; fee drag and return are per year; vol = volatility")
+    for header in ("policy", "rebal/mo", "trades/mo", "(blog)", "max drift", "(blog)",
+                   "fee drag", "(blog)", "return", "vol"):
+        table.add_column(header, justify="left" if header == "policy" else "right", no_wrap=True)
     for r in rows:
         claim = r["claim"]
         low, high = claim["trades_per_month"]

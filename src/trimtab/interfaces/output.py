@@ -15,7 +15,9 @@ from rich.console import Console
 
 from trimtab.errors import TrimtabError
 
-stdout = Console(highlight=False, soft_wrap=True)
+#: Piped output is not cut to 80 columns: a table read by a program or a log keeps every cell.
+_PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+stdout = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
