@@ -1,8 +1,8 @@
 """The Python API trades a paper portfolio as the CLI does."""
 
 import pytest
-
 from cli_paper import make_portfolio
+
 from trimtab import api
 from trimtab.errors import InputError
 

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-
 from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, wait_for
 from conftest import run_cli
+
 from trimtab.venues.paper import PaperVenue
 
 

@@ -7,7 +7,6 @@ import signal
 import time
 
 import pytest
-
 from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, venue_rows, wait_for
 from conftest import run_cli
 
