@@ -21,8 +21,8 @@ def make_portfolio(directory: Path, *, order_latency: float = 0.0) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     result = run_cli(*INIT, "--order-latency", str(order_latency), cwd=directory)
     assert result.returncode == 0, result.stderr
-    config = directory / "trimtab.toml"  # bridges of 5-6 simulated minutes: 0.33-0.4 s at clock speed 900
-    config.write_text(config.read_text().replace("bridge_minutes = [2.0, 15.0]", "bridge_minutes = [5.0, 6.0]"))
+    config = directory / "trimtab.toml"  # bridges of 3-3.5 simulated minutes: 0.2-0.23 s at clock speed 900
+    config.write_text(config.read_text().replace("bridge_minutes = [2.0, 15.0]", "bridge_minutes = [3.0, 3.5]"))
     return directory
 
 

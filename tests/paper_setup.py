@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from trimtab.core.assets import Targets
@@ -16,7 +16,7 @@ from trimtab.venues.base import Market
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
 
-START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, tzinfo=UTC)
 TARGETS = Targets.of({"BTC": 0.5, "ETH": 0.3, "USDC": 0.2})
 # The seed portfolio (10,000 USDC; BTC 65% against 50%), spread over chains: BTC sits on bitcoin but
 # trades on ethereum, ETH trades on arbitrum, the USDC is on ethereum and base: bridges must happen.
@@ -33,7 +33,7 @@ def make_venue(path: Path, **settings) -> PaperVenue:
                              settings=PaperSettings(**values), start=START)
 
 
-def make_agent(tmp_path: Path, journal_url: str | None = None, guards: Guards = Guards(), **settings):
+def make_agent(tmp_path: Path, journal_url: str | None = None, guards: Guards | None = None, **settings):
     venue = make_venue(tmp_path / "paper.db", **settings)
     journal = Journal.open(journal_url or f"sqlite:///{tmp_path / 'journal.db'}")
     executor = Executor(venue, journal, guards=guards, wait=venue.advance)

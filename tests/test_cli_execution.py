@@ -3,9 +3,9 @@
 import json
 
 import pytest
-
 from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, wait_for
 from conftest import run_cli
+
 from trimtab.venues.paper import PaperVenue
 
 
@@ -181,7 +181,7 @@ def test_a_parked_run_blocks_rebalance_until_acknowledged(tmp_path):
     # Arrange: bridges take two simulated days; the executor waits at most one simulated minute
     directory = make_portfolio(tmp_path)
     config = directory / "trimtab.toml"
-    text = config.read_text().replace("bridge_minutes = [5.0, 6.0]", "bridge_minutes = [2880.0, 2880.0]")
+    text = config.read_text().replace("bridge_minutes = [3.0, 3.5]", "bridge_minutes = [2880.0, 2880.0]")
     config.write_text(text.replace('transfer_timeout = "2h"', 'transfer_timeout = "1m"'))
     # Act
     parked = run_cli("rebalance", "--yes", "--json", cwd=directory)

@@ -7,11 +7,10 @@ import signal
 import time
 
 import pytest
-
 from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, venue_rows, wait_for
 from conftest import run_cli
 
-LATENCY = 0.3
+LATENCY = 0.2
 
 KILL_POINTS = {
     "before_the_run_is_journaled": None,  # killed 0.2 s after start, while it starts up and plans

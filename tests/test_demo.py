@@ -22,7 +22,7 @@ def test_the_demo_runs_five_years_hourly_with_bridges_and_writes_a_summary_and_a
 
 
 def test_the_demo_table_names_rebalances_fees_and_buy_and_hold(tmp_path):
-    result = run_cli("demo", "--start", "2024-01-01", "--end", "2024-03-31", "--dir", "d", cwd=tmp_path)
+    result = run_cli("demo", "--start", "2025-11-01", "--end", "2025-12-31", "--dir", "d", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for words in ("rebalances", "per month", "max drift", "buy and hold", "demo.png"):
         assert words in result.stdout

@@ -4,8 +4,8 @@ and stops cleanly at every guard. Real paper venue, real journal, no mocks."""
 from datetime import timedelta
 
 import pytest
-
 from paper_setup import PRICES, make_agent
+
 from trimtab.core.plan import Side
 from trimtab.engine import states
 from trimtab.engine.guards import Guards
@@ -148,11 +148,10 @@ def test_a_price_move_mid_run_stops_it_and_the_next_run_replans_from_the_truth(t
 def test_two_agents_on_one_portfolio_cannot_hold_the_lock_at_once(tmp_path):
     from trimtab.engine.lock import PortfolioLock
 
-    with PortfolioLock(tmp_path / "trimtab.lock"):
-        with pytest.raises(Denied, match="RUN_LOCKED"):
-            make_agent(tmp_path / "x").__class__  # noqa: B018 (the agent is irrelevant here)
-            with PortfolioLock(tmp_path / "trimtab.lock"):
-                pass
+    with PortfolioLock(tmp_path / "trimtab.lock"), pytest.raises(Denied, match="RUN_LOCKED"):
+        make_agent(tmp_path / "x").__class__  # noqa: B018 (the agent is irrelevant here)
+        with PortfolioLock(tmp_path / "trimtab.lock"):
+            pass
 
 
 def test_a_bridge_that_never_arrives_parks_the_run_and_blocks_trading_until_acknowledged(tmp_path):

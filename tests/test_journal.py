@@ -1,12 +1,12 @@
 """The journal records checks, runs, legs, fills and transfers the same way on SQLite and PostgreSQL."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from trimtab.journal import CheckRecord, Journal, LegRecord, RunRecord, StaleState, client_id
 
-T0 = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
 def a_run(run_id="r1", state="created"):
@@ -58,8 +58,9 @@ def test_a_leg_and_its_fill_are_recorded_together(journal_url):
     journal.create_run(a_run())
     journal.move_run("r1", "created", "selling", at=T0, new_legs=[a_leg()])
     journal.move_leg("r1-00", ["planned"], "submitting", at=T0)
-    fill = dict(client_id="r1-00", run_id="r1", asset="BTC", side="sell", chain="bitcoin", quantity=0.02,
-                price=64935.0, mid_price=65000.0, value=1298.7, fee=1.2987, slippage=1.3, at=T0)
+    fill = {"client_id": "r1-00", "run_id": "r1", "asset": "BTC", "side": "sell", "chain": "bitcoin",
+            "quantity": 0.02, "price": 64935.0, "mid_price": 65000.0, "value": 1298.7, "fee": 1.2987,
+            "slippage": 1.3, "at": T0}
     journal.move_leg("r1-00", ["submitting"], "filled", at=T0, fill=fill, filled_quantity=0.02, value=1298.7, fee=1.2987)
     with pytest.raises(StaleState):
         journal.move_leg("r1-00", ["submitting"], "filled", at=T0, fill=fill)

@@ -1,6 +1,6 @@
 """The paper venue behaves like a small real exchange with chains and bridges, in one SQLite file."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +13,7 @@ from trimtab.venues.base import Market, TransferStatus, by_chain, consolidate
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
 
-START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def make_venue(path, **settings):
@@ -90,9 +90,9 @@ def test_a_bridge_debits_at_once_and_credits_less_its_fee_when_the_clock_passes_
 
 def test_history_prices_follow_the_simulated_clock(tmp_path):
     venue = make_venue(tmp_path / "paper.db", price_source="history")
-    venue.set_time(datetime(2024, 3, 1, 12, 30, tzinfo=timezone.utc))
+    venue.set_time(datetime(2024, 3, 1, 12, 30, tzinfo=UTC))
     quote = venue.prices(["BTC", "USDC"])
-    assert list(quote) == ["BTC"] and quote["BTC"].at == datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+    assert list(quote) == ["BTC"] and quote["BTC"].at == datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
 @settings(max_examples=25, deadline=None)
@@ -102,5 +102,5 @@ def test_orders_conserve_value_up_to_fees_and_slippage(tmp_path_factory, quantit
     before = consolidate(venue.balances())
     order = venue.place_order("ETH", Side.SELL, quantity=quantity / 10_000, client_order_id="x")
     after = consolidate(venue.balances())
-    value = lambda q: q["ETH"] * 2000 + q["USDC"]  # noqa: E731
+    value = lambda q: q["ETH"] * 2000 + q["USDC"]
     assert value(before) == pytest.approx(value(after) + order.fee + order.slippage, abs=1e-9)

@@ -6,8 +6,8 @@ agent on the same account and journal then finishes the run.
 """
 
 import pytest
-
 from paper_setup import make_agent
+
 from trimtab.engine.agent import Agent
 from trimtab.engine.executor import Executor
 from trimtab.journal import Journal
@@ -38,7 +38,7 @@ class CrashingVenue:
                 return target(*args, **kwargs)
             finally:  # the call happened (or raised, e.g. UnknownOrder); the process dies before using it
                 if self._left == 0:
-                    raise Crash(name)  # noqa: B012
+                    raise Crash(name)
 
         return call
 

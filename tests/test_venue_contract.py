@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-
 from paper_setup import make_venue
+
 from trimtab.core.plan import Side
 from trimtab.errors import BelowMinimum, InsufficientFunds, UnknownOrder, VenueError
 from trimtab.venues.base import Holding, Market, Quote, Venue, consolidate

@@ -72,3 +72,20 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
         policy=config.policy.to_spec(), moment=Moment(now=now or datetime.now(timezone.utc)),
         mode=config.trading.plan_mode, fee=config.trading.fee, min_trade=config.trading.min_trade,
     )
+
+
+def rebalance(config: Config | str | os.PathLike[str] | None = None, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+    """Rebalance the configured (paper) portfolio now, without asking: the caller has decided.
+
+    Returns an ``engine.agent.RebalanceResult`` (the assessment acted on, the run's outcome, and an
+    unfinished run that was finished first). Raise ``Denied`` when a guard, the lock or a parked run
+    refuses, and ``InputError`` for a config that cannot trade (a static venue).
+    """
+    from pathlib import Path
+
+    from trimtab.interfaces.wiring import build_agent
+
+    path = None
+    if not isinstance(config, Config):
+        config, path = load_config(config)
+    return build_agent(config, path or Path.cwd() / "trimtab.toml").rebalance(dry_run=dry_run)

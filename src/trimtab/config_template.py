@@ -49,7 +49,8 @@ slippage_bps = {paper['slippage_bps']!r}
 # Fraction of a bridged amount the bridge keeps, and its latency range in simulated minutes.
 bridge_fee = {paper['bridge_fee']!r}
 bridge_minutes = [{paper['bridge_minutes'][0]!r}, {paper['bridge_minutes'][1]!r}]
-# Simulated seconds per real second (bridges of 2-15 simulated minutes take 2-15 s at 60).
+# Simulated seconds per real second (bridges of 2-15 simulated minutes take 2-15 s at 60). The paper
+# clock stamps checks and runs, so at 60 a simulated month passes in 12 real hours; set 1 for wall time.
 clock_speed = {paper['clock_speed']!r}
 # "fixed": the account's price table; "history": the shipped hourly closes at the simulated time.
 price_source = "{paper['price_source']}"

@@ -153,7 +153,7 @@ def _progress(total: int):  # type: ignore[no-untyped-def]
 
 def _summary(agent: Agent, directory: Path, times, prices, held, initial, drift, marks, chart, seconds) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     final_prices = {"BTC": float(prices["BTC"][-1]), "ETH": float(prices["ETH"][-1]), "USDC": 1.0}
-    value = lambda q: math.fsum(q.get(a, 0.0) * p for a, p in final_prices.items())  # noqa: E731
+    value = lambda q: math.fsum(q.get(a, 0.0) * p for a, p in final_prices.items())
     runs = agent.journal.runs("demo", limit=1_000_000)
     run_ids = [r.id for r in runs]
     fills = agent.journal.fills(run_ids)

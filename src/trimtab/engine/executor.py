@@ -56,10 +56,10 @@ class Executor:
     """
 
     def __init__(self, venue: Venue, journal: Journal, *, portfolio: str = "main", quote: str = "USDC",
-                 guards: Guards = Guards(), wait: Callable[[float], None] | None = None,
+                 guards: Guards | None = None, wait: Callable[[float], None] | None = None,
                  transfer_timeout: timedelta = timedelta(hours=2), retries: int = 3) -> None:
         self.venue, self.journal, self.portfolio, self.quote = venue, journal, portfolio, quote
-        self.guards, self.transfer_timeout, self.retries = guards, transfer_timeout, retries
+        self.guards, self.transfer_timeout, self.retries = guards or Guards(), transfer_timeout, retries
         self.wait = wait or (lambda seconds: time.sleep(min(max(seconds, 0.05), 0.25)))
 
     # -- starting ------------------------------------------------------------------------------
@@ -242,17 +242,18 @@ class Executor:
             if (answer.asset, str(answer.side)) != (leg.asset, leg.side):
                 self._move(leg, "needs_attention", error=f"venue reports {answer.side} {answer.asset}")
                 return "needs_attention"
-            fill = dict(client_id=leg.client_id, run_id=run.id, asset=answer.asset, side=str(answer.side),
-                        chain=answer.chain, quantity=answer.quantity, price=answer.price, mid_price=answer.mid_price,
-                        value=answer.value, fee=answer.fee, slippage=answer.slippage, at=answer.at)
+            fill = {"client_id": leg.client_id, "run_id": run.id, "asset": answer.asset, "side": str(answer.side),
+                    "chain": answer.chain, "quantity": answer.quantity, "price": answer.price,
+                    "mid_price": answer.mid_price, "value": answer.value, "fee": answer.fee,
+                    "slippage": answer.slippage, "at": answer.at}
             self._move(leg, "filled", fill=fill, filled_quantity=answer.quantity, value=answer.value, fee=answer.fee)
             return None
         if (answer.asset, answer.from_chain, answer.to_chain) != (leg.asset, leg.chain, leg.to_chain):
             self._move(leg, "needs_attention", error=f"venue reports a bridge of {answer.asset}")
             return "needs_attention"
-        record = dict(client_id=leg.client_id, run_id=run.id, asset=answer.asset, amount=answer.amount, fee=answer.fee,
-                      from_chain=answer.from_chain, to_chain=answer.to_chain, state="in_transit",
-                      started_at=answer.started_at, arrived_at=None)
+        record = {"client_id": leg.client_id, "run_id": run.id, "asset": answer.asset, "amount": answer.amount,
+                  "fee": answer.fee, "from_chain": answer.from_chain, "to_chain": answer.to_chain,
+                  "state": "in_transit", "started_at": answer.started_at, "arrived_at": None}
         price = leg.planned_price or 1.0
         self._move(leg, "in_transit", transfer=record, filled_quantity=answer.amount, value=answer.amount * price,
                    fee=answer.fee * price)

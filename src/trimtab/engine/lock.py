@@ -10,6 +10,7 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from trimtab.errors import Denied
 
@@ -21,7 +22,7 @@ class PortfolioLock:
         self.path = Path(path)
         self._fd: int | None = None
 
-    def __enter__(self) -> PortfolioLock:
+    def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ class StaleState(TrimtabError):
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _row(record_type, row) -> Any:  # type: ignore[no-untyped-def]
@@ -211,8 +211,9 @@ def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def
 def _redact(url: str) -> str:
     """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (never print a password)."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    except (ArgumentError, ValueError):
         return "(unparseable URL)"

@@ -17,7 +17,7 @@ import hashlib
 import math
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from trimtab.core.plan import Side
@@ -39,11 +39,11 @@ _FUNDS_TOLERANCE = 1e-9
 
 
 def _ts(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _epoch(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 class PaperVenue:
@@ -69,7 +69,7 @@ class PaperVenue:
         holdings: Mapping[str, Mapping[str, float]],
         prices: Mapping[str, float],
         markets: Mapping[str, Market],
-        settings: PaperSettings = PaperSettings(),
+        settings: PaperSettings | None = None,
         start: datetime | None = None,
     ) -> PaperVenue:
         """Create a new account: ``holdings`` is ``{asset: {chain: quantity}}``; raise ``ConfigError``
@@ -81,7 +81,7 @@ class PaperVenue:
         db = paper_store.connect(path)
         db.executescript(paper_store.SCHEMA)
         with paper_store.write(db):
-            paper_store.save_settings(db, settings)
+            paper_store.save_settings(db, settings or PaperSettings())
             sim = _epoch(start) if start else time.time()
             db.execute("INSERT INTO clock VALUES (1, ?, ?)", (sim, time.time()))
             for asset, chains in holdings.items():
@@ -132,7 +132,7 @@ class PaperVenue:
         if self.settings.price_source == "history":
             return self._history_prices(assets)
         now = self.now()
-        rows = dict((a, (p, at)) for a, p, at in self._db.execute("SELECT asset, price, at FROM prices"))
+        rows = {a: (p, at) for a, p, at in self._db.execute("SELECT asset, price, at FROM prices")}
         missing = [a for a in assets if a not in rows]
         if missing:
             raise OrderRejected(f"The paper venue has no price for {', '.join(missing)}.")
