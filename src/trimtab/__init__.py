@@ -19,14 +19,21 @@ _EXPORTS = {
     "TrimtabError": "trimtab.errors",
     "VenueError": "trimtab.errors",
     "load_config": "trimtab.config",
+    "Rebalancer": "trimtab.rebalancer",
+    "StepResult": "trimtab.rebalancer",
+    "backtest": "trimtab.api",
+    "create_paper_portfolio": "trimtab.api",
     "plan": "trimtab.api",
+    "rebalance": "trimtab.api",
     "status": "trimtab.api",
+    "sweep": "trimtab.api",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from trimtab.api import plan, status
+    from trimtab.api import backtest, create_paper_portfolio, plan, rebalance, status, sweep
+    from trimtab.rebalancer import Rebalancer, StepResult
     from trimtab.config import Config, load_config
     from trimtab.core.assessment import Assessment
     from trimtab.core.assets import Targets
