@@ -90,11 +90,13 @@ def test_a_refusal_comes_back_as_a_value_so_a_loop_cannot_crash_or_spin_on_it(tm
         bot.execute(bot.plan().id)
 
 
-def test_backtest_and_sweep_run_on_the_shipped_history():
+def test_backtest_and_sweep_run_on_the_shipped_history_even_with_the_backtest_package_loaded():
     # Arrange
+    import trimtab.backtest.simulator  # noqa: F401  (binds trimtab.backtest to the package, as in any program)
+
     targets = {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}
     # Act
-    result = trimtab.backtest(targets, start="2023-01-01", end="2023-12-31", band=0.05)
+    result = trimtab.run_backtest(targets, start="2023-01-01", end="2023-12-31", band=0.05)
     rows = trimtab.sweep(targets, bands=[0.02, 0.10], start="2023-01-01", end="2023-12-31")
     # Assert
     assert len(result.index) == 365 and result.metrics.rebalance_count >= 1

@@ -3,6 +3,9 @@ matters, plans the fewest and cheapest trades, and records every decision.
 
 The names below are imported on first use, so ``import trimtab.backtest`` (or the core) does not
 pay for the config machinery (pydantic) it does not need.
+
+A backtest from the top level is ``trimtab.run_backtest(...)``: ``trimtab.backtest`` is the
+backtesting package itself.
 """
 
 from importlib import import_module
@@ -21,10 +24,10 @@ _EXPORTS = {
     "load_config": "trimtab.config",
     "Rebalancer": "trimtab.rebalancer",
     "StepResult": "trimtab.rebalancer",
-    "backtest": "trimtab.api",
     "create_paper_portfolio": "trimtab.api",
     "plan": "trimtab.api",
     "rebalance": "trimtab.api",
+    "run_backtest": "trimtab.api",
     "status": "trimtab.api",
     "sweep": "trimtab.api",
 }
@@ -32,7 +35,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from trimtab.api import backtest, create_paper_portfolio, plan, rebalance, status, sweep
+    from trimtab.api import create_paper_portfolio, plan, rebalance, run_backtest, status, sweep
     from trimtab.rebalancer import Rebalancer, StepResult
     from trimtab.config import Config, load_config
     from trimtab.core.assessment import Assessment

@@ -125,7 +125,7 @@ def rebalance(config: str | os.PathLike[str] | None = None, *, dry_run: bool = T
     return bot.execute(bot.plan().id)
 
 
-def backtest(
+def run_backtest(
     targets: Pairs,
     *,
     data: str = "daily",
@@ -141,17 +141,19 @@ def backtest(
 ):  # type: ignore[no-untyped-def]
     """Replay a policy over the shipped real history (``data`` daily or hourly, ``start``/``end``
     inclusive) with the live core; return the ``BacktestResult`` (``.metrics``, ``.to_dict()``).
+    (Named ``run_backtest`` because ``trimtab.backtest`` is the backtesting package.)
 
     ``policy`` defaults to the threshold policy with ``band``. Raise ``InputError`` on bad input.
     """
-    from trimtab.backtest import BacktestSpec, run_backtest
+    from trimtab.backtest import BacktestSpec
+    from trimtab.backtest.simulator import run_backtest as simulate
     from trimtab.data import load_prices
 
     parsed = Targets.of(targets, quote)
     spec = BacktestSpec(targets=parsed, policy=policy or PolicySpec(kind=PolicyKind.THRESHOLD, band=band),
                         mode=Mode(mode), fee=fee, capital=capital, min_trade=min_trade)
     close = load_prices(data, [a for a in parsed.assets if a != parsed.quote], start=start, end=end)
-    return run_backtest(close, spec)
+    return simulate(close, spec)
 
 
 def sweep(
