@@ -138,3 +138,18 @@ def test_a_price_that_moved_since_planning_refuses_execution(tmp_path):
     # Assert
     assert moved.value.code == "PRICE_MOVED"
     assert planner.agent.journal.runs(planner.agent.portfolio) == []
+
+
+def test_settle_closes_a_plan_whose_run_was_finished_by_a_later_resume(tmp_path):
+    # Arrange: a plan left executing (its process stopped) whose run a later resume completed
+    planner, _ = desk(tmp_path)
+    stored = planner.plan()
+    agent = planner.agent
+    run_id = agent.executor.start(agent.assess().plan, value_before=10_000.0)
+    agent.journal.move_plan(stored.id, ["planned"], "executing", run_id=run_id)
+    agent.executor.execute(run_id)
+    # Act
+    closed = planner.settle()
+    # Assert
+    assert [p.id for p in closed] == [stored.id]
+    assert planner.get(stored.id).state == "executed"

@@ -104,6 +104,7 @@ class Rebalancer:
         try:
             with PortfolioLock(agent.lock_path):
                 resumed = agent.resume()
+                self.desk.settle()
         except Denied as denied:
             return StepResult(at=at, assessment=agent.assess(), refused=str(denied))
         assessment = agent.assess()

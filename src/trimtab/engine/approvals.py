@@ -37,6 +37,7 @@ from trimtab.core.plan import Leg, Mode, Plan, Side
 from trimtab.engine.agent import Agent
 from trimtab.engine.executor import RunOutcome
 from trimtab.engine.lock import PortfolioLock
+from trimtab.engine.states import FINAL_RUN_STATES
 from trimtab.errors import Denied, InputError
 from trimtab.journal import PlanRecord, StaleState
 
@@ -131,6 +132,7 @@ class PlanDesk:
         self._check_prices(record.document)
         with PortfolioLock(self.agent.lock_path):
             self.agent.resume()
+            self.settle()
             try:
                 self.agent.journal.move_plan(plan_id, [record.state], "executing")
             except StaleState:
@@ -145,6 +147,23 @@ class PlanDesk:
             final = "executed" if outcome.state == "completed" else "failed"
             self.agent.journal.move_plan(plan_id, ["executing"], final, reason=outcome.reason)
         return Execution(plan=self.get(plan_id), outcome=outcome)
+
+    def settle(self) -> list[PlanRecord]:
+        """Close plans left ``executing`` whose run has since ended (a run stopped by the kill switch
+        or a crash and finished by a later resume); return the plans it closed."""
+        closed = []
+        for record in self.agent.journal.plans(self.agent.portfolio, states=["executing"]):
+            if record.run_id is None:
+                continue
+            run = self.agent.journal.run(record.run_id)
+            if run.state in FINAL_RUN_STATES or run.state == "needs_attention":
+                final = "executed" if run.state == "completed" else "failed"
+                try:
+                    self.agent.journal.move_plan(record.id, ["executing"], final, reason=run.reason)
+                    closed.append(self.get(record.id))
+                except StaleState:
+                    pass
+        return closed
 
     def get(self, plan_id: str) -> PlanRecord:
         """The stored plan ``plan_id`` of this portfolio; raise ``Denied(UNKNOWN_PLAN)`` if none."""

@@ -106,13 +106,16 @@ class AgentTools:
         config, path = self._load()
         journal = Journal.open(journal_url(config, path))
         name = config.portfolio.name
-        end = datetime.now(timezone.utc)
+        checks = [(c.at, c.max_drift) for c in journal.checks(name, limit=100_000)]
+        planned = [(p.created_at, float(p.document.get("max_drift") or 0.0)) for p in journal.plans(name, limit=100_000)]
+        runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
+        # a paper venue's clock may run ahead of the wall clock: the window ends at the latest record
+        end = max([datetime.now(timezone.utc), *(at for at, _ in checks + planned), *runs])
         start = end - timedelta(days=days)
-        checks = [c for c in journal.checks(name, limit=100_000) if c.at >= start]
-        runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000) if r.created_at >= start]
-        first = min([c.at for c in checks] + runs, default=end)
-        advice = advise_band(band=config.policy.band, rebalances=runs, drifts=[c.max_drift for c in checks],
-                             start=max(first, start), end=end)
+        seen = [(at, drift) for at, drift in checks + planned if at >= start and math.isfinite(drift)]
+        runs = [at for at in runs if at >= start]
+        first = min([at for at, _ in seen] + runs, default=end)
+        advice = advise_band(band=config.policy.band, rebalances=runs, drifts=[d for _, d in seen], start=first, end=end)
         return m.Advice(**{k: getattr(advice, k) for k in m.Advice.model_fields})
 
     def run_backtest(self, targets: dict[str, float], start: str, end: str, data: str = "daily",
