@@ -26,19 +26,24 @@ CODE = re.compile(r"^([A-Z][A-Z0-9_]{2,31}): ")
 SECRETISH = re.compile(r"token|secret|password|passphrase|api_?key|private", re.IGNORECASE)
 
 Record = Callable[[str, dict[str, Any], str, str | None, str, float], None]
+Schemas = Callable[[], Awaitable[dict[str, dict[str, Any]]]]
 
 
 class ToolCallGate:
-    """SDK server middleware (see the module docstring). ``schemas`` maps tool name -> input schema;
-    ``record(tool, arguments, outcome, code, message, duration_ms)`` journals one call."""
+    """SDK server middleware (see the module docstring). ``schemas()`` returns tool name -> input
+    schema (read once, at the first call); ``record(tool, arguments, outcome, code, message,
+    duration_ms)`` journals one call."""
 
-    def __init__(self, schemas: dict[str, dict[str, Any]], record: Record) -> None:
-        self.validators = {name: Draft202012Validator(strict(schema)) for name, schema in schemas.items()}
-        self.record = record
+    def __init__(self, schemas: Schemas, record: Record) -> None:
+        self.schemas, self.record = schemas, record
+        self.validators: dict[str, Draft202012Validator] | None = None
 
     async def __call__(self, ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
         if ctx.method != "tools/call" or not isinstance(ctx.params, dict):
             return await call_next(ctx)
+        if self.validators is None:
+            self.validators = {name: Draft202012Validator(strict(schema))
+                               for name, schema in (await self.schemas()).items()}
         began = time.perf_counter()
         name = str(ctx.params.get("name", ""))[:64]
         arguments = ctx.params.get("arguments") or {}
@@ -54,9 +59,10 @@ class ToolCallGate:
 
     def check(self, name: str, arguments: Any) -> str | None:
         """``INVALID_ARGUMENT: ...`` for an unknown tool or arguments outside its schema, else None."""
-        validator = self.validators.get(name)
+        validators = self.validators or {}
+        validator = validators.get(name)
         if validator is None:
-            return f"INVALID_ARGUMENT: there is no tool by that name; the tools are {', '.join(sorted(self.validators))}."
+            return f"INVALID_ARGUMENT: there is no tool by that name; the tools are {', '.join(sorted(validators))}."
         if not isinstance(arguments, dict):
             return "INVALID_ARGUMENT: the arguments must be a JSON object."
         error = best_match(validator.iter_errors(arguments))

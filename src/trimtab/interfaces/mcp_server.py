@@ -72,13 +72,13 @@ def build_server(config_path: Path) -> MCPServer:
 
     tools = AgentTools(config_path)
     recorder = _Recorder(config_path)
-    server: MCPServer = MCPServer("trimtab", instructions=INSTRUCTIONS, version=__version__,
-                                    log_level="WARNING")
-    _register_tools(server, tools)
 
-    schemas = {tool.name: tool.parameters for tool in server._tool_manager.list_tools()}
-    gate = ToolCallGate(schemas, recorder)
-    server._lowlevel_server.middleware.append(gate)
+    async def schemas() -> dict[str, dict[str, Any]]:
+        return {tool.name: tool.input_schema for tool in await server.list_tools()}
+
+    server: MCPServer = MCPServer("trimtab", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING",
+                                  middleware=[ToolCallGate(schemas, recorder)])
+    _register_tools(server, tools)
 
     @server.resource("trimtab://config", name="config", mime_type="application/json",
                      description="The portfolio's configuration (targets, policy, guards, agent limits); no secrets.")
