@@ -153,3 +153,15 @@ def test_settle_closes_a_plan_whose_run_was_finished_by_a_later_resume(tmp_path)
     # Assert
     assert [p.id for p in closed] == [stored.id]
     assert planner.get(stored.id).state == "executed"
+
+
+def test_a_plan_past_the_daily_cap_is_refused(tmp_path):
+    # Arrange
+    planner, _ = desk(tmp_path, guards=Guards(max_daily_value=1500.0))
+    stored = planner.plan()
+    # Act
+    with pytest.raises(Denied) as capped:
+        planner.execute(stored.id)
+    # Assert
+    assert capped.value.code == "DAILY_CAP"
+    assert planner.get(stored.id).state == "failed"
