@@ -24,11 +24,10 @@ async def stdio_session(directory: Path, **env: str) -> AsyncIterator[ClientSess
     """An initialized client session with `trimtab mcp` serving the portfolio in ``directory``."""
     params = StdioServerParameters(command=sys.executable, args=["-m", "trimtab", "mcp"], cwd=str(directory),
                                    env=server_environment(**env))
-    with open(directory / "mcp-server.log", "a") as errlog:
-        async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield session
+    with (directory / "mcp-server.log").open("a") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
 
 
 async def call(session: ClientSession, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, Any]:

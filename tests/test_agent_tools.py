@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cli_paper import make_portfolio
@@ -16,7 +16,7 @@ def test_advise_threshold_says_raise_the_band_after_weekly_rebalances(tmp_path):
     # Arrange: 60 days of daily checks and a completed rebalance every 4 days
     portfolio = make_portfolio(tmp_path / "p")
     journal = Journal.open(f"sqlite:///{portfolio / 'trimtab.db'}")
-    start = datetime.now(timezone.utc) - timedelta(days=60)
+    start = datetime.now(UTC) - timedelta(days=60)
     journal.record_checks([CheckRecord(portfolio="main", at=start + timedelta(days=d), total_value=1e4, weights={},
                                        drift={}, max_drift=0.055, rebalance=d % 4 == 0, trigger="band", reason="r")
                            for d in range(60)])

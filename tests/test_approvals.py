@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from paper_setup import make_agent
@@ -16,15 +16,15 @@ class Clock:
     """A wall clock the test moves by hand."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+        self.now = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
 
 
-def desk(tmp_path, guards: Guards = Guards(), **rails) -> tuple[PlanDesk, Clock]:
+def desk(tmp_path, guards: Guards | None = None, **rails) -> tuple[PlanDesk, Clock]:
     clock = Clock()
-    return PlanDesk(make_agent(tmp_path, guards=guards), Guardrails(**rails), clock=clock), clock
+    return PlanDesk(make_agent(tmp_path, guards=guards or Guards()), Guardrails(**rails), clock=clock), clock
 
 
 def test_a_stored_plan_executes_once_and_records_its_run(tmp_path):

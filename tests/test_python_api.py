@@ -9,8 +9,8 @@ import pytest
 
 import trimtab
 
-SEED = dict(targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, holdings={"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
-            prices={"BTC": 65000, "ETH": 2000})
+SEED = {"targets": {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, "holdings": {"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
+        "prices": {"BTC": 65000, "ETH": 2000}}
 
 
 def portfolio(tmp_path, **settings):
@@ -92,7 +92,7 @@ def test_a_refusal_comes_back_as_a_value_so_a_loop_cannot_crash_or_spin_on_it(tm
 
 def test_backtest_and_sweep_run_on_the_shipped_history_even_with_the_backtest_package_loaded():
     # Arrange
-    import trimtab.backtest.simulator  # noqa: F401  (binds trimtab.backtest to the package, as in any program)
+    import trimtab.backtest.simulator
 
     targets = {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}
     # Act

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from trimtab.core.assessment import Assessment
 from trimtab.engine.approvals import Execution, PlanDesk
@@ -100,7 +100,7 @@ class Rebalancer:
         from trimtab.engine.agent import check_record
 
         agent = self.desk.agent
-        at = now or datetime.now(timezone.utc)
+        at = now or datetime.now(UTC)
         try:
             with PortfolioLock(agent.lock_path):
                 resumed = agent.resume()
@@ -142,7 +142,7 @@ class Rebalancer:
             raise
         finally:
             self.desk.agent.journal.record_tool_call(ToolCallRecord(
-                portfolio=self.portfolio, at=datetime.now(timezone.utc), interface="python", tool=tool,
+                portfolio=self.portfolio, at=datetime.now(UTC), interface="python", tool=tool,
                 arguments=arguments, outcome=outcome, code=code, message=message,
                 duration_ms=(time.perf_counter() - began) * 1000))
 

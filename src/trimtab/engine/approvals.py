@@ -29,7 +29,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trimtab.core.assessment import Assessment
@@ -81,7 +81,7 @@ class PlanDesk:
 
     agent: Agent
     rails: Guardrails
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property
     def allowed_assets(self) -> frozenset[str]:

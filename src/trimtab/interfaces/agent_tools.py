@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ class AgentTools:
         planned = [(p.created_at, float(p.document.get("max_drift") or 0.0)) for p in journal.plans(name, limit=100_000)]
         runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
         # a paper venue's clock may run ahead of the wall clock: the window ends at the latest record
-        end = max([datetime.now(timezone.utc), *(at for at, _ in checks + planned), *runs])
+        end = max([datetime.now(UTC), *(at for at, _ in checks + planned), *runs])
         start = end - timedelta(days=days)
         seen = [(at, drift) for at, drift in checks + planned if at >= start and math.isfinite(drift)]
         runs = [at for at in runs if at >= start]
@@ -147,7 +147,8 @@ class AgentTools:
             command += ["--band", repr(band)]
         began = time.monotonic()
         try:
-            child = subprocess.run(command, capture_output=True, text=True, timeout=limits.max_backtest_seconds)
+            child = subprocess.run(command, capture_output=True, text=True, timeout=limits.max_backtest_seconds,
+                                   check=False)
         except subprocess.TimeoutExpired:
             raise Denied("BACKTEST_TIMEOUT", f"the backtest ran past {limits.max_backtest_seconds:g} s "
                                              "([agent] max_backtest_seconds) and was stopped.") from None

@@ -34,7 +34,12 @@ def mcp(
 
     def body():
         from trimtab.config import DEFAULT_CONFIG
-        from trimtab.interfaces.mcp_server import serve
+        from trimtab.errors import InputError
+
+        try:
+            from trimtab.interfaces.mcp_server import serve
+        except ImportError as e:
+            raise InputError(f"`trimtab mcp` needs the MCP SDK ({e.name} is missing): pip install 'trimtab[mcp]'.") from None
 
         serve(Path(config or DEFAULT_CONFIG), http_port=http)
         return {}, lambda: None

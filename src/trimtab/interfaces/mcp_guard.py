@@ -15,7 +15,7 @@ import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -157,7 +157,7 @@ def _outcome(result: Any) -> tuple[str, str | None, str]:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BearerAuth:
