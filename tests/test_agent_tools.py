@@ -41,3 +41,20 @@ def test_a_backtest_past_its_time_limit_is_stopped(tmp_path):
         AgentTools(config).run_backtest({"BTC": 0.5, "USDC": 0.5}, "2020-01-01", "2024-12-31", "hourly")
     # Assert
     assert stopped.value.code == "BACKTEST_TIMEOUT"
+
+
+def test_a_long_lived_server_does_not_leak_file_handles_across_calls(tmp_path):
+    # Arrange
+    import os
+
+    tools = AgentTools(make_portfolio(tmp_path / "p") / "trimtab.toml")
+    tools.get_portfolio()
+    tools.get_history()
+    before = len(os.listdir("/proc/self/fd"))
+    # Act
+    for _ in range(40):
+        tools.get_portfolio()
+        tools.check_drift()
+        tools.get_history()
+    # Assert
+    assert len(os.listdir("/proc/self/fd")) <= before + 2

@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,18 +32,38 @@ class AgentTools:
 
         return load_config(self.config_path)
 
+    @contextmanager
     def _desk(self):  # type: ignore[no-untyped-def]
+        """The plan desk for one call; its venue and journal are closed after it (no handle leaks
+        in a server that lives for weeks)."""
         from trimtab.interfaces.wiring import build_desk
 
-        return build_desk(*self._load())
+        desk = build_desk(*self._load())
+        try:
+            yield desk
+        finally:
+            desk.agent.venue.close()
+            desk.agent.journal.close()
+
+    @contextmanager
+    def _journal(self):  # type: ignore[no-untyped-def]
+        from trimtab.interfaces.wiring import journal_url
+        from trimtab.journal import Journal
+
+        config, path = self._load()
+        journal = Journal.open(journal_url(config, path))
+        try:
+            yield config, journal
+        finally:
+            journal.close()
 
     def get_portfolio(self) -> m.Portfolio:
         from trimtab.venues.base import by_chain
 
         config, _ = self._load()
-        desk = self._desk()
-        assessment = desk.agent.assess()
-        chains = by_chain(desk.agent.venue.balances())
+        with self._desk() as desk:
+            assessment = desk.agent.assess()
+            chains = by_chain(desk.agent.venue.balances())
         doc = assessment.to_dict()
         assets = [m.AssetView(asset=a["asset"], quantity=a["quantity"], price=a["price"], value=a["value"],
                               weight=a["weight"], target=a["target"], drift=a["drift"],
@@ -53,7 +74,8 @@ class AgentTools:
 
     def check_drift(self) -> m.DriftCheck:
         config, _ = self._load()
-        assessment = self._desk().agent.assess()
+        with self._desk() as desk:
+            assessment = desk.agent.assess()
         d = assessment.decision
         return m.DriftCheck(max_drift=_finite(assessment.drift.max_drift), band=config.policy.band,
                             relative_band=config.policy.relative_band, policy=config.policy.kind,
@@ -62,15 +84,16 @@ class AgentTools:
     def plan_rebalance(self, max_value: float | None = None) -> m.PlanView:
         from trimtab.errors import Denied
 
-        desk = self._desk()
-        assessment = desk.agent.assess()
-        if max_value is not None and assessment.plan.turnover > max_value:
-            raise Denied("OVER_MAX_VALUE", f"the plan would trade {assessment.plan.turnover:,.2f}, more than the "
-                                           f"max_value {max_value:,.2f} you gave; nothing was stored.")
-        return plan_view(desk.plan(assessment), desk.rails.require_approval)
+        with self._desk() as desk:
+            assessment = desk.agent.assess()
+            if max_value is not None and assessment.plan.turnover > max_value:
+                raise Denied("OVER_MAX_VALUE", f"the plan would trade {assessment.plan.turnover:,.2f}, more than "
+                                               f"the max_value {max_value:,.2f} you gave; nothing was stored.")
+            return plan_view(desk.plan(assessment), desk.rails.require_approval)
 
     def execute_plan(self, plan_id: str) -> m.ExecutionView:
-        done = self._desk().execute(plan_id)
+        with self._desk() as desk:
+            done = desk.execute(plan_id)
         o = done.outcome
         legs = [m.RunLeg(client_id=leg.client_id, stage=leg.stage, kind=leg.kind, side=leg.side, asset=leg.asset,
                          chain=leg.chain, to_chain=leg.to_chain, state=leg.state, filled_quantity=leg.filled_quantity,
@@ -79,12 +102,10 @@ class AgentTools:
                                reason=o.reason, traded_value=o.traded_value, fees=o.fees, legs=legs)
 
     def get_history(self, limit: int = 10) -> m.History:
-        from trimtab.interfaces.wiring import journal_url
-        from trimtab.journal import Journal
+        with self._journal() as (config, journal):
+            return self._history(config.portfolio.name, journal, limit)
 
-        config, path = self._load()
-        journal = Journal.open(journal_url(config, path))
-        name = config.portfolio.name
+    def _history(self, name: str, journal, limit: int) -> m.History:  # type: ignore[no-untyped-def]
         runs = []
         for r in journal.runs(name, limit=limit):
             legs = journal.legs(r.id)
@@ -100,15 +121,13 @@ class AgentTools:
 
     def advise_threshold(self, days: int = 90) -> m.Advice:
         from trimtab.core.advice import advise_band
-        from trimtab.interfaces.wiring import journal_url
-        from trimtab.journal import Journal
 
-        config, path = self._load()
-        journal = Journal.open(journal_url(config, path))
-        name = config.portfolio.name
-        checks = [(c.at, c.max_drift) for c in journal.checks(name, limit=100_000)]
-        planned = [(p.created_at, float(p.document.get("max_drift") or 0.0)) for p in journal.plans(name, limit=100_000)]
-        runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
+        with self._journal() as (config, journal):
+            name = config.portfolio.name
+            checks = [(c.at, c.max_drift) for c in journal.checks(name, limit=100_000)]
+            planned = [(p.created_at, float(p.document.get("max_drift") or 0.0))
+                       for p in journal.plans(name, limit=100_000)]
+            runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
         # a paper venue's clock may run ahead of the wall clock: the window ends at the latest record
         end = max([datetime.now(UTC), *(at for at, _ in checks + planned), *runs])
         start = end - timedelta(days=days)
