@@ -31,3 +31,11 @@ def test_approving_an_unknown_or_malformed_plan_fails_in_one_sentence(tmp_path):
     # Assert
     assert unknown.returncode == 3 and "UNKNOWN_PLAN: there is no plan p000000000000" in unknown.stderr
     assert malformed.returncode == 2 and "A plan id is 'p' and 12 hex digits" in malformed.stderr
+
+
+def test_mcp_without_a_config_fails_in_one_sentence_before_serving(tmp_path):
+    # Arrange / Act
+    result = run_cli("mcp", cwd=tmp_path)
+    # Assert
+    assert result.returncode == 2
+    assert "No config at trimtab.toml: create one with `trimtab init`" in result.stderr
