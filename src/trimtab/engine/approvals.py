@@ -67,7 +67,7 @@ class Execution:
 
 def check_plan_id(plan_id: str) -> str:
     """Return ``plan_id`` if it is well formed; raise ``InputError`` (without echoing it) if not."""
-    if not isinstance(plan_id, str) or not PLAN_ID.match(plan_id):
+    if not isinstance(plan_id, str) or not PLAN_ID.fullmatch(plan_id):
         raise InputError("A plan id is 'p' and 12 hex digits, as returned by plan_rebalance; this one is not.")
     return plan_id
 

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 CODE = re.compile(r"^([A-Z][A-Z0-9_]{2,31}): ")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SECRETISH = re.compile(r"token|secret|password|passphrase|api_?key|private", re.IGNORECASE)
 
 Record = Callable[[str, dict[str, Any], str, str | None, str, float], None]
@@ -42,8 +43,7 @@ class ToolCallGate:
         if ctx.method != "tools/call" or not isinstance(ctx.params, dict):
             return await call_next(ctx)
         if self.validators is None:
-            self.validators = {name: Draft202012Validator(strict(schema))
-                               for name, schema in (await self.schemas()).items()}
+            self.validators = compile_schemas(await self.schemas())
         began = time.perf_counter()
         name = str(ctx.params.get("name", ""))[:64]
         arguments = ctx.params.get("arguments") or {}
@@ -58,15 +58,26 @@ class ToolCallGate:
         return result
 
     def check(self, name: str, arguments: Any) -> str | None:
-        """``INVALID_ARGUMENT: ...`` for an unknown tool or arguments outside its schema, else None."""
-        validators = self.validators or {}
-        validator = validators.get(name)
-        if validator is None:
-            return f"INVALID_ARGUMENT: there is no tool by that name; the tools are {', '.join(sorted(validators))}."
-        if not isinstance(arguments, dict):
-            return "INVALID_ARGUMENT: the arguments must be a JSON object."
-        error = best_match(validator.iter_errors(arguments))
-        return None if error is None else "INVALID_ARGUMENT: " + describe(error, validator.schema)
+        return refusal(self.validators or {}, name, arguments)
+
+
+def compile_schemas(schemas: dict[str, dict[str, Any]]) -> dict[str, Draft202012Validator]:
+    """A validator per tool, over its schema made ``strict``."""
+    return {name: Draft202012Validator(strict(schema)) for name, schema in schemas.items()}
+
+
+def refusal(validators: dict[str, Draft202012Validator], name: str, arguments: Any) -> str | None:
+    """``INVALID_ARGUMENT: ...`` (one line, never echoing a value) for an unknown tool or arguments
+    outside its schema; None when the call may proceed."""
+    validator = validators.get(name)
+    if validator is None:
+        return f"INVALID_ARGUMENT: there is no tool by that name; the tools are {', '.join(sorted(validators))}."
+    if not isinstance(arguments, dict):
+        return "INVALID_ARGUMENT: the arguments must be a JSON object."
+    if _has_control_character(arguments):
+        return "INVALID_ARGUMENT: an argument contains a control character (such as a newline); none takes one."
+    error = best_match(validator.iter_errors(arguments))
+    return None if error is None else "INVALID_ARGUMENT: " + describe(error, validator.schema)
 
 
 def strict(schema: Any) -> Any:
@@ -80,6 +91,16 @@ def strict(schema: Any) -> Any:
     if tightened.get("type") == "object" and ("properties" in tightened or "patternProperties" in tightened):
         tightened.setdefault("additionalProperties", False)
     return tightened
+
+
+def _has_control_character(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(CONTROL.search(value))
+    if isinstance(value, dict):
+        return any(_has_control_character(k) or _has_control_character(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_control_character(v) for v in value)
+    return False
 
 
 def describe(error: Any, schema: dict[str, Any]) -> str:
