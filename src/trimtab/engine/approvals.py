@@ -173,9 +173,10 @@ class PlanDesk:
         return record
 
     def pending(self) -> list[PlanRecord]:
-        """Plans of this portfolio that may still execute (newest first)."""
+        """Plans of this portfolio that may still execute (newest first; plans with no legs left out)."""
         now = self.clock()
-        return [p for p in self.agent.journal.plans(self.agent.portfolio, states=PENDING) if p.expires_at > now]
+        return [p for p in self.agent.journal.plans(self.agent.portfolio, states=PENDING)
+                if p.expires_at > now and p.document.get("legs")]
 
     def _pending(self, plan_id: str) -> PlanRecord:
         record = self.get(plan_id)

@@ -52,7 +52,7 @@ def approve(
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Approve an agent's plan so execute_plan may run it (when [agent] require_approval is on)."""
+    """Approve an agent's plan so execute_plan may run it (when the config's agent section sets require_approval)."""
 
     def body():
         import getpass
