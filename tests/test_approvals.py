@@ -22,9 +22,10 @@ class Clock:
         return self.now
 
 
-def desk(tmp_path, guards: Guards | None = None, **rails) -> tuple[PlanDesk, Clock]:
+def desk(tmp_path, guards: Guards | None = None, journal_url: str | None = None, **rails) -> tuple[PlanDesk, Clock]:
     clock = Clock()
-    return PlanDesk(make_agent(tmp_path, guards=guards or Guards()), Guardrails(**rails), clock=clock), clock
+    agent = make_agent(tmp_path, journal_url=journal_url, guards=guards or Guards())
+    return PlanDesk(agent, Guardrails(**rails), clock=clock), clock
 
 
 def test_a_stored_plan_executes_once_and_records_its_run(tmp_path):
@@ -167,3 +168,21 @@ def test_a_plan_past_the_daily_cap_is_refused(tmp_path):
     # Assert
     assert capped.value.code == "DAILY_CAP"
     assert planner.get(stored.id).state == "failed"
+
+
+def test_plans_approvals_and_tool_calls_work_on_sqlite_and_postgresql(tmp_path, journal_url):
+    # Arrange
+    from trimtab.journal import ToolCallRecord
+
+    planner, clock = desk(tmp_path, journal_url=journal_url, require_approval=True)
+    stored = planner.plan()
+    # Act
+    planner.approve(stored.id, by="owner")
+    done = planner.execute(stored.id)
+    planner.agent.journal.record_tool_call(ToolCallRecord(portfolio="main", at=clock(), interface="mcp",
+                                                          tool="execute_plan", arguments={"plan_id": stored.id},
+                                                          outcome="ok", duration_ms=1.5))
+    # Assert
+    assert done.plan.state == "executed" and done.plan.approved_by == "owner"
+    assert done.plan.document["legs"] == stored.document["legs"]
+    assert planner.agent.journal.tool_calls("main")[0].arguments == {"plan_id": stored.id}
