@@ -186,3 +186,21 @@ def test_plans_approvals_and_tool_calls_work_on_sqlite_and_postgresql(tmp_path, 
     assert done.plan.state == "executed" and done.plan.approved_by == "owner"
     assert done.plan.document["legs"] == stored.document["legs"]
     assert planner.agent.journal.tool_calls("main")[0].arguments == {"plan_id": stored.id}
+
+
+def test_a_runaway_loop_of_plan_and_execute_is_bounded_by_the_daily_cap(tmp_path):
+    # Arrange: BTC swings 15% every turn, so every turn finds a real rebalance to make
+    planner, _ = desk(tmp_path, guards=Guards(max_daily_value=2500.0))
+    refusals = []
+    # Act
+    for turn in range(12):
+        planner.agent.venue.set_prices({"BTC": 65000.0 * (1.15 if turn % 2 else 1.0)})
+        try:
+            stored = planner.plan()
+            planner.execute(stored.id)
+        except Denied as denied:
+            refusals.append(denied.code)
+    # Assert
+    traded = sum(f["value"] for f in planner.agent.journal.fills())
+    assert 0 < traded <= 2500.0
+    assert refusals and set(refusals) <= {"DAILY_CAP", "EMPTY_PLAN"} and "DAILY_CAP" in refusals
