@@ -63,3 +63,21 @@ def test_secret_looking_arguments_are_masked_and_long_strings_clipped_in_the_jou
     # Assert
     assert cleaned["api_key"] == "***" and cleaned["nested"]["password"] == "***"
     assert len(cleaned["plan_id"]) == 83
+
+
+def test_the_gate_refuses_calls_past_the_limit_per_minute_and_lets_them_through_a_minute_later():
+    # Arrange
+    from trimtab.interfaces.mcp_guard import ToolCallGate
+
+    async def no_schemas():
+        return {}
+
+    gate = ToolCallGate(no_schemas, lambda *a: None, max_per_minute=3)
+    # Act
+    first = [gate.throttle(t) for t in (0.0, 1.0, 2.0)]
+    fourth = gate.throttle(3.0)
+    later = gate.throttle(60.5)
+    # Assert
+    assert first == [None, None, None]
+    assert fourth.startswith("TOO_MANY_CALLS: more than 3 tool calls in a minute") and "wait 57 s" in fourth
+    assert later is None

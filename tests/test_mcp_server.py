@@ -188,3 +188,21 @@ def test_a_small_backtest_runs_and_reports_its_metrics_and_time(tmp_path):
     assert is_error is False
     assert result["bars"] == 182 and result["assets"] == ["BTC", "ETH", "USDC"]
     assert result["metrics"]["rebalance_count"] >= 1 and seconds < 20
+
+
+def test_a_tight_loop_of_calls_is_cut_off_by_the_per_minute_limit_and_journaled(tmp_path):
+    # Arrange
+    portfolio = make_portfolio(tmp_path / "p")
+    edit_config(portfolio, "max_calls_per_minute = 120", "max_calls_per_minute = 3")
+
+    async def scenario():
+        async with stdio_session(portfolio) as session:
+            return [await call(session, "check_drift") for _ in range(5)]
+
+    # Act
+    answers = anyio.run(scenario)
+    # Assert
+    assert [is_error for is_error, _ in answers] == [False, False, False, True, True]
+    assert answers[3][1].startswith("TOO_MANY_CALLS: more than 3 tool calls in a minute")
+    codes = journal_rows(portfolio, "SELECT code FROM tool_calls ORDER BY id")
+    assert codes == [(None,), (None,), (None,), ("TOO_MANY_CALLS",), ("TOO_MANY_CALLS",)]

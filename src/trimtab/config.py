@@ -156,6 +156,7 @@ class AgentConfig(_Section):
     ``allowed_venues``: the venue kinds an agent may execute on; ``require_approval``: a person
     runs ``trimtab approve PLAN_ID`` before a plan can execute; ``plan_ttl``: how long a plan
     stays executable; ``max_backtest_*``: bounds on the ``run_backtest`` tool;
+    ``max_calls_per_minute``: MCP tool calls beyond this in any 60 s are refused (a runaway loop);
     ``http_token_env``: the environment variable holding the MCP HTTP bearer token.
     """
 
@@ -166,6 +167,7 @@ class AgentConfig(_Section):
     max_backtest_bars: int = Field(50_000, gt=0, le=1_000_000)
     max_backtest_assets: int = Field(10, gt=0, le=50)
     max_backtest_seconds: float = Field(20.0, gt=0, le=600)
+    max_calls_per_minute: int = Field(120, gt=0, le=100_000)
     http_token_env: str = Field("TRIMTAB_MCP_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")
 
     @field_validator("allowed_assets")

@@ -123,6 +123,8 @@ allowed_venues = ["paper"]
 require_approval = false
 # How long a plan from plan_rebalance stays executable.
 plan_ttl = "15m"
+# MCP tool calls beyond this many in any minute are refused (a runaway loop shows up as TOO_MANY_CALLS).
+max_calls_per_minute = 120
 # The environment variable holding the bearer token of `trimtab mcp --http PORT`.
 http_token_env = "TRIMTAB_MCP_TOKEN"
 

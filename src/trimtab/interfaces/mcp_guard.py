@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +36,10 @@ class ToolCallGate:
     schema (read once, at the first call); ``record(tool, arguments, outcome, code, message,
     duration_ms)`` journals one call."""
 
-    def __init__(self, schemas: Schemas, record: Record) -> None:
-        self.schemas, self.record = schemas, record
+    def __init__(self, schemas: Schemas, record: Record, *, max_per_minute: int = 120) -> None:
+        self.schemas, self.record, self.max_per_minute = schemas, record, max_per_minute
         self.validators: dict[str, Draft202012Validator] | None = None
+        self.recent: deque[float] = deque()
 
     async def __call__(self, ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
         if ctx.method != "tools/call" or not isinstance(ctx.params, dict):
@@ -47,7 +49,7 @@ class ToolCallGate:
         began = time.perf_counter()
         name = str(ctx.params.get("name", ""))[:64]
         arguments = ctx.params.get("arguments") or {}
-        refusal = self.check(name, arguments)
+        refusal = self.throttle(time.monotonic()) or self.check(name, arguments)
         if refusal is not None:
             result: Any = {"content": [{"type": "text", "text": refusal}], "isError": True}
         else:
@@ -59,6 +61,18 @@ class ToolCallGate:
 
     def check(self, name: str, arguments: Any) -> str | None:
         return refusal(self.validators or {}, name, arguments)
+
+    def throttle(self, now: float) -> str | None:
+        """``TOO_MANY_CALLS: ...`` when ``max_per_minute`` calls were already let through in the
+        last 60 s (refused calls do not count, so a loop cannot lock itself out for ever)."""
+        while self.recent and now - self.recent[0] >= 60.0:
+            self.recent.popleft()
+        if len(self.recent) >= self.max_per_minute:
+            wait = 60.0 - (now - self.recent[0])
+            return (f"TOO_MANY_CALLS: more than {self.max_per_minute} tool calls in a minute ([agent] "
+                    f"max_calls_per_minute); wait {wait:.0f} s, and do not call in a loop.")
+        self.recent.append(now)
+        return None
 
 
 def compile_schemas(schemas: dict[str, dict[str, Any]]) -> dict[str, Draft202012Validator]:

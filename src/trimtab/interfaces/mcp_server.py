@@ -69,7 +69,9 @@ def _line(text: str) -> str:
 def build_server(config_path: Path) -> MCPServer:
     """The MCP server for the portfolio at ``config_path`` (tools, the config resource, the gate)."""
     from trimtab import __version__
+    from trimtab.config import load_config
 
+    limit = load_config(config_path)[0].agent.max_calls_per_minute
     tools = AgentTools(config_path)
     recorder = _Recorder(config_path)
 
@@ -77,7 +79,7 @@ def build_server(config_path: Path) -> MCPServer:
         return {tool.name: tool.input_schema for tool in await server.list_tools()}
 
     server: MCPServer = MCPServer("trimtab", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING",
-                                  middleware=[ToolCallGate(schemas, recorder)])
+                                  middleware=[ToolCallGate(schemas, recorder, max_per_minute=limit)])
     _register_tools(server, tools)
 
     @server.resource("trimtab://config", name="config", mime_type="application/json",
