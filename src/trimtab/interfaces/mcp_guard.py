@@ -64,7 +64,7 @@ class ToolCallGate:
 
     def throttle(self, now: float) -> str | None:
         """``TOO_MANY_CALLS: ...`` when ``max_per_minute`` calls were already let through in the
-        last 60 s (refused calls do not count, so a loop cannot lock itself out for ever)."""
+        last 60 s (calls it refuses do not count, so a loop cannot lock itself out for ever)."""
         while self.recent and now - self.recent[0] >= 60.0:
             self.recent.popleft()
         if len(self.recent) >= self.max_per_minute:
