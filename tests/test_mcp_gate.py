@@ -30,9 +30,8 @@ def test_any_text_as_a_plan_id_is_either_a_well_formed_id_or_refused_in_one_line
     answer = refusal(validators, "execute_plan", {"plan_id": text})
     # Assert
     if answer is not None:  # one of two fixed sentences: nothing of the text comes back
-        assert answer in ("INVALID_ARGUMENT: plan_id is not in the expected form ^p[0-9a-f]{12}$.",
-                          "INVALID_ARGUMENT: an argument contains a control character (such as a newline); "
-                          "none takes one.")
+        control = "INVALID_ARGUMENT: an argument contains a control character (such as a newline); none takes one."
+        assert answer in ("INVALID_ARGUMENT: plan_id is not in the expected form ^p[0-9a-f]{12}$.", control)
     else:
         assert len(text) == 13 and text[0] == "p"
 
