@@ -54,7 +54,7 @@ def test_unknown_used_expired_and_over_cap_plans_are_refused_in_one_sentence_and
     # Arrange
     portfolio = make_portfolio(tmp_path / "p")
     edit_config(portfolio, "# max_run_value = 50000.0", "max_run_value = 100.0")
-    edit_config(portfolio, 'plan_ttl = "15m"', 'plan_ttl = "1s"')
+    edit_config(portfolio, 'plan_ttl = "15m"', 'plan_ttl = "3s"')
 
     async def scenario():
         async with stdio_session(portfolio) as session:
@@ -63,7 +63,7 @@ def test_unknown_used_expired_and_over_cap_plans_are_refused_in_one_sentence_and
             capped = await call(session, "execute_plan", {"plan_id": capped_plan[1]["plan_id"]})
             again = await call(session, "execute_plan", {"plan_id": capped_plan[1]["plan_id"]})
             stale_plan = await call(session, "plan_rebalance")
-            await anyio.sleep(1.1)
+            await anyio.sleep(3.1)
             expired = await call(session, "execute_plan", {"plan_id": stale_plan[1]["plan_id"]})
             return unknown, capped, again, expired
 
