@@ -3,6 +3,9 @@ matters, plans the fewest and cheapest trades, and records every decision.
 
 The names below are imported on first use, so ``import trimtab.backtest`` (or the core) does not
 pay for the config machinery (pydantic) it does not need.
+
+A backtest from the top level is ``trimtab.run_backtest(...)``: ``trimtab.backtest`` is the
+backtesting package itself.
 """
 
 from typing import TYPE_CHECKING
@@ -20,8 +23,14 @@ _EXPORTS = {
     "TrimtabError": "trimtab.errors",
     "VenueError": "trimtab.errors",
     "load_config": "trimtab.config",
+    "Rebalancer": "trimtab.rebalancer",
+    "StepResult": "trimtab.rebalancer",
+    "create_paper_portfolio": "trimtab.api",
     "plan": "trimtab.api",
+    "rebalance": "trimtab.api",
+    "run_backtest": "trimtab.api",
     "status": "trimtab.api",
+    "sweep": "trimtab.api",
 }
 
 __all__ = [
@@ -38,7 +47,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from trimtab.api import plan, status
+    from trimtab.api import create_paper_portfolio, plan, rebalance, run_backtest, status, sweep
+    from trimtab.rebalancer import Rebalancer, StepResult
     from trimtab.config import Config, load_config
     from trimtab.core.assessment import Assessment
     from trimtab.core.assets import Targets

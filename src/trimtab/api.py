@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 
 from trimtab.config import Config, load_config
 from trimtab.core.assessment import Assessment, assess
@@ -60,8 +61,6 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     if not isinstance(config, Config):
         config, path = load_config(config)
     if config.venue.kind == "paper":
-        from pathlib import Path
-
         from trimtab.interfaces.wiring import build_agent
 
         agent = build_agent(config, path or Path.cwd() / "trimtab.toml")
@@ -74,18 +73,109 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     )
 
 
-def rebalance(config: Config | str | os.PathLike[str] | None = None, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
-    """Rebalance the configured (paper) portfolio now, without asking: the caller has decided.
+def create_paper_portfolio(
+    directory: str | os.PathLike[str],
+    *,
+    targets: Pairs,
+    holdings: Pairs,
+    prices: Pairs,
+    quote: str = "USDC",
+    chains: str | None = None,
+    fee: float = 0.001,
+    min_trade: float = 10.0,
+    clock_speed: float = 60.0,
+    force: bool = False,
+) -> Path:
+    """Build a paper portfolio in code: write ``trimtab.toml`` and its paper account in ``directory``;
+    return the config's path (what ``status``, ``rebalance`` and ``Rebalancer`` take).
 
-    Returns an ``engine.agent.RebalanceResult`` (the assessment acted on, the run's outcome, and an
-    unfinished run that was finished first). Raise ``Denied`` when a guard, the lock or a parked run
-    refuses, and ``InputError`` for a config that cannot trade (a static venue).
+    ``chains`` places holdings on chains as ``trimtab init --chains`` does
+    (``"BTC=ethereum:0.1+bitcoin:0.9"``). Raise ``InputError`` on bad input or an existing config
+    (unless ``force``).
     """
-    from pathlib import Path
+    from trimtab.errors import InputError
+    from trimtab.interfaces.cli_execution import init_paper
 
-    from trimtab.interfaces.wiring import build_agent
+    path = Path(directory) / "trimtab.toml"
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; pass force=True to replace it.")
 
-    path = None
-    if not isinstance(config, Config):
-        config, path = load_config(config)
-    return build_agent(config, path or Path.cwd() / "trimtab.toml").rebalance(dry_run=dry_run)
+    def text(pairs: Pairs) -> str:
+        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        return ",".join(f"{a}={v!r}" for a, v in items)
+
+    init_paper(path, Targets.of(targets, quote), holdings=text(holdings), prices=text(prices), fee=fee,
+               min_trade=min_trade, order_latency=0.0, chains=chains, markets=None, slippage_bps=5.0,
+               clock_speed=clock_speed, force=force)
+    return path.resolve()
+
+
+def rebalance(config: str | os.PathLike[str] | None = None, *, dry_run: bool = True):  # type: ignore[no-untyped-def]
+    """Rebalance the configured portfolio now, through the agent guardrails.
+
+    ``dry_run=True`` (the default) returns the ``Assessment`` and sends nothing. ``dry_run=False``
+    stores a plan and executes it once (price re-check, caps, allow-lists, approval, kill switch)
+    and returns the ``Execution``; raise ``Denied`` with one sentence when a guardrail refuses.
+    """
+    from trimtab.rebalancer import Rebalancer
+
+    bot = Rebalancer(config)
+    if dry_run:
+        return bot.status()
+    return bot.execute(bot.plan().id)
+
+
+def run_backtest(
+    targets: Pairs,
+    *,
+    data: str = "daily",
+    start: str | None = None,
+    end: str | None = None,
+    quote: str = "USDC",
+    policy: PolicySpec | None = None,
+    band: float | None = 0.05,
+    mode: Mode | str = Mode.TARGET,
+    fee: float = 0.001,
+    capital: float = 10_000.0,
+    min_trade: float = 10.0,
+):  # type: ignore[no-untyped-def]
+    """Replay a policy over the shipped real history (``data`` daily or hourly, ``start``/``end``
+    inclusive) with the live core; return the ``BacktestResult`` (``.metrics``, ``.to_dict()``).
+    (Named ``run_backtest`` because ``trimtab.backtest`` is the backtesting package.)
+
+    ``policy`` defaults to the threshold policy with ``band``. Raise ``InputError`` on bad input.
+    """
+    from trimtab.backtest import BacktestSpec
+    from trimtab.backtest.simulator import run_backtest as simulate
+    from trimtab.data import load_prices
+
+    parsed = Targets.of(targets, quote)
+    spec = BacktestSpec(targets=parsed, policy=policy or PolicySpec(kind=PolicyKind.THRESHOLD, band=band),
+                        mode=Mode(mode), fee=fee, capital=capital, min_trade=min_trade)
+    close = load_prices(data, [a for a in parsed.assets if a != parsed.quote], start=start, end=end)
+    return simulate(close, spec)
+
+
+def sweep(
+    targets: Pairs,
+    *,
+    bands: Iterable[float] = (0.02, 0.05, 0.10),
+    modes: Iterable[Mode | str] = (Mode.TARGET,),
+    data: str = "daily",
+    start: str | None = None,
+    end: str | None = None,
+    quote: str = "USDC",
+    fee: float = 0.001,
+    capital: float = 10_000.0,
+    workers: int | None = 1,
+) -> list[dict]:
+    """Every band x mode of the threshold policy on the fast kernel; one dict of settings and metrics
+    per configuration, in order. Raise ``InputError`` on bad input."""
+    from trimtab.backtest.fast import Prepared
+    from trimtab.backtest.grid import Grid
+    from trimtab.backtest.sweep import run_sweep
+
+    parsed = Targets.of(targets, quote)
+    grid = Grid(targets=[parsed], bands=list(bands), modes=[Mode(m) for m in modes], fees=[fee], capital=capital)
+    prepared = Prepared.load(data, [a for a in parsed.assets if a != parsed.quote], start, end)
+    return run_sweep(prepared, grid.specs(), workers=workers)

@@ -155,6 +155,40 @@ class ExecutionConfig(_Section):
     transfer_timeout: Duration = "2h"
 
 
+class AgentConfig(_Section):
+    """Guardrails for agents (MCP tools, ``Rebalancer``); enforced in ``engine/approvals.py``.
+
+    ``allowed_assets``: the assets a plan may trade (default: the targets' assets);
+    ``allowed_venues``: the venue kinds an agent may execute on; ``require_approval``: a person
+    runs ``trimtab approve PLAN_ID`` before a plan can execute; ``plan_ttl``: how long a plan
+    stays executable; ``max_backtest_*``: bounds on the ``run_backtest`` tool;
+    ``max_calls_per_minute``: MCP tool calls beyond this in any 60 s are refused (a runaway loop);
+    ``http_token_env``: the environment variable holding the MCP HTTP bearer token.
+    """
+
+    allowed_assets: list[str] | None = None
+    allowed_venues: list[Literal["static", "paper"]] = Field(default_factory=lambda: ["paper"])
+    require_approval: bool = False
+    plan_ttl: str = "15m"
+    max_backtest_bars: int = Field(50_000, gt=0, le=1_000_000)
+    max_backtest_assets: int = Field(10, gt=0, le=50)
+    max_backtest_seconds: float = Field(20.0, gt=0, le=600)
+    max_calls_per_minute: int = Field(120, gt=0, le=100_000)
+    http_token_env: str = Field("TRIMTAB_MCP_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")
+
+    @field_validator("allowed_assets")
+    @classmethod
+    def _assets(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_as_value_error(asset_symbol, a) for a in value]
+
+    @field_validator("plan_ttl")
+    @classmethod
+    def _ttl(cls, value: str) -> str:
+        if _as_value_error(parse_duration, value) <= timedelta(0):
+            raise ValueError("plan_ttl must be positive, e.g. 15m")
+        return value
+
+
 class JournalConfig(_Section):
     url: str = "sqlite:///trimtab.db"
 
@@ -166,6 +200,7 @@ class Config(_Section):
     venue: VenueConfig = Field(default_factory=VenueConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
 
     @property
     def targets(self) -> Targets:

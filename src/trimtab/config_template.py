@@ -115,6 +115,20 @@ kill_file = "trimtab.stop"
 # A bridge still travelling after this long parks the run for a person to look at.
 transfer_timeout = "2h"
 
+[agent]
+# Guardrails for AI agents (`trimtab mcp`, the Python Rebalancer). See docs/AGENTS.md.
+# The assets a plan may trade (default: the assets in the targets) and the venues an agent may use.
+# allowed_assets = ["BTC", "ETH", "USDC"]
+allowed_venues = ["paper"]
+# true: a person must run `trimtab approve PLAN_ID` before an agent's plan can execute.
+require_approval = false
+# How long a plan from plan_rebalance stays executable.
+plan_ttl = "15m"
+# MCP tool calls beyond this many in any minute are refused (a runaway loop shows up as TOO_MANY_CALLS).
+max_calls_per_minute = 120
+# The environment variable holding the bearer token of `trimtab mcp --http PORT`.
+http_token_env = "TRIMTAB_MCP_TOKEN"
+
 [journal]
 # Where every check, decision and trade is recorded (a SQLite file by default, next to this one).
 url = "{journal_url}"

@@ -79,7 +79,7 @@ class Agent:
         if dry_run:
             return RebalanceResult(assessment=self.assess(), outcome=None, dry_run=True)
         with PortfolioLock(self.lock_path):
-            resumed = self._resume()
+            resumed = self.resume()
             assessment = self.assess()
             if assessment.plan.is_empty or (confirm is not None and not confirm(assessment)):
                 return RebalanceResult(assessment=assessment, outcome=None, resumed=resumed)
@@ -93,7 +93,7 @@ class Agent:
     def check(self, now: datetime | None = None) -> RebalanceResult:
         """One step of the production loop: resume, check, record the check, act if the policy says so."""
         with PortfolioLock(self.lock_path):
-            resumed = self._resume()
+            resumed = self.resume()
             assessment = self.assess(now)
             self.journal.record_checks([check_record(self.portfolio, assessment, now or self.venue.now())])
             outcome = None
@@ -106,7 +106,9 @@ class Agent:
         with PortfolioLock(self.lock_path):
             return self.executor.acknowledge(run_id)
 
-    def _resume(self) -> RunOutcome | None:
+    def resume(self) -> RunOutcome | None:
+        """Finish an unfinished run (call under the lock); raise ``Denied(RUN_NEEDS_ATTENTION)`` when
+        a run is parked for a person."""
         parked = self.journal.runs(self.portfolio, states=["needs_attention"], limit=1)
         if parked:
             raise Denied("RUN_NEEDS_ATTENTION", f"run {parked[0].id} needs attention ({parked[0].reason}); "

@@ -164,10 +164,11 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces import cli_backtest, cli_execution
+    from trimtab.interfaces import cli_agents, cli_backtest, cli_execution
 
     cli_execution.register(app)
     cli_backtest.register(app)
+    cli_agents.register(app)
 
 
 _register_command_groups()

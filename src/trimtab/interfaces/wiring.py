@@ -69,3 +69,20 @@ def build_agent(config: Config, config_path: Path) -> Agent:
                         guards=guards(config, config_path),
                         transfer_timeout=parse_duration(config.execution.transfer_timeout))
     return Agent(venue, journal, strategy(config), executor, beside(config_path, "trimtab.lock"))
+
+
+def guardrails(config: Config):  # type: ignore[no-untyped-def]
+    """The agent guardrails the config's ``[agent]`` section describes."""
+    from trimtab.engine.approvals import Guardrails
+
+    a = config.agent
+    return Guardrails(venue=config.venue.kind, allowed_venues=frozenset(a.allowed_venues),
+                      allowed_assets=frozenset(a.allowed_assets) if a.allowed_assets is not None else None,
+                      require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl))
+
+
+def build_desk(config: Config, config_path: Path):  # type: ignore[no-untyped-def]
+    """The plan desk (stored plans, approvals, guardrails) over the config's agent."""
+    from trimtab.engine.approvals import PlanDesk
+
+    return PlanDesk(build_agent(config, config_path), guardrails(config))

@@ -1,6 +1,6 @@
 """The journal: checks, runs, legs, fills and transfers (SQLAlchemy 2, Alembic migrations)."""
 
-from trimtab.journal.records import CheckRecord, LegRecord, RunRecord, client_id
+from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord, client_id
 from trimtab.journal.store import Journal, StaleState
 
-__all__ = ["CheckRecord", "Journal", "LegRecord", "RunRecord", "StaleState", "client_id"]
+__all__ = ["CheckRecord", "Journal", "LegRecord", "PlanRecord", "RunRecord", "ToolCallRecord", "StaleState", "client_id"]

@@ -71,3 +71,41 @@ class LegRecord:
 def client_id(run_id: str, idx: int) -> str:
     """The deterministic client id of leg ``idx`` of run ``run_id``: ``"r3f9a-02"``."""
     return f"{run_id}-{idx:02d}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRecord:
+    """A plan stored for an agent by ``plan_rebalance``, executable once before ``expires_at``.
+
+    ``state``: ``planned`` -> (``approved``) -> ``executing`` -> ``executed`` | ``failed``; or
+    ``planned``/``approved`` -> ``expired``. ``document`` holds the legs, the prices at planning,
+    fees, turnover and expected weights.
+    """
+
+    id: str
+    portfolio: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    venue: str
+    document: Mapping[str, Any] = field(default_factory=dict)
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    run_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolCallRecord:
+    """One call an agent made through an interface (``mcp``, ``python``): what, with which
+    arguments (never a secret), and how it ended (``ok`` or ``error`` with a code and sentence)."""
+
+    portfolio: str
+    at: datetime
+    interface: str
+    tool: str
+    arguments: Mapping[str, Any]
+    outcome: str
+    code: str | None = None
+    message: str = ""
+    duration_ms: float = 0.0

@@ -5,6 +5,8 @@
 ``legs``       one row per order or transfer of a run, written *before* it is sent.
 ``fills``      what the venue says an order did (quantity, price, fee, slippage).
 ``transfers``  what the venue says a bridge did (amount, fee, chains, arrival).
+``plans``      plans made for an agent (``plan_rebalance``): legs, prices, expiry, approval, run.
+``tool_calls`` every call an agent made through an interface: time, tool, arguments, outcome.
 """
 
 from __future__ import annotations
@@ -90,4 +92,33 @@ transfers = Table(
     Column("state", String(16), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("arrived_at", DateTime(timezone=True), nullable=True),
+)
+
+plans = Table(
+    "plans", metadata,
+    Column("id", String(24), primary_key=True),
+    Column("portfolio", String(64), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("venue", String(32), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("approved_by", String(64), nullable=True),
+    Column("run_id", String(40), nullable=True),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
+tool_calls = Table(
+    "tool_calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("portfolio", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("interface", String(16), nullable=False),
+    Column("tool", String(64), nullable=False),
+    Column("arguments", JSON, nullable=False),
+    Column("outcome", String(8), nullable=False),  # ok | error
+    Column("code", String(32), nullable=True),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("duration_ms", Float, nullable=False),
 )

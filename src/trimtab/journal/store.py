@@ -18,10 +18,10 @@ from sqlalchemy import Engine, create_engine, event, func, insert, inspect, sele
 
 from trimtab.errors import ConfigError, TrimtabError
 from trimtab.journal import schema
-from trimtab.journal.records import CheckRecord, LegRecord, RunRecord
+from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0001"
+HEAD = "0002"
 
 
 class StaleState(TrimtabError):
@@ -199,6 +199,47 @@ class Journal:
         query = select(func.coalesce(func.sum(schema.fills.c.value), 0.0)).where(schema.fills.c.run_id.in_(run_ids))
         with self.engine.connect() as c:
             return float(c.execute(query).scalar_one())
+
+    # -- agent plans and tool calls --------------------------------------------------------------
+
+    def create_plan(self, plan: PlanRecord) -> None:
+        with self.engine.begin() as c:
+            c.execute(insert(schema.plans), [_shallow(plan) | {"document": dict(plan.document)}])
+
+    def plan(self, plan_id: str) -> PlanRecord | None:
+        """The stored plan ``plan_id``, or None when there is none."""
+        with self.engine.connect() as c:
+            row = c.execute(select(schema.plans).where(schema.plans.c.id == plan_id)).first()
+        return None if row is None else _row(PlanRecord, row)
+
+    def plans(self, portfolio: str, *, states: Iterable[str] | None = None, limit: int = 50) -> list[PlanRecord]:
+        query = select(schema.plans).where(schema.plans.c.portfolio == portfolio)
+        if states is not None:
+            query = query.where(schema.plans.c.state.in_(list(states)))
+        query = query.order_by(schema.plans.c.created_at.desc(), schema.plans.c.id.desc()).limit(limit)
+        with self.engine.connect() as c:
+            return [_row(PlanRecord, r) for r in c.execute(query)]
+
+    def move_plan(self, plan_id: str, expected: Iterable[str], state: str, **values: Any) -> None:
+        """Move plan ``plan_id`` from one of ``expected`` to ``state`` (compare-and-set), setting
+        ``values``; raise ``StaleState`` and change nothing when it is elsewhere, so two callers
+        can never both execute one plan."""
+        with self.engine.begin() as c:
+            moved = c.execute(update(schema.plans)
+                              .where(schema.plans.c.id == plan_id, schema.plans.c.state.in_(list(expected)))
+                              .values(state=state, **values)).rowcount
+        if moved != 1:
+            raise StaleState(f"Plan {plan_id} is not {'/'.join(expected)}; it was moved by someone else.")
+
+    def record_tool_call(self, call: ToolCallRecord) -> None:
+        with self.engine.begin() as c:
+            c.execute(insert(schema.tool_calls), [_shallow(call) | {"arguments": dict(call.arguments)}])
+
+    def tool_calls(self, portfolio: str, limit: int = 50) -> list[ToolCallRecord]:
+        query = (select(schema.tool_calls).where(schema.tool_calls.c.portfolio == portfolio)
+                 .order_by(schema.tool_calls.c.id.desc()).limit(limit))
+        with self.engine.connect() as c:
+            return [_row(ToolCallRecord, r) for r in c.execute(query)]
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,221 @@
+"""What the agent tools do, as plain methods returning typed results (``mcp_models``).
+
+The MCP server (``mcp_server.py``) is a thin shell over this class. Every method reads the config
+afresh, so an owner's change to ``[agent]`` or ``[execution]`` (or the kill switch) applies to the
+very next call. Guardrails live in the engine (``engine/approvals.py``); this layer only
+translates. Methods raise ``TrimtabError`` subclasses with one sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from trimtab.interfaces import mcp_models as m
+
+
+@dataclass(frozen=True)
+class AgentTools:
+    """The tools over the portfolio configured at ``config_path``."""
+
+    config_path: Path
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        from trimtab.config import load_config
+
+        return load_config(self.config_path)
+
+    @contextmanager
+    def _desk(self):  # type: ignore[no-untyped-def]
+        """The plan desk for one call; its venue and journal are closed after it (no handle leaks
+        in a server that lives for weeks)."""
+        from trimtab.interfaces.wiring import build_desk
+
+        desk = build_desk(*self._load())
+        try:
+            yield desk
+        finally:
+            desk.agent.venue.close()
+            desk.agent.journal.close()
+
+    @contextmanager
+    def _journal(self):  # type: ignore[no-untyped-def]
+        from trimtab.interfaces.wiring import journal_url
+        from trimtab.journal import Journal
+
+        config, path = self._load()
+        journal = Journal.open(journal_url(config, path))
+        try:
+            yield config, journal
+        finally:
+            journal.close()
+
+    def get_portfolio(self) -> m.Portfolio:
+        from trimtab.venues.base import by_chain
+
+        config, _ = self._load()
+        with self._desk() as desk:
+            assessment = desk.agent.assess()
+            chains = by_chain(desk.agent.venue.balances())
+        doc = assessment.to_dict()
+        assets = [m.AssetView(asset=a["asset"], quantity=a["quantity"], price=a["price"], value=a["value"],
+                              weight=a["weight"], target=a["target"], drift=a["drift"],
+                              chains=dict(chains.get(a["asset"], {}))) for a in doc["assets"]]
+        return m.Portfolio(portfolio=config.portfolio.name, venue=config.venue.kind, quote=doc["quote"],
+                           total_value=doc["total_value"], max_drift=_finite(doc["max_drift"]), assets=assets,
+                           decision=m.Decision(**doc["decision"]))
+
+    def check_drift(self) -> m.DriftCheck:
+        config, _ = self._load()
+        with self._desk() as desk:
+            assessment = desk.agent.assess()
+        d = assessment.decision
+        return m.DriftCheck(max_drift=_finite(assessment.drift.max_drift), band=config.policy.band,
+                            relative_band=config.policy.relative_band, policy=config.policy.kind,
+                            decision=m.Decision(rebalance=d.rebalance, trigger=d.trigger, reason=d.reason))
+
+    def plan_rebalance(self, max_value: float | None = None) -> m.PlanView:
+        from trimtab.errors import Denied
+
+        with self._desk() as desk:
+            assessment = desk.agent.assess()
+            if max_value is not None and assessment.plan.turnover > max_value:
+                raise Denied("OVER_MAX_VALUE", f"the plan would trade {assessment.plan.turnover:,.2f}, more than "
+                                               f"the max_value {max_value:,.2f} you gave; nothing was stored.")
+            return plan_view(desk.plan(assessment), desk.rails.require_approval)
+
+    def execute_plan(self, plan_id: str) -> m.ExecutionView:
+        with self._desk() as desk:
+            done = desk.execute(plan_id)
+        o = done.outcome
+        legs = [m.RunLeg(client_id=leg.client_id, stage=leg.stage, kind=leg.kind, side=leg.side, asset=leg.asset,
+                         chain=leg.chain, to_chain=leg.to_chain, state=leg.state, filled_quantity=leg.filled_quantity,
+                         value=leg.value, fee=leg.fee) for leg in o.legs]
+        return m.ExecutionView(plan_id=done.plan.id, plan_state=done.plan.state, run_id=o.run_id, run_state=o.state,
+                               reason=o.reason, traded_value=o.traded_value, fees=o.fees, legs=legs)
+
+    def get_history(self, limit: int = 10) -> m.History:
+        with self._journal() as (config, journal):
+            return self._history(config.portfolio.name, journal, limit)
+
+    def _history(self, name: str, journal, limit: int) -> m.History:  # type: ignore[no-untyped-def]
+        runs = []
+        for r in journal.runs(name, limit=limit):
+            legs = journal.legs(r.id)
+            runs.append(m.RunSummary(run_id=r.id, state=r.state, created_at=r.created_at.isoformat(), reason=r.reason,
+                                     value_before=r.value_before, value_after=r.value_after,
+                                     fees=sum(leg.fee or 0.0 for leg in legs), legs=len(legs)))
+        plans = [m.PlanSummary(plan_id=p.id, state=p.state, created_at=p.created_at.isoformat(),
+                               expires_at=p.expires_at.isoformat(), run_id=p.run_id, approved_by=p.approved_by)
+                 for p in journal.plans(name, limit=limit)]
+        calls = [m.ToolCallView(at=c.at.isoformat(), tool=c.tool, outcome=c.outcome, code=c.code)
+                 for c in journal.tool_calls(name, limit=limit)]
+        return m.History(runs=runs, plans=plans, tool_calls=calls, checks=journal.count_checks(name))
+
+    def advise_threshold(self, days: int = 90) -> m.Advice:
+        from trimtab.core.advice import advise_band
+
+        with self._journal() as (config, journal):
+            name = config.portfolio.name
+            checks = [(c.at, c.max_drift) for c in journal.checks(name, limit=100_000)]
+            planned = [(p.created_at, float(p.document.get("max_drift") or 0.0))
+                       for p in journal.plans(name, limit=100_000)]
+            runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
+        # a paper venue's clock may run ahead of the wall clock: the window ends at the latest record
+        end = max([datetime.now(UTC), *(at for at, _ in checks + planned), *runs])
+        start = end - timedelta(days=days)
+        seen = [(at, drift) for at, drift in checks + planned if at >= start and math.isfinite(drift)]
+        runs = [at for at in runs if at >= start]
+        first = min([at for at, _ in seen] + runs, default=end)
+        advice = advise_band(band=config.policy.band, rebalances=runs, drifts=[d for _, d in seen], start=first, end=end)
+        return m.Advice(**{k: getattr(advice, k) for k in m.Advice.model_fields})
+
+    def run_backtest(self, targets: dict[str, float], start: str, end: str, data: str = "daily",
+                     policy: str = "threshold", band: float | None = 0.05, capital: float = 10_000.0,
+                     fee: float = 0.001) -> m.BacktestView:
+        """A backtest in a child process, killed after ``max_backtest_seconds``; bars and assets
+        are bounded by the config before it starts."""
+        from trimtab.core.assets import Targets
+        from trimtab.errors import Denied, InputError
+
+        config, _ = self._load()
+        limits = config.agent
+        parsed = Targets.of(targets, config.portfolio.quote)
+        first, last = _day(start, "start"), _day(end, "end")
+        if last < first:
+            raise InputError("end is before start; give start <= end.")
+        bars = ((last - first).days + 1) * (24 if data == "hourly" else 1)
+        if bars > limits.max_backtest_bars:
+            raise Denied("BACKTEST_TOO_LARGE", f"{start} to {end} is about {bars:,} {data} bars; the limit is "
+                                               f"{limits.max_backtest_bars:,} ([agent] max_backtest_bars).")
+        if len(parsed.assets) > limits.max_backtest_assets:
+            raise Denied("BACKTEST_TOO_LARGE", f"{len(parsed.assets)} assets; the limit is {limits.max_backtest_assets} "
+                                               "([agent] max_backtest_assets).")
+        weights = ",".join(f"{a}={w!r}" for a, w in parsed.weights.items())
+        command = [sys.executable, "-m", "trimtab", "backtest", "--json", "--data", data, "--targets", weights,
+                   "--start", start, "--end", end, "--policy", policy, "--capital", repr(capital), "--fee", repr(fee),
+                   "--quote", parsed.quote]
+        if band is not None:
+            command += ["--band", repr(band)]
+        began = time.monotonic()
+        try:
+            child = subprocess.run(command, capture_output=True, text=True, timeout=limits.max_backtest_seconds,
+                                   check=False)
+        except subprocess.TimeoutExpired:
+            raise Denied("BACKTEST_TIMEOUT", f"the backtest ran past {limits.max_backtest_seconds:g} s "
+                                             "([agent] max_backtest_seconds) and was stopped.") from None
+        seconds = time.monotonic() - began
+        import json
+
+        try:
+            document: dict[str, Any] = json.loads(child.stdout)
+        except ValueError:
+            raise InputError(f"the backtest failed: {child.stderr.strip().splitlines()[-1:] or ['no output']}") from None
+        if child.returncode != 0 or "error" in document:
+            raise InputError(document.get("error", {}).get("message", "the backtest failed."))
+        settings = {"start", "end", "assets", "targets", "policy", "band", "relative_band", "schedule", "mode", "fee",
+                    "fee_model", "slippage", "capital", "min_trade"}
+        metrics = {k: v for k, v in document.items() if k not in settings and isinstance(v, (int, float, type(None)))}
+        return m.BacktestView(start=document["start"], end=document["end"], bars=int(document.get("bars", bars)),
+                              assets=document["assets"], seconds=round(seconds, 3), metrics=metrics)
+
+    def config_document(self) -> dict[str, Any]:
+        """The config with every secret left out: SecretStr fields masked, URL passwords hidden."""
+        from trimtab.journal.store import _redact
+
+        config, path = self._load()
+        document = config.model_dump(mode="json")
+        document["journal"]["url"] = _redact(document["journal"]["url"])
+        document["path"] = str(path)
+        return document
+
+
+def plan_view(record, requires_approval: bool) -> m.PlanView:  # type: ignore[no-untyped-def]
+    doc = record.document
+    return m.PlanView(
+        plan_id=record.id, state=record.state, created_at=record.created_at.isoformat(),
+        expires_at=record.expires_at.isoformat(), requires_approval=requires_approval,
+        legs=[m.PlanLeg(**leg) for leg in doc["legs"]], turnover=doc["turnover"], fees=doc["fees"],
+        weights=doc["weights"], expected_weights=doc["expected_weights"], decision=m.Decision(**doc["decision"]),
+        skipped=[s["reason"] for s in doc["skipped"]],
+    )
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
+def _day(text: str, name: str) -> date:
+    from trimtab.errors import InputError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{name} is not a real date (YYYY-MM-DD).") from None

@@ -1,0 +1,163 @@
+"""The MCP tools' arguments and structured results: typed, so every tool publishes a JSON schema.
+
+Arguments are narrow on purpose: symbols match ``^[A-Z0-9]{1,15}$``, plan ids ``^p[0-9a-f]{12}$``,
+dates ``YYYY-MM-DD``, amounts are bounded, and no tool takes free text, so nothing an agent sends
+can smuggle an instruction through a field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trimtab.engine.approvals import PLAN_ID
+
+Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,15}$", description="An asset symbol such as BTC.")]
+PlanId = Annotated[str, Field(pattern=PLAN_ID.pattern, description="A plan id from plan_rebalance, e.g. p3f9a0c41b2d7.")]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD (inclusive).")]
+Weight = Annotated[float, Field(ge=0, le=1)]
+Amount = Annotated[float, Field(gt=0, le=1e12, description="An amount in the quote asset.")]
+Band = Annotated[float, Field(gt=0, lt=1, description="A band as a fraction, e.g. 0.05 for 5 points.")]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Decision(_Result):
+    rebalance: bool = Field(description="Whether the configured policy would rebalance now.")
+    trigger: str
+    reason: str
+
+
+class AssetView(_Result):
+    asset: str
+    quantity: float
+    price: float | None
+    value: float
+    weight: float
+    target: float
+    drift: float = Field(description="weight - target (signed fraction).")
+    chains: dict[str, float] = Field(description="Quantity held per chain.")
+
+
+class Portfolio(_Result):
+    portfolio: str
+    venue: str
+    quote: str
+    total_value: float
+    max_drift: float
+    assets: list[AssetView]
+    decision: Decision
+
+
+class DriftCheck(_Result):
+    max_drift: float
+    band: float | None
+    relative_band: float | None
+    policy: str
+    decision: Decision
+
+
+class PlanLeg(_Result):
+    side: Literal["sell", "buy"]
+    asset: str
+    quantity: float
+    price: float
+    value: float
+    fee: float
+
+
+class PlanView(_Result):
+    plan_id: str
+    state: str
+    created_at: str
+    expires_at: str
+    requires_approval: bool = Field(description="True: a person must run `trimtab approve PLAN_ID` first.")
+    legs: list[PlanLeg]
+    turnover: float
+    fees: float
+    weights: dict[str, float]
+    expected_weights: dict[str, float]
+    decision: Decision
+    skipped: list[str]
+
+
+class RunLeg(_Result):
+    client_id: str
+    stage: str
+    kind: str
+    side: str | None
+    asset: str
+    chain: str | None
+    to_chain: str | None
+    state: str
+    filled_quantity: float | None
+    value: float | None
+    fee: float | None
+
+
+class ExecutionView(_Result):
+    plan_id: str
+    plan_state: str
+    run_id: str
+    run_state: str
+    reason: str
+    traded_value: float
+    fees: float
+    legs: list[RunLeg]
+
+
+class RunSummary(_Result):
+    run_id: str
+    state: str
+    created_at: str
+    reason: str
+    value_before: float | None
+    value_after: float | None
+    fees: float
+    legs: int
+
+
+class PlanSummary(_Result):
+    plan_id: str
+    state: str
+    created_at: str
+    expires_at: str
+    run_id: str | None
+    approved_by: str | None
+
+
+class ToolCallView(_Result):
+    at: str
+    tool: str
+    outcome: str
+    code: str | None
+
+
+class History(_Result):
+    runs: list[RunSummary]
+    plans: list[PlanSummary]
+    tool_calls: list[ToolCallView]
+    checks: int = Field(description="How many policy checks the journal holds.")
+
+
+class Advice(_Result):
+    action: Literal["raise", "lower", "keep"]
+    band: float | None
+    suggested_band: float | None
+    rebalances: int
+    months: float
+    rebalances_per_month: float
+    max_drift: float | None
+    reason: str
+
+
+class BacktestView(_Result):
+    start: str
+    end: str
+    bars: int
+    assets: list[str]
+    seconds: float
+    metrics: dict[str, float | int | None]

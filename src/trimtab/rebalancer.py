@@ -1,0 +1,154 @@
+"""``Rebalancer``: what an agent's own loop calls, every hour, to keep a portfolio on target.
+
+It runs through the same guardrails as the MCP tools (``engine/approvals.py``): a rebalance is a
+stored plan executed once, after the price re-check, caps, allow-lists, approval and kill switch.
+A refusal never raises out of ``step``: it comes back as ``StepResult.refused`` (code and one
+sentence), so a loop cannot spin on it. Each call is journaled as a tool call (interface
+``python``).
+
+>>> import trimtab, time                                        # doctest: +SKIP
+>>> bot = trimtab.Rebalancer("trimtab.toml")
+>>> while True:
+...     print(bot.step().summary())
+...     time.sleep(3600)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from trimtab.core.assessment import Assessment
+from trimtab.engine.approvals import Execution, PlanDesk
+from trimtab.engine.executor import RunOutcome
+from trimtab.engine.lock import PortfolioLock
+from trimtab.errors import Denied
+from trimtab.journal import PlanRecord, ToolCallRecord
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepResult:
+    """One step: the check it made, and what followed (a run, a plan awaiting approval, a refusal)."""
+
+    at: datetime
+    assessment: Assessment
+    plan_id: str | None = None
+    run: RunOutcome | None = None
+    waiting_for_approval: bool = False
+    refused: str | None = None
+    resumed: RunOutcome | None = None
+
+    @property
+    def traded(self) -> bool:
+        return self.run is not None and any(leg.state == "filled" for leg in self.run.legs)
+
+    def summary(self) -> str:
+        """One line, e.g. ``max drift 15.0%: rebalance (BTC drift 0.150 > band 0.050) -> run r1a.. completed``."""
+        d = self.assessment.decision
+        line = f"max drift {self.assessment.drift.max_drift:.1%}: {'rebalance' if d.rebalance else 'hold'} ({d.reason})"
+        if self.run is not None:
+            line += f" -> run {self.run.run_id} {self.run.state}"
+        if self.waiting_for_approval:
+            line += f" -> plan {self.plan_id} waits for `trimtab approve {self.plan_id}`"
+        if self.refused:
+            line += f" -> refused: {self.refused}"
+        return line
+
+
+class Rebalancer:
+    """The portfolio configured at ``config`` (a path, default ``./trimtab.toml``), for an agent.
+
+    ``status()`` checks without trading; ``plan()`` stores a plan; ``execute(plan_id)`` runs one;
+    ``step()`` is one turn of the production loop (check, record, and rebalance if the policy says so).
+    """
+
+    def __init__(self, config: str | os.PathLike[str] | None = None) -> None:
+        from trimtab.config import load_config
+        from trimtab.interfaces.wiring import build_desk
+
+        self.config, self.config_path = load_config(config)
+        self.desk: PlanDesk = build_desk(self.config, self.config_path)
+
+    @property
+    def portfolio(self) -> str:
+        return self.desk.agent.portfolio
+
+    def status(self) -> Assessment:
+        """Drift, the policy's decision and the plan it would make now; nothing is stored or sent."""
+        return self._journaled("status", {}, self.desk.agent.assess)
+
+    def plan(self) -> PlanRecord:
+        """Store a plan (legs, prices, expiry) that ``execute`` may run once; raise ``Denied`` if an
+        allow-list forbids it."""
+        return self._journaled("plan", {}, self.desk.plan)
+
+    def execute(self, plan_id: str) -> Execution:
+        """Execute a stored plan once; raise ``Denied`` (nothing sent) when a guardrail refuses."""
+        return self._journaled("execute", {"plan_id": plan_id[:80]}, lambda: self.desk.execute(plan_id))
+
+    def step(self, now: datetime | None = None) -> StepResult:
+        """Resume an unfinished run, check, record the check, and rebalance if the policy says so.
+
+        In approval mode a due rebalance stores a plan and waits; the next step executes it once a
+        person approved it. Refusals come back in ``refused``; nothing here raises ``Denied``.
+        """
+        return self._journaled("step", {}, lambda: self._step(now))
+
+    def _step(self, now: datetime | None) -> StepResult:
+        from trimtab.engine.agent import check_record
+
+        agent = self.desk.agent
+        at = now or datetime.now(UTC)
+        try:
+            with PortfolioLock(agent.lock_path):
+                resumed = agent.resume()
+                self.desk.settle()
+        except Denied as denied:
+            return StepResult(at=at, assessment=agent.assess(), refused=str(denied))
+        assessment = agent.assess()
+        agent.journal.record_checks([check_record(self.portfolio, assessment, agent.venue.now())])
+        result = StepResult(at=at, assessment=assessment, resumed=resumed)
+        if not assessment.decision.rebalance or assessment.plan.is_empty:
+            return result
+        try:
+            if self.desk.rails.require_approval:
+                approved = [p for p in self.desk.pending() if p.state == "approved"]
+                if not approved:
+                    waiting = next(iter(self.desk.pending()), None) or self.desk.plan(assessment)
+                    return _with(result, plan_id=waiting.id, waiting_for_approval=True)
+                done = self.desk.execute(approved[0].id)
+            else:
+                done = self.desk.execute(self.desk.plan(assessment).id)
+        except Denied as denied:
+            return _with(result, refused=str(denied))
+        return _with(result, plan_id=done.plan.id, run=done.outcome)
+
+    def _journaled(self, tool: str, arguments: dict, call):  # type: ignore[no-untyped-def]
+        began = time.perf_counter()
+        outcome, code, message = "ok", None, ""
+        try:
+            value = call()
+            refused = getattr(value, "refused", None)
+            if refused:
+                outcome, code, message = "error", refused.split(":")[0], refused
+            return value
+        except Denied as denied:
+            outcome, code, message = "error", denied.code, str(denied)
+            raise
+        except Exception as e:
+            outcome, code, message = "error", type(e).__name__[:32], str(e).splitlines()[0][:500] if str(e) else ""
+            raise
+        finally:
+            self.desk.agent.journal.record_tool_call(ToolCallRecord(
+                portfolio=self.portfolio, at=datetime.now(UTC), interface="python", tool=tool,
+                arguments=arguments, outcome=outcome, code=code, message=message,
+                duration_ms=(time.perf_counter() - began) * 1000))
+
+
+def _with(result: StepResult, **changes) -> StepResult:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
