@@ -102,3 +102,16 @@ def test_backtest_and_sweep_run_on_the_shipped_history_even_with_the_backtest_pa
     assert len(result.index) == 365 and result.metrics.rebalance_count >= 1
     assert [row["band"] for row in rows] == [0.02, 0.10]
     assert rows[0]["rebalance_count"] >= rows[1]["rebalance_count"]
+
+
+def test_trimtab_backtest_is_callable_and_still_the_backtesting_package():
+    # Arrange
+    targets = {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}
+    # Act
+    called = trimtab.backtest(targets, start="2024-01-01", end="2024-06-30", band=0.05)
+    named = trimtab.run_backtest(targets, start="2024-01-01", end="2024-06-30", band=0.05)
+    # Assert
+    assert called.metrics.final_value == named.metrics.final_value
+    assert called.metrics.bars == 182
+    assert trimtab.backtest.BacktestSpec is not None  # the package's names still resolve
+    assert "backtest" in trimtab.__all__ and "rebalance" in trimtab.__all__

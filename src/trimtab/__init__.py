@@ -31,20 +31,11 @@ _EXPORTS = {
     "run_backtest": "trimtab.api",
     "status": "trimtab.api",
     "sweep": "trimtab.api",
+    # the package, callable: trimtab.backtest(targets, ...) runs trimtab.api.run_backtest
+    "backtest": "trimtab.backtest",
 }
 
-__all__ = [
-    "Assessment",
-    "Config",
-    "Denied",
-    "InputError",
-    "Targets",
-    "TrimtabError",
-    "VenueError",
-    "load_config",
-    "plan",
-    "status",
-]
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from trimtab.api import create_paper_portfolio, plan, rebalance, run_backtest, status, sweep

@@ -11,11 +11,13 @@ from typing import Any
 def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, Any]) -> tuple[
     Callable[[str], Any], Callable[[], list[str]]
 ]:
-    """``(__getattr__, __dir__)`` for ``package``, resolving each name from ``exports[name]``."""
+    """``(__getattr__, __dir__)`` for ``package``, resolving each name from ``exports[name]``
+    (a module path; a name that maps to ``package.name`` is that submodule itself)."""
 
     def __getattr__(name: str) -> Any:
         if name in exports:
-            value = getattr(import_module(exports[name]), name)
+            module = import_module(exports[name])
+            value = module if exports[name] == f"{package}.{name}" else getattr(module, name)
             namespace[name] = value
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")

@@ -5,6 +5,8 @@ The names below load on first use, so a sweep that never needs the simulator (or
 not import it.
 """
 
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from trimtab.lazy import lazy_exports
@@ -28,4 +30,17 @@ if TYPE_CHECKING:
     from trimtab.backtest.spec import BacktestSpec, FeeModel
 
 
-__getattr__, __dir__ = lazy_exports('trimtab.backtest', _EXPORTS, globals())
+__getattr__, __dir__ = lazy_exports("trimtab.backtest", _EXPORTS, globals())
+
+
+class _BacktestModule(ModuleType):
+    """Lets ``trimtab.backtest(targets, ...)`` run a backtest (see ``trimtab.api.run_backtest``)
+    while ``trimtab.backtest`` stays the package of the simulator, kernel and reports."""
+
+    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from trimtab.api import run_backtest
+
+        return run_backtest(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _BacktestModule
