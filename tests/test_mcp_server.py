@@ -206,3 +206,24 @@ def test_a_tight_loop_of_calls_is_cut_off_by_the_per_minute_limit_and_journaled(
     assert answers[3][1].startswith("TOO_MANY_CALLS: more than 3 tool calls in a minute")
     codes = journal_rows(portfolio, "SELECT code FROM tool_calls ORDER BY id")
     assert codes == [(None,), (None,), (None,), ("TOO_MANY_CALLS",), ("TOO_MANY_CALLS",)]
+
+
+def test_advise_threshold_answers_from_the_journal_over_the_real_client(tmp_path):
+    # Arrange: one plan and one completed run in the journal, within the advice window
+    portfolio = make_portfolio(tmp_path / "p")
+
+    async def scenario():
+        async with stdio_session(portfolio) as session:
+            plan = await call(session, "plan_rebalance")
+            await call(session, "execute_plan", {"plan_id": plan[1]["plan_id"]})
+            return await call(session, "advise_threshold", {"days": 30}), await call(session, "advise_threshold",
+                                                                                      {"days": -5})
+
+    # Act
+    (is_error, advice), (bad_is_error, bad) = anyio.run(scenario)
+    # Assert
+    assert is_error is False
+    assert advice["action"] in {"raise", "lower", "keep"} and advice["band"] == 0.05
+    assert advice["rebalances"] == 1 and advice["max_drift"] is not None and advice["max_drift"] > 0.05
+    assert advice["reason"]
+    assert bad_is_error is True
