@@ -103,9 +103,17 @@ class VenueConfig(_Section):
     ``static``: fixed numbers written in this file (nothing can be traded).
     ``paper``: the simulated exchange in the SQLite file ``account`` (next to this file unless
     absolute), with chains and bridges; ``markets`` names the chain each asset trades on.
+    ``ccxt``: a spot account on ``exchange`` (a ccxt id such as "binance"); the API key and secret are
+    read from the environment variables named by ``api_key_env`` and ``secret_env``.
+    ``api_url`` replaces the exchange's REST host: for tests against a local fake server only.
     """
 
-    kind: Literal["static", "paper"] = "static"
+    kind: Literal["static", "paper", "ccxt"] = "static"
+    exchange: str | None = None
+    api_key_env: str = "TRIMTAB_API_KEY"
+    secret_env: str = "TRIMTAB_API_SECRET"
+    api_url: str | None = None
+    timeout_ms: int = Field(10_000, gt=0)
     holdings: dict[str, float] = Field(default_factory=dict)
     prices: dict[str, float] = Field(default_factory=dict)
     account: str = "trimtab-paper.db"
@@ -122,6 +130,12 @@ class VenueConfig(_Section):
     @classmethod
     def _symbols(cls, value: dict) -> dict:
         return {_as_value_error(asset_symbol, k): v for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _exchange(self) -> VenueConfig:
+        if self.kind == "ccxt" and not self.exchange:
+            raise ValueError('kind "ccxt" needs exchange, e.g. exchange = "binance"')
+        return self
 
     @field_validator("bridge_minutes")
     @classmethod

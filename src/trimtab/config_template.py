@@ -18,8 +18,10 @@ def render_config(
     journal_url: str = "sqlite:///trimtab.db",
     paper: Mapping[str, object] | None = None,
     markets: Mapping[str, str] | None = None,
+    venue_text: str | None = None,
 ) -> str:
-    """The text of a commented ``trimtab.toml`` (secrets are never written here)."""
+    """The text of a commented ``trimtab.toml`` (secrets are never written here); ``venue_text``,
+    when given, is the whole ``[venue]`` section (see :func:`ccxt_section`)."""
 
     def table(values: Mapping[str, float]) -> str:
         return "\n".join(f"{asset} = {number!r}" for asset, number in values.items())
@@ -60,6 +62,8 @@ min_notional = {paper['min_notional']!r}
 # The chain each asset trades on against the quote (sells credit the quote there).
 {chr(10).join(f'{a} = "{c}"' for a, c in (markets or {}).items())}
 """
+    if venue_text is not None:
+        venue_section = venue_text
     return f"""\
 # trimtab configuration. Every key is optional unless marked required.
 # Secrets (API keys) are never stored here: they are read from environment variables.
@@ -118,3 +122,20 @@ transfer_timeout = "2h"
 # Where every check, decision and trade is recorded (a SQLite file by default, next to this one).
 url = "{journal_url}"
 """
+
+
+def ccxt_section(exchange: str, *, api_key_env: str, secret_env: str, api_url: str | None = None) -> str:
+    """The ``[venue]`` section of a ccxt config; the key and secret stay in the environment."""
+    url = (f'# Tests only: send every request to this server instead of the exchange.\napi_url = "{api_url}"\n'
+           if api_url else "")
+    return f"""[venue]
+# "ccxt": a spot account on an exchange that ccxt supports (one account = one chain, named after it).
+kind = "ccxt"
+# The ccxt id of the exchange, e.g. "binance", "kraken", "okx".
+exchange = "{exchange}"
+# The environment variables holding the API key and secret (never write the key itself here).
+api_key_env = "{api_key_env}"
+secret_env = "{secret_env}"
+# Milliseconds before a request is given up (its order, if any, is then looked up by client id).
+timeout_ms = 10000
+{url}"""

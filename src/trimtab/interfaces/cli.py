@@ -111,7 +111,7 @@ def init(
     holdings: Annotated[str, typer.Option(help="Quantities held (static venue).")] = "BTC=0.1,ETH=1.25,USDC=1000",
     prices: Annotated[str, typer.Option(help="Prices (static venue).")] = "BTC=65000,ETH=2000",
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
-    venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers) or paper (a simulated exchange).")] = "static",
+    venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers), paper (a simulated exchange) or ccxt (a real exchange).")] = "static",
     fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
     min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
     order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.")] = 0.0,
@@ -119,6 +119,10 @@ def init(
     markets: Annotated[str | None, typer.Option(help="Paper: the chain each asset trades on, e.g. BTC=ethereum (default: its first chain).")] = None,
     slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.")] = 5.0,
     clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.")] = 60.0,
+    exchange: Annotated[str | None, typer.Option(help="ccxt: the exchange's ccxt id, e.g. binance.")] = None,
+    api_key_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API key.")] = "TRIMTAB_API_KEY",
+    secret_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API secret.")] = "TRIMTAB_API_SECRET",
+    api_url: Annotated[str | None, typer.Option(help="ccxt: tests only: a local fake server to talk to instead.")] = None,
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
     as_json: JsonFlag = False,
@@ -136,9 +140,23 @@ def init(
         path = Path(config or DEFAULT_CONFIG)
         if path.exists() and not force:
             raise InputError(f"{path} already exists; pass --force to overwrite it.")
-        if venue not in ("static", "paper"):
-            raise InputError(f"Unknown venue {venue!r}: use static or paper.")
+        if venue not in ("static", "paper", "ccxt"):
+            raise InputError(f"Unknown venue {venue!r}: use static, paper or ccxt.")
         parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
+        if venue == "ccxt":
+            from trimtab.config_template import ccxt_section
+
+            if not exchange:
+                raise InputError("--venue ccxt needs --exchange, e.g. --exchange binance.")
+            section = ccxt_section(exchange.lower(), api_key_env=api_key_env, secret_env=secret_env, api_url=api_url)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_config(parsed_targets, holdings={}, prices={}, venue="ccxt", fee=fee,
+                                          min_trade=min_trade, venue_text=section), encoding="utf-8")
+            load_config(path)
+            document = {"config": str(path.resolve()), "venue": "ccxt", "exchange": exchange.lower(),
+                        "keys_from": [api_key_env, secret_env]}
+            return document, lambda: stdout.print(
+                f"wrote {path}: {exchange} through ccxt; export {api_key_env} and {secret_env} with your key")
         if venue == "paper":
             from trimtab.interfaces.cli_execution import init_paper
 

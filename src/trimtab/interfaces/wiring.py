@@ -15,6 +15,7 @@ from trimtab.engine.executor import Executor
 from trimtab.engine.guards import Guards
 from trimtab.errors import InputError
 from trimtab.journal import Journal
+from trimtab.venues.base import Venue
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
 
@@ -49,6 +50,20 @@ def open_paper(config: Config, config_path: Path) -> PaperVenue:
     return PaperVenue(beside(config_path, config.venue.account), settings)
 
 
+def open_venue(config: Config, config_path: Path) -> Venue:
+    """The venue the config names (paper or ccxt); raise ``InputError`` for one that cannot trade
+    and ``ConfigError`` when a key's environment variable is unset."""
+    if config.venue.kind != "ccxt":
+        return open_paper(config, config_path)
+    from trimtab.config import read_secret
+    from trimtab.venues.ccxt_venue import CcxtVenue, make_exchange
+
+    v = config.venue
+    exchange = make_exchange(v.exchange or "", api_key=read_secret(v.api_key_env), secret=read_secret(v.secret_env),
+                             api_url=v.api_url, timeout_ms=v.timeout_ms)
+    return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets)
+
+
 def guards(config: Config, config_path: Path) -> Guards:
     e = config.execution
     return Guards(max_price_age=parse_duration(e.max_price_age), max_price_move=e.max_price_move,
@@ -62,8 +77,8 @@ def strategy(config: Config) -> Strategy:
 
 
 def build_agent(config: Config, config_path: Path) -> Agent:
-    """The agent for a paper config: venue, journal (migrated), executor with guards, and lock."""
-    venue = open_paper(config, config_path)
+    """The agent for a config: venue, journal (migrated), executor with guards, and lock."""
+    venue = open_venue(config, config_path)
     journal = Journal.open(journal_url(config, config_path))
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, config_path),
