@@ -64,7 +64,7 @@ def translate(error: Exception, operation: str) -> VenueError:
         return Unsupported(message, venue_message=words)
     if isinstance(error, (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended)):
         return KeyRejected(f"{message}; check the API key, its permissions and the secret", venue_message=words)
-    if isinstance(error, ccxt.DDoSProtection):  # RateLimitExceeded is one
+    if isinstance(error, (ccxt.DDoSProtection, ccxt.RateLimitExceeded)):
         return RateLimited(f"{message}; the exchange asks us to slow down", venue_message=words)
     if isinstance(error, ccxt.InvalidNonce):
         return VenueUnavailable(f"{message}; the computer's clock may be off (see `trimtab venues check`)",

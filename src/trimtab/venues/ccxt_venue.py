@@ -104,12 +104,12 @@ class CcxtVenue:
     """
 
     def __init__(self, exchange: Any, *, quote: str, assets: Iterable[str] = (), retries: int = 3,
-                 backoff: float = 0.5) -> None:
+                 backoff: float = 0.5, capability: Capability | None = None) -> None:
         self.exchange = exchange
         self.name: str = exchange.id
         self.quote = quote
         self.assets = tuple(a for a in assets if a != quote)
-        self.capability = CAPABILITIES.get(self.name, Capability())
+        self.capability = capability or CAPABILITIES.get(self.name, Capability())
         self.retries, self.backoff = retries, backoff
         self._symbols: dict[str, str] = {}  # client id -> symbol, for orders this handle placed or found
 
