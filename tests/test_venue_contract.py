@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from fakes.binance_spot import API_KEY, SECRET
 from paper_setup import make_venue
 from trimtab.core.plan import Side
-from fakes.fixtures import binance_server  # noqa: F401 - fixture
+from fakes.fixtures import binance_server, purpleflea, trading  # noqa: F401 - fixtures
 from trimtab.errors import BelowMinimum, InsufficientFunds, UnknownOrder, Unsupported, VenueError
 from trimtab.venues.base import Holding, Market, Quote, Venue, consolidate
 
@@ -45,7 +45,15 @@ def ccxt_binance(request, tmp_path):
     return venue, Spec("ETH", 0.05, "USDT", "binance", "ethereum", 50.0, can_bridge=False)
 
 
-VENUES = [paper, ccxt_binance]
+def purpleflea_trading(request, tmp_path):
+    from purpleflea_setup import seed_positions, trading_venue
+
+    venue = trading_venue(request.getfixturevalue("trading"), tmp_path)
+    seed_positions(venue)
+    return venue, Spec("ETH", 0.05, "USDC", "hyperliquid", "ethereum", 50.0, can_bridge=False)
+
+
+VENUES = [paper, ccxt_binance, purpleflea_trading]
 
 
 @pytest.fixture(params=VENUES, ids=lambda factory: factory.__name__)
