@@ -106,9 +106,18 @@ class VenueConfig(_Section):
     ``ccxt``: a spot account on ``exchange`` (a ccxt id such as "binance"); the API key and secret are
     read from the environment variables named by ``api_key_env`` and ``secret_env``.
     ``api_url`` replaces the exchange's REST host: for tests against a local fake server only.
+    ``purpleflea-trading``: Hyperliquid perps through Purple Flea's trading API (``api_url``,
+    default https://trading.purpleflea.com; ``hyperliquid_url`` for the account's value); the key
+    comes from ``key_env`` (default PURPLEFLEA_TRADING_KEY) or from ``key_file`` (mode 0600);
+    ``ledger`` is the venue's record of its writes, next to this file.
     """
 
-    kind: Literal["static", "paper", "ccxt"] = "static"
+    kind: Literal["static", "paper", "ccxt", "purpleflea-trading"] = "static"
+    key_env: str | None = None
+    key_file: str | None = None
+    hyperliquid_url: str = "https://api.hyperliquid.xyz"
+    ledger: str = "trimtab-purpleflea.db"
+    min_order_usd: float = Field(10.0, gt=0)
     exchange: str | None = None
     api_key_env: str = "TRIMTAB_API_KEY"
     secret_env: str = "TRIMTAB_API_SECRET"
@@ -209,6 +218,20 @@ def read_secret(variable: str) -> SecretStr:
     value = os.environ.get(variable)
     if not value:
         raise ConfigError(f"The environment variable {variable} is not set; export it with your key.")
+    return SecretStr(value)
+
+
+def read_key_file(path: Path) -> SecretStr:
+    """The key in ``path``, which only its owner may read (mode 0600); raise ``ConfigError`` otherwise."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        raise ConfigError(f"The key file {path} cannot be read: {e.strerror}.") from None
+    if mode & 0o077:
+        raise ConfigError(f"The key file {path} can be read by others (mode {mode & 0o777:o}); run chmod 600 {path}.")
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise ConfigError(f"The key file {path} is empty.")
     return SecretStr(value)
 
 

@@ -139,3 +139,22 @@ secret_env = "{secret_env}"
 # Milliseconds before a request is given up (its order, if any, is then looked up by client id).
 timeout_ms = 10000
 {url}"""
+
+
+def purpleflea_trading_section(*, api_url: str | None, hyperliquid_url: str | None, key_file: str | None) -> str:
+    """The ``[venue]`` section of a Purple Flea trading config; the key stays in the environment or a 0600 file."""
+    lines = ['[venue]',
+             '# "purpleflea-trading": Hyperliquid perps through Purple Flea, held long at leverage 1 (USDC margin).',
+             'kind = "purpleflea-trading"',
+             '# The key comes from the environment variable PURPLEFLEA_TRADING_KEY, or from key_file (chmod 600).']
+    if key_file:
+        lines.append(f'key_file = "{key_file}"')
+    if api_url:
+        lines += ['# Tests only: the trading API at this address instead of https://trading.purpleflea.com.',
+                  f'api_url = "{api_url}"']
+    if hyperliquid_url:
+        lines += ["# Where the account's value is read (Hyperliquid's /info).", f'hyperliquid_url = "{hyperliquid_url}"']
+    lines += ["# The venue's record of its writes (the API takes no client id), next to this file.",
+              'ledger = "trimtab-purpleflea.db"',
+              '# Orders under this many USD are not sent (the API hides lot sizes).', 'min_order_usd = 10.0', '']
+    return "\n".join(lines)

@@ -122,7 +122,9 @@ def init(
     exchange: Annotated[str | None, typer.Option(help="ccxt: the exchange's ccxt id, e.g. binance.")] = None,
     api_key_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API key.")] = "TRIMTAB_API_KEY",
     secret_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API secret.")] = "TRIMTAB_API_SECRET",
-    api_url: Annotated[str | None, typer.Option(help="ccxt: tests only: a local fake server to talk to instead.")] = None,
+    api_url: Annotated[str | None, typer.Option(help="ccxt, purpleflea-*: tests only: a local fake server to talk to instead.")] = None,
+    hyperliquid_url: Annotated[str | None, typer.Option(help="purpleflea-trading: where Hyperliquid's /info is (tests: a fake).")] = None,
+    key_file: Annotated[str | None, typer.Option(help="purpleflea-*: a file (chmod 600) holding the key, instead of the environment.")] = None,
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
     as_json: JsonFlag = False,
@@ -140,9 +142,20 @@ def init(
         path = Path(config or DEFAULT_CONFIG)
         if path.exists() and not force:
             raise InputError(f"{path} already exists; pass --force to overwrite it.")
-        if venue not in ("static", "paper", "ccxt"):
-            raise InputError(f"Unknown venue {venue!r}: use static, paper or ccxt.")
+        if venue not in ("static", "paper", "ccxt", "purpleflea-trading"):
+            raise InputError(f"Unknown venue {venue!r}: use static, paper, ccxt or purpleflea-trading.")
         parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
+        if venue == "purpleflea-trading":
+            from trimtab.config_template import purpleflea_trading_section
+
+            section = purpleflea_trading_section(api_url=api_url, hyperliquid_url=hyperliquid_url, key_file=key_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_config(parsed_targets, holdings={}, prices={}, venue=venue, fee=fee,
+                                          min_trade=min_trade, venue_text=section), encoding="utf-8")
+            load_config(path)
+            return ({"config": str(path.resolve()), "venue": venue, "keys_from": key_file or "PURPLEFLEA_TRADING_KEY"},
+                    lambda: stdout.print(f"wrote {path}: Purple Flea trading; export PURPLEFLEA_TRADING_KEY"
+                                         + (f" or keep the key in {key_file}" if key_file else "")))
         if venue == "ccxt":
             from trimtab.config_template import ccxt_section
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from trimtab.config import Config, VenueConfig
 from trimtab.core.durations import parse_duration
 from trimtab.engine.agent import Agent, Strategy
@@ -53,6 +55,8 @@ def open_paper(config: Config, config_path: Path) -> PaperVenue:
 def open_venue(config: Config, config_path: Path) -> Venue:
     """The venue the config names (paper or ccxt); raise ``InputError`` for one that cannot trade
     and ``ConfigError`` when a key's environment variable is unset."""
+    if config.venue.kind == "purpleflea-trading":
+        return open_purpleflea_trading(config, config_path)
     if config.venue.kind != "ccxt":
         return open_paper(config, config_path)
     from trimtab.config import read_secret
@@ -62,6 +66,30 @@ def open_venue(config: Config, config_path: Path) -> Venue:
     exchange = make_exchange(v.exchange or "", api_key=read_secret(v.api_key_env), secret=read_secret(v.secret_env),
                              api_url=v.api_url, timeout_ms=v.timeout_ms)
     return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets)
+
+
+def purpleflea_key(config: Config, config_path: Path, default_env: str) -> SecretStr:
+    """The Purple Flea key: from ``key_file`` (0600, next to the config) or the environment."""
+    from trimtab.config import read_key_file, read_secret
+
+    if config.venue.key_file:
+        return read_key_file(beside(config_path, config.venue.key_file))
+    return read_secret(config.venue.key_env or default_env)
+
+
+def open_purpleflea_trading(config: Config, config_path: Path) -> Venue:
+    """The Purple Flea trading venue the config names."""
+    from trimtab.venues.purpleflea_http import PurpleFleaClient
+    from trimtab.venues.purpleflea_ledger import Ledger
+    from trimtab.venues.purpleflea_trading import PurpleFleaTradingVenue
+
+    v = config.venue
+    key = purpleflea_key(config, config_path, "PURPLEFLEA_TRADING_KEY")
+    api = PurpleFleaClient(v.api_url or "https://trading.purpleflea.com", key, timeout=v.timeout_ms / 1000)
+    hyperliquid = PurpleFleaClient(v.hyperliquid_url, None, timeout=v.timeout_ms / 1000)
+    return PurpleFleaTradingVenue(api, hyperliquid, Ledger(beside(config_path, v.ledger)),
+                                  quote=config.portfolio.quote, assets=config.targets.assets,
+                                  min_order_usd=v.min_order_usd)
 
 
 def guards(config: Config, config_path: Path) -> Guards:

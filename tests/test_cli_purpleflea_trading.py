@@ -1,0 +1,80 @@
+"""End to end through the CLI on the Purple Flea trading fake: open exposure, then reduce it by
+closing the whole position and reopening the rest, with the key kept out of output and journal."""
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from fakes.fixtures import purpleflea, trading  # noqa: F401 - fixtures
+from fakes.purpleflea_trading import TRADING_KEY
+
+KEY = {"PURPLEFLEA_TRADING_KEY": TRADING_KEY}
+
+
+def portfolio(directory: Path, url: str, targets: str, *extra: str, env=KEY) -> None:
+    result = run_cli("init", "--venue", "purpleflea-trading", "--api-url", url, "--hyperliquid-url", url,
+                     "--targets", targets, "--force", *extra, cwd=directory, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def account_value(trading) -> float:
+    acct = trading.account()
+    positions = trading.book.live_positions(acct, trading.markets)
+    return acct.collateral + sum(p["unrealized_pnl"] for p in positions)
+
+
+def costs(directory: Path) -> float:
+    with sqlite3.connect(directory / "trimtab.db") as db:
+        return sum(fee + slippage for fee, slippage in db.execute("SELECT fee, slippage FROM fills"))
+
+
+def test_rebalance_opens_exposure_then_reduces_it_by_close_and_reopen_conserving_value(tmp_path, trading):
+    # Arrange
+    portfolio(tmp_path, trading.url, "BTC=0.4,ETH=0.2,USDC=0.4")
+    before = account_value(trading)
+    # Act
+    first = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    portfolio(tmp_path, trading.url, "BTC=0.2,ETH=0.2,USDC=0.6")
+    second = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["run"]["state"] == "completed"
+    positions = {p["coin"]: p["size_usd"] for p in trading.book.live_positions(trading.account(), trading.markets)}
+    assert positions["BTC"] == pytest.approx(2000, rel=0.01) and positions["ETH"] == pytest.approx(2000, rel=0.01)
+    assert len(trading.requests_to("/v1/trade/close", "POST")) == 1  # BTC closed whole, then reopened
+    assert before - account_value(trading) == pytest.approx(costs(tmp_path), abs=0.1)
+
+
+def test_the_trading_key_never_appears_in_output_journal_or_ledger(tmp_path, trading):
+    # Arrange
+    portfolio(tmp_path, trading.url, "BTC=0.5,USDC=0.5")
+    # Act
+    outputs = [run_cli(*args, cwd=tmp_path, env=KEY) for args in
+               (["status"], ["rebalance", "--yes", "--json"], ["history", "--json"], ["status", "--json"])]
+    # Assert
+    assert all(r.returncode == 0 for r in outputs), [r.stderr for r in outputs]
+    for result in outputs:
+        assert TRADING_KEY not in result.stdout + result.stderr
+    for name in ("trimtab.db", "trimtab-purpleflea.db", "trimtab.toml"):
+        assert TRADING_KEY.encode() not in (tmp_path / name).read_bytes()
+
+
+def test_the_key_may_come_from_a_file_only_its_owner_can_read(tmp_path, trading):
+    # Arrange
+    key_file = tmp_path / "trading.key"
+    key_file.write_text(TRADING_KEY + "\n")
+    os.chmod(key_file, 0o644)
+    portfolio(tmp_path, trading.url, "BTC=0.5,USDC=0.5", "--key-file", "trading.key", env={})
+    # Act
+    loose = run_cli("status", cwd=tmp_path, env={"PURPLEFLEA_TRADING_KEY": ""})
+    os.chmod(key_file, 0o600)
+    tight = run_cli("status", "--json", cwd=tmp_path, env={"PURPLEFLEA_TRADING_KEY": ""})
+    # Assert
+    assert loose.returncode == 2 and "chmod 600" in loose.stdout + loose.stderr
+    assert tight.returncode == 0, tight.stderr
+    assert TRADING_KEY not in loose.stdout + loose.stderr + tight.stdout + tight.stderr
