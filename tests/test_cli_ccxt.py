@@ -112,3 +112,39 @@ def test_a_missing_key_variable_is_one_sentence_naming_it(tmp_path, binance_serv
     result = run_cli("status", cwd=tmp_path, env={"TRIMTAB_API_KEY": "", "TRIMTAB_API_SECRET": ""})
     # Assert
     assert result.returncode == 2 and "TRIMTAB_API_KEY is not set" in result.stdout + result.stderr
+
+
+def test_venues_check_reports_reach_balances_markets_clock_and_limits(tmp_path, binance_server):
+    # Arrange
+    portfolio(tmp_path, binance_server.url)
+    # Act
+    result = run_cli("venues", "check", "--json", cwd=tmp_path, env=KEYS)
+    # Assert
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["reachable"] and report["ok"] and report["problems"] == []
+    assert report["balances"]["USDT"] == 10000 and report["markets"] == ["BTC", "ETH", "SOL"]
+    assert abs(report["clock_skew_seconds"]) < 1 and report["rate_limit"]["limiter"] is True
+
+
+def test_venues_check_says_what_to_do_about_a_skewed_clock_and_a_refused_key(tmp_path, binance_server):
+    # Arrange
+    portfolio(tmp_path, binance_server.url)
+    binance_server.clock_offset_ms = 5000
+    # Act
+    skewed = run_cli("venues", "check", cwd=tmp_path, env=KEYS)
+    wrong_key = run_cli("venues", "check", cwd=tmp_path, env={**KEYS, "TRIMTAB_API_KEY": "not-the-key"})
+    # Assert
+    assert skewed.returncode == 4 and "behind binance" in skewed.stdout and "NTP" in skewed.stdout
+    assert wrong_key.returncode == 4 and "the key was refused" in wrong_key.stdout
+    assert "not-the-key" not in wrong_key.stdout + wrong_key.stderr
+
+
+def test_venues_check_on_an_unreachable_exchange_is_one_line_per_problem(tmp_path):
+    # Arrange
+    portfolio(tmp_path, "http://127.0.0.1:9")
+    # Act
+    result = run_cli("venues", "check", cwd=tmp_path, env=KEYS)
+    # Assert
+    assert result.returncode == 4 and "NOT reachable" in result.stdout
+    assert "check the network" in result.stdout

@@ -78,3 +78,17 @@ def test_the_key_may_come_from_a_file_only_its_owner_can_read(tmp_path, trading)
     assert loose.returncode == 2 and "chmod 600" in loose.stdout + loose.stderr
     assert tight.returncode == 0, tight.stderr
     assert TRADING_KEY not in loose.stdout + loose.stderr + tight.stdout + tight.stderr
+
+
+def test_venues_check_on_the_trading_venue_reports_positions_markets_and_the_venues_clock(tmp_path, trading):
+    # Arrange
+    portfolio(tmp_path, trading.url, "BTC=0.5,USDC=0.5")
+    # Act
+    good = run_cli("venues", "check", "--json", cwd=tmp_path, env=KEY)
+    bad = run_cli("venues", "check", cwd=tmp_path, env={"PURPLEFLEA_TRADING_KEY": "sk_trade_" + "0" * 48})
+    # Assert
+    assert good.returncode == 0, good.stdout + good.stderr
+    report = json.loads(good.stdout)
+    assert report["balances"] == {"USDC": 10000.0} and report["markets"] == ["BTC"]
+    assert report["clock_skew_seconds"] is not None  # the fake's clock is months behind: shown, not a problem here
+    assert bad.returncode == 4 and "the key was refused" in bad.stdout

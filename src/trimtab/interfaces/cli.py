@@ -195,9 +195,10 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces import cli_backtest, cli_execution
+    from trimtab.interfaces import cli_backtest, cli_execution, cli_venues
 
     cli_execution.register(app)
+    cli_venues.register(app)
     cli_backtest.register(app)
 
 

@@ -193,6 +193,20 @@ class CcxtVenue:
     def _symbol(self, asset: str) -> str:
         return f"{asset}/{self.quote}"
 
+    def clock_skew(self) -> float:
+        """Seconds the exchange's clock is ahead of this computer's (negative: behind)."""
+        import time
+
+        asked = time.time()
+        server = self._read(self.exchange.fetch_time, "read the exchange's clock")
+        return server / 1000 - (asked + time.time()) / 2
+
+    def rate_limit_state(self) -> dict[str, Any]:
+        """ccxt's limiter setting and the weight the exchange last reported used (Binance's header)."""
+        headers = {k.lower(): v for k, v in (self.exchange.last_response_headers or {}).items()}
+        used = {k: v for k, v in headers.items() if "used-weight" in k or "ratelimit" in k}
+        return {"limiter": bool(self.exchange.enableRateLimit), "ms_between_requests": self.exchange.rateLimit, **used}
+
     # -- orders ------------------------------------------------------------------------------
 
     def place_order(

@@ -62,6 +62,9 @@ class PurpleFleaTradingVenue:
     key); ``ledger`` keeps the intents; ``assets`` are the portfolio's coins.
     """
 
+    #: The server signs orders itself and every timestamp here is the venue's: skew does no harm.
+    max_clock_skew = None
+
     def __init__(self, api: PurpleFleaClient, hyperliquid: PurpleFleaClient, ledger: Ledger, *, quote: str = "USDC",
                  assets: Iterable[str] = (), min_order_usd: float = 10.0, fee_rate: float = FEE_RATE) -> None:
         self.api, self.hyperliquid, self.ledger = api, hyperliquid, ledger
@@ -90,6 +93,10 @@ class PurpleFleaTradingVenue:
         """Seconds the venue's clock is ahead of this computer's (negative: behind)."""
         self._account_state()
         return self._offset or 0.0
+
+    def rate_limit_state(self) -> dict[str, Any]:
+        """The API's limits (it sends no headers): per IP per fixed 60 s window."""
+        return {"open_per_minute": 30, "close_per_minute": 30, "headers": "none; a 429 means wait 60 s"}
 
     def balances(self) -> tuple[Holding, ...]:
         """Long positions in coins, and the USDC not exposed (account value minus positions)."""
