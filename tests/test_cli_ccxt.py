@@ -148,3 +148,21 @@ def test_venues_check_on_an_unreachable_exchange_is_one_line_per_problem(tmp_pat
     # Assert
     assert result.returncode == 4 and "NOT reachable" in result.stdout
     assert "check the network" in result.stdout
+
+
+def test_a_dry_run_shows_what_routing_eth_for_btc_through_eth_btc_would_save(tmp_path, binance_server):
+    # Arrange: ETH overweight, BTC underweight: a sell of ETH and a buy of BTC
+    binance_server.set_balance("ETH", 5)
+    binance_server.set_balance("BTC", 0)
+    portfolio(tmp_path, binance_server.url)
+    # Act
+    result = run_cli("rebalance", "--dry-run", "--json", cwd=tmp_path, env=KEYS)
+    text = run_cli("rebalance", "--dry-run", cwd=tmp_path, env=KEYS)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    pairs = json.loads(result.stdout)["direct_pairs"]
+    (trade,) = pairs["trades"]
+    assert (trade["sell"], trade["buy"], trade["market"]) == ("ETH", "BTC", "ETH/BTC")
+    assert pairs["saving"] == pytest.approx(trade["value"] * 0.001, rel=1e-6) and not pairs["executed"]
+    assert "direct pair: sell" in text.stdout and "would save" in text.stdout
+    assert binance_server.requests_to(*ORDER) == []

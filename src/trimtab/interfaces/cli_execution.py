@@ -63,11 +63,39 @@ def rebalance(
         result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm)
         if result.outcome is not None:
             state["run"] = result.outcome.state
-        return rebalance_document(result), lambda: render_rebalance(result)
+        document = rebalance_document(result)
+        pairs = direct_pairs(agent, result.assessment, loaded.trading.min_trade) if dry_run else None
+        if pairs is not None:
+            document["direct_pairs"] = pairs
+
+        def render() -> None:
+            render_rebalance(result)
+            if pairs:
+                for trade in pairs["trades"]:
+                    stdout.print(f"direct pair: sell {trade['value']:,.2f} of {trade['sell']} for {trade['buy']} on "
+                                 f"{trade['market']} would save {trade['saving']:,.2f} (fee {trade['fee']:,.2f})")
+                stdout.print(f"direct pairs would save {pairs['saving']:,.2f} {pairs['quote']} in total; "
+                             "trimtab does not send pair orders yet (they go through the quote)")
+
+        return document, render
 
     run(as_json, body)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
+
+
+def direct_pairs(agent, assessment, min_trade: float) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    """The plan routed through the venue's direct pairs (where it has any), as a document."""
+    if assessment is None or assessment.plan.is_empty or not hasattr(agent.venue, "direct_pairs"):
+        return None
+    from trimtab.core.pairs import route_through_pairs
+
+    plan = assessment.plan
+    prices = {leg.asset: leg.price for leg in plan.legs}
+    routing = route_through_pairs(plan, agent.venue.direct_pairs(prices), min_trade=min_trade)
+    trades = [{"sell": t.sell, "buy": t.buy, "market": t.market, "value": t.value, "fee": t.fee, "saving": t.saving}
+              for t in routing.trades]
+    return {"quote": plan.quote, "trades": trades, "saving": routing.saving, "executed": False}
 
 
 def run_loop(

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import ccxt
 from pydantic import SecretStr
 
+from trimtab.core.pairs import PairMarket
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
 from trimtab.errors import ConfigError, OrderRejected, UnknownOrder, Unsupported, VenueError, VenueUnavailable
@@ -171,6 +172,12 @@ class CcxtVenue:
         held = set(self.assets)
         return {(m["base"], m["quote"]): self._rules(m) for m in self._load_markets().values()
                 if m.get("base") in held and m.get("quote") in held and m.get("active") is not False}
+
+    def direct_pairs(self, prices: Mapping[str, float]) -> list[PairMarket]:
+        """The pair markets as ``core.pairs.PairMarket``, minimums valued in our quote at ``prices``."""
+        return [PairMarket(base=base, quote=quote, fee=rules.taker_fee or 0.0,
+                           min_value=rules.min_notional * prices.get(quote, 0.0))
+                for (base, quote), rules in self.pair_markets().items()]
 
     def _load_markets(self) -> Mapping[str, Any]:
         return self._read(self.exchange.load_markets, "load markets")
