@@ -29,6 +29,7 @@ class Spec:
     bridge_to: str
     bridge_amount: float
     can_bridge: bool = True
+    gas: float = 0.0  # what a sell also spends of the asset on-chain (a deposit's gas)
 
 
 def paper(request, tmp_path):
@@ -53,7 +54,17 @@ def purpleflea_trading(request, tmp_path):
     return venue, Spec("ETH", 0.05, "USDC", "hyperliquid", "ethereum", 50.0, can_bridge=False)
 
 
-VENUES = [paper, ccxt_binance, purpleflea_trading]
+def purpleflea_wallet(request, tmp_path):
+    from purpleflea_setup import RunningClock, fund_wallet, wallet_venue
+
+    servers = request.getfixturevalue("purpleflea")
+    fund_wallet(servers.wallet)
+    clock = RunningClock(servers.clock).__enter__()
+    request.addfinalizer(clock.__exit__)
+    return wallet_venue(servers.wallet, tmp_path), Spec("ETH", 0.05, "USDC", "ethereum", "base", 50.0, gas=0.00001)
+
+
+VENUES = [paper, ccxt_binance, purpleflea_trading, purpleflea_wallet]
 
 
 @pytest.fixture(params=VENUES, ids=lambda factory: factory.__name__)
@@ -91,7 +102,7 @@ def test_the_same_client_order_id_twice_fills_once(venue_and_spec):
     second = venue.place_order(spec.asset, Side.SELL, quantity=spec.sell_quantity, client_order_id="c-00")
     # Assert
     assert first == second == venue.get_order("c-00")
-    assert consolidate(venue.balances())[spec.asset] == pytest.approx(before - spec.sell_quantity)
+    assert consolidate(venue.balances())[spec.asset] == pytest.approx(before - spec.sell_quantity - spec.gas)
 
 
 def test_the_same_transfer_client_id_twice_moves_once(venue_and_spec):

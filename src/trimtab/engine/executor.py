@@ -205,6 +205,10 @@ class Executor:
             leg = self._reload(leg)
         try:
             answer = self._ask(leg)
+        except FINAL_REFUSALS as e:  # the venue knows the leg and says it failed (a swap refunded, say)
+            self._move(leg, "rejected", error=e.venue_message)
+            what = f"{leg.side} {leg.asset}" if leg.kind == "order" else f"bridge of {leg.asset}"
+            return f"{what} failed at the venue: {e.venue_message}"
         except UnknownOrder:
             try:
                 answer = self._send(leg)
@@ -274,6 +278,9 @@ class Executor:
                 except UnknownOrder:
                     self._move(leg, "needs_attention", error="the venue no longer knows this bridge")
                     return f"bridge {leg.client_id} is unknown to the venue"
+                except FINAL_REFUSALS as e:  # failed or refunded on the way: a person must look
+                    self._move(leg, "needs_attention", error=e.venue_message)
+                    return f"bridge {leg.client_id} of {leg.asset} {e}"
                 if transfer.status is TransferStatus.ARRIVED:
                     self._move(leg, "arrived", transfer_update={"state": "arrived", "arrived_at": now})
                 else:

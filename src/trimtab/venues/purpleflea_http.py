@@ -11,6 +11,7 @@ with the operation in the message and ``from e``; nothing above ``venues/`` impo
 | 429 ``rate_limited``                   | ``RateLimited``       |
 | 5xx, timeouts, lost connections        | ``VenueUnavailable``  |
 | 400 ``trade_failed`` "...too small..." | ``BelowMinimum``      |
+| 400 "...insufficient funds..."         | ``InsufficientFunds`` |
 | other 4xx                              | ``OrderRejected``     |
 
 Reads (GET) are retried on the retryable ones with backoff; writes (POST) never are: a lost
@@ -29,6 +30,7 @@ from pydantic import SecretStr
 
 from trimtab.errors import (
     BelowMinimum,
+    InsufficientFunds,
     KeyRejected,
     OrderRejected,
     RateLimited,
@@ -100,6 +102,8 @@ def error_for(status: int, body: Mapping[str, Any], operation: str) -> VenueErro
         return RateLimited(f"{message}; the limit resets within 60 s", venue_message=words)
     if status >= 500:
         return VenueUnavailable(message, venue_message=words)
+    if "insufficient" in words.lower():
+        return InsufficientFunds(message, venue_message=words)
     if "too small" in words.lower() or "minimum" in words.lower():
         return BelowMinimum(message, venue_message=words)
     return OrderRejected(message, venue_message=words)
