@@ -59,7 +59,7 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     path = None
     if not isinstance(config, Config):
         config, path = load_config(config)
-    if config.venue.kind in ("paper", "ccxt", "purpleflea-trading"):
+    if config.venue.kind != "static":
         from pathlib import Path
 
         from trimtab.interfaces.wiring import build_agent

@@ -110,9 +110,16 @@ class VenueConfig(_Section):
     default https://trading.purpleflea.com; ``hyperliquid_url`` for the account's value); the key
     comes from ``key_env`` (default PURPLEFLEA_TRADING_KEY) or from ``key_file`` (mode 0600);
     ``ledger`` is the venue's record of its writes, next to this file.
+
+    ``purpleflea-wallet``: a Purple Flea wallet on ``chains`` (``api_url`` default
+    https://wallet.purpleflea.com; key from ``key_env``, default PURPLEFLEA_WALLET_KEY, or
+    ``key_file``); swaps are polled every ``poll_seconds``.
     """
 
-    kind: Literal["static", "paper", "ccxt", "purpleflea-trading"] = "static"
+    kind: Literal["static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"] = "static"
+    chains: tuple[str, ...] = ("base", "ethereum", "solana")
+    poll_seconds: float = Field(10.0, gt=0)
+    swap_timeout: str = "1h"
     key_env: str | None = None
     key_file: str | None = None
     hyperliquid_url: str = "https://api.hyperliquid.xyz"

@@ -158,3 +158,24 @@ def purpleflea_trading_section(*, api_url: str | None, hyperliquid_url: str | No
               'ledger = "trimtab-purpleflea.db"',
               '# Orders under this many USD are not sent (the API hides lot sizes).', 'min_order_usd = 10.0', '']
     return "\n".join(lines)
+
+
+def purpleflea_wallet_section(*, api_url: str | None, key_file: str | None, chains: tuple[str, ...]) -> str:
+    """The ``[venue]`` section of a Purple Flea wallet config; the key stays in the environment or a 0600 file."""
+    lines = ['[venue]',
+             '# "purpleflea-wallet": a Purple Flea wallet on several chains, traded and bridged by Wagyu swaps.',
+             'kind = "purpleflea-wallet"',
+             '# The key comes from the environment variable PURPLEFLEA_WALLET_KEY, or from key_file (chmod 600).']
+    if key_file:
+        lines.append(f'key_file = "{key_file}"')
+    if api_url:
+        lines += ['# Tests only: the wallet API at this address instead of https://wallet.purpleflea.com.',
+                  f'api_url = "{api_url}"']
+    lines += ['# The chains whose balances count (ETH and USDC on ethereum and base; SOL on solana).',
+              "chains = [" + ", ".join(f'"{c}"' for c in chains) + "]",
+              '# Seconds between status checks of a swap (Wagyu allows 20 a minute per server).', 'poll_seconds = 10.0',
+              '# How long one order waits for its swap before the run pauses (it resumes the wait later).',
+              'swap_timeout = "1h"',
+              "# The venue's record of its swaps (the API takes no client id), next to this file.",
+              'ledger = "trimtab-purpleflea.db"', '']
+    return "\n".join(lines)

@@ -115,7 +115,7 @@ def init(
     fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
     min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
     order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.")] = 0.0,
-    chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum).")] = None,
+    chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum). purpleflea-wallet: the chains that count, e.g. base,ethereum.")] = None,
     markets: Annotated[str | None, typer.Option(help="Paper: the chain each asset trades on, e.g. BTC=ethereum (default: its first chain).")] = None,
     slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.")] = 5.0,
     clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.")] = 60.0,
@@ -142,19 +142,23 @@ def init(
         path = Path(config or DEFAULT_CONFIG)
         if path.exists() and not force:
             raise InputError(f"{path} already exists; pass --force to overwrite it.")
-        if venue not in ("static", "paper", "ccxt", "purpleflea-trading"):
-            raise InputError(f"Unknown venue {venue!r}: use static, paper, ccxt or purpleflea-trading.")
+        if venue not in ("static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"):
+            raise InputError(f"Unknown venue {venue!r}: use static, paper, ccxt, purpleflea-trading or purpleflea-wallet.")
         parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
-        if venue == "purpleflea-trading":
-            from trimtab.config_template import purpleflea_trading_section
+        if venue.startswith("purpleflea-"):
+            from trimtab.config_template import purpleflea_trading_section, purpleflea_wallet_section
 
-            section = purpleflea_trading_section(api_url=api_url, hyperliquid_url=hyperliquid_url, key_file=key_file)
+            section = (purpleflea_trading_section(api_url=api_url, hyperliquid_url=hyperliquid_url, key_file=key_file)
+                       if venue == "purpleflea-trading" else
+                       purpleflea_wallet_section(api_url=api_url, key_file=key_file,
+                                                 chains=tuple((chains or "base,ethereum,solana").split(","))))
+            variable = "PURPLEFLEA_TRADING_KEY" if venue == "purpleflea-trading" else "PURPLEFLEA_WALLET_KEY"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render_config(parsed_targets, holdings={}, prices={}, venue=venue, fee=fee,
                                           min_trade=min_trade, venue_text=section), encoding="utf-8")
             load_config(path)
-            return ({"config": str(path.resolve()), "venue": venue, "keys_from": key_file or "PURPLEFLEA_TRADING_KEY"},
-                    lambda: stdout.print(f"wrote {path}: Purple Flea trading; export PURPLEFLEA_TRADING_KEY"
+            return ({"config": str(path.resolve()), "venue": venue, "keys_from": key_file or variable},
+                    lambda: stdout.print(f"wrote {path}: {venue}; export {variable}"
                                          + (f" or keep the key in {key_file}" if key_file else "")))
         if venue == "ccxt":
             from trimtab.config_template import ccxt_section

@@ -57,6 +57,8 @@ def open_venue(config: Config, config_path: Path) -> Venue:
     and ``ConfigError`` when a key's environment variable is unset."""
     if config.venue.kind == "purpleflea-trading":
         return open_purpleflea_trading(config, config_path)
+    if config.venue.kind == "purpleflea-wallet":
+        return open_purpleflea_wallet(config, config_path)
     if config.venue.kind != "ccxt":
         return open_paper(config, config_path)
     from trimtab.config import read_secret
@@ -90,6 +92,21 @@ def open_purpleflea_trading(config: Config, config_path: Path) -> Venue:
     return PurpleFleaTradingVenue(api, hyperliquid, Ledger(beside(config_path, v.ledger)),
                                   quote=config.portfolio.quote, assets=config.targets.assets,
                                   min_order_usd=v.min_order_usd)
+
+
+def open_purpleflea_wallet(config: Config, config_path: Path) -> Venue:
+    """The Purple Flea wallet venue the config names."""
+    from trimtab.venues.purpleflea_http import PurpleFleaClient
+    from trimtab.venues.purpleflea_ledger import Ledger
+    from trimtab.venues.purpleflea_wallet import PurpleFleaWalletVenue
+
+    v = config.venue
+    key = purpleflea_key(config, config_path, "PURPLEFLEA_WALLET_KEY")
+    api = PurpleFleaClient(v.api_url or "https://wallet.purpleflea.com", key, timeout=v.timeout_ms / 1000)
+    return PurpleFleaWalletVenue(api, Ledger(beside(config_path, v.ledger)), quote=config.portfolio.quote,
+                                 assets=config.targets.assets, chains=v.chains, markets=v.markets,
+                                 poll_seconds=v.poll_seconds,
+                                 swap_timeout=parse_duration(v.swap_timeout).total_seconds())
 
 
 def guards(config: Config, config_path: Path) -> Guards:

@@ -93,7 +93,8 @@ class PurpleFleaWalletVenue:
             self._offset = _iso(stamp).timestamp() - time.time()
 
     def balances(self) -> tuple[Holding, ...]:
-        """Natives and USDC per chain; a read with an ``error`` raises ``VenueUnavailable`` (unknown is not 0)."""
+        """Natives and USDC per chain (of the portfolio's assets, when named); a read with an ``error``
+        raises ``VenueUnavailable`` (unknown is not 0)."""
         holdings = []
         usdc_chains = {c: self.addresses[c] for c in self.chains}
         body = self.api.get("/v1/wallet/usdc-balance", usdc_chains, operation="read USDC balances")
@@ -108,7 +109,8 @@ class PurpleFleaWalletVenue:
                                   operation=f"read the {NATIVE[chain][0]} balance on {chain}")
             native = answer["balance"]["native"]
             holdings.append(Holding(asset=native["symbol"], chain=chain, quantity=float(native["amount"])))
-        return tuple(h for h in holdings if h.quantity > 0)
+        wanted = {*self.assets, self.quote} if self.assets else None
+        return tuple(h for h in holdings if h.quantity > 0 and (wanted is None or h.asset in wanted))
 
     def prices(self, assets: Iterable[str]) -> Mapping[str, Quote]:
         wanted = [a for a in dict.fromkeys(assets) if a != self.quote]
