@@ -92,3 +92,16 @@ def test_venues_check_on_the_trading_venue_reports_positions_markets_and_the_ven
     assert report["balances"] == {"USDC": 10000.0} and report["markets"] == ["BTC"]
     assert report["clock_skew_seconds"] is not None  # the fake's clock is months behind: shown, not a problem here
     assert bad.returncode == 4 and "the key was refused" in bad.stdout
+
+
+def test_a_dry_run_shows_what_closing_the_whole_position_and_reopening_costs(tmp_path, trading):
+    # Arrange
+    portfolio(tmp_path, trading.url, "BTC=0.4,ETH=0.2,USDC=0.4")
+    assert run_cli("rebalance", "--yes", cwd=tmp_path, env=KEY).returncode == 0
+    portfolio(tmp_path, trading.url, "BTC=0.3,ETH=0.2,USDC=0.5")
+    # Act
+    result = run_cli("rebalance", "--dry-run", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    (cost,) = [c for c in json.loads(result.stdout)["venue_costs"] if c["leg"] == "sell BTC"]
+    assert cost["venue_cost"] > 5 * cost["planned_fee"] and "closes the whole" in cost["note"]

@@ -65,3 +65,20 @@ def test_rebalance_bridges_usdc_to_base_then_buys_eth_there_conserving_value(tmp
         assert secret not in result.stdout + result.stderr
         for name in ("trimtab.db", "trimtab-purpleflea.db", "trimtab.toml"):
             assert secret.encode() not in (tmp_path / name).read_bytes()
+
+
+def test_a_dry_run_shows_the_swap_and_bridge_fees_and_times_from_wagyus_quotes(tmp_path, purpleflea):
+    # Arrange
+    funded(purpleflea.wallet)
+    portfolio(tmp_path, purpleflea.wallet.url)
+    # Act
+    result = run_cli("rebalance", "--dry-run", "--json", cwd=tmp_path, env=KEY)
+    text = run_cli("rebalance", "--dry-run", cwd=tmp_path, env=KEY)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    costs = {c["leg"]: c for c in json.loads(result.stdout)["venue_costs"]}
+    assert set(costs) == {"buy ETH on base", "bridge USDC ethereum -> base"}
+    bridge = costs["bridge USDC ethereum -> base"]
+    assert bridge["eta_seconds"] == 180 and bridge["venue_cost"] > 0
+    assert "venue cost: bridge USDC ethereum -> base" in text.stdout and "about 3 min" in text.stdout
+    assert purpleflea.wallet.requests_to("/v1/wallet/swap", "POST") == []

@@ -67,6 +67,9 @@ def rebalance(
         pairs = direct_pairs(agent, result.assessment, loaded.trading.min_trade) if dry_run else None
         if pairs is not None:
             document["direct_pairs"] = pairs
+        costs = venue_costs(agent, result.assessment) if dry_run else None
+        if costs is not None:
+            document["venue_costs"] = costs
 
         def render() -> None:
             render_rebalance(result)
@@ -76,12 +79,24 @@ def rebalance(
                                  f"{trade['market']} would save {trade['saving']:,.2f} (fee {trade['fee']:,.2f})")
                 stdout.print(f"direct pairs would save {pairs['saving']:,.2f} {pairs['quote']} in total; "
                              "trimtab does not send pair orders yet (they go through the quote)")
+            for cost in costs or []:
+                venue_cost = "unknown" if cost["venue_cost"] is None else f"{cost['venue_cost']:,.2f}"
+                eta = f", about {cost['eta_seconds'] / 60:.0f} min" if cost.get("eta_seconds") else ""
+                stdout.print(f"venue cost: {cost['leg']}: {venue_cost} (planned fee {cost['planned_fee']:,.2f}{eta}; "
+                             f"{cost['note']})")
 
         return document, render
 
     run(as_json, body)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
+
+
+def venue_costs(agent, assessment) -> list[dict[str, Any]] | None:  # type: ignore[no-untyped-def]
+    """What the venue says the plan's legs really cost (and how long they take), where it can tell."""
+    if assessment is None or assessment.plan.is_empty or not hasattr(agent.venue, "plan_costs"):
+        return None
+    return agent.venue.plan_costs(assessment.plan.legs)
 
 
 def direct_pairs(agent, assessment, min_trade: float) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]

@@ -170,6 +170,22 @@ class PurpleFleaTradingVenue:
         body = self.api.get("/v1/trade/history", {"limit": 200}, operation="read trade history")
         return [t for t in body.get("trades", []) if t["id"] not in known and t["coin"].split(":")[-1].upper() == coin]
 
+    def plan_costs(self, legs: Iterable[Any]) -> list[dict[str, Any]]:
+        """What each planned leg (``core.plan.Leg``) really costs here: a sell closes the whole
+        position and reopens the rest (:func:`sell_cost`), a buy pays the fee on its value."""
+        positions = self._positions()
+        costs = []
+        for leg in legs:
+            if str(leg.side) == "sell":
+                held = positions.get(leg.asset, {}).get("size", 0.0) * leg.price
+                costs.append({"leg": f"sell {leg.asset}", "planned_fee": leg.fee,
+                              "venue_cost": sell_cost(held, leg.value, self.fee_rate),
+                              "note": f"closes the whole {held:,.2f} position and reopens {max(held - leg.value, 0):,.2f}"})
+            else:
+                costs.append({"leg": f"buy {leg.asset}", "planned_fee": leg.fee,
+                              "venue_cost": leg.value * self.fee_rate, "note": "opens a long at leverage 1"})
+        return costs
+
     # -- orders: see purpleflea_trading_orders for the steps ---------------------------------
 
     def place_order(self, asset: str, side: Side, *, quantity: float | None = None, quote_amount: float | None = None,

@@ -135,6 +135,44 @@ class PurpleFleaWalletVenue:
                 result[asset] = Market(asset=asset, chain=chain, rules=rules)
         return result
 
+    def plan_costs(self, legs: Iterable[Any]) -> list[dict[str, Any]]:
+        """Fees and estimated times from Wagyu's quotes for the planned legs (``core.plan.Leg``) and
+        for the bridges their chains will need (USDC moved to a buy chain that lacks it)."""
+        legs = list(legs)
+        markets = self.markets()
+        held = {(h.asset, h.chain): h.quantity for h in self.balances()}
+        costs, need = [], {}
+        for leg in legs:
+            chain = markets[leg.asset].chain
+            asset_from, asset_to = (leg.asset, "USDC") if str(leg.side) == "sell" else ("USDC", leg.asset)
+            amount = leg.quantity if str(leg.side) == "sell" else leg.value + leg.fee
+            costs.append(self._cost(f"{leg.side} {leg.asset} on {chain}", asset_from, asset_to, amount, chain, chain,
+                                    leg.fee))
+            need[chain] = need.get(chain, 0.0) + (-(leg.value - leg.fee) if str(leg.side) == "sell" else amount)
+        for chain, wanted in need.items():
+            short = wanted - held.get(("USDC", chain), 0.0)
+            sources = sorted((q, c) for (a, c), q in held.items() if a == "USDC" and c != chain)
+            if short >= 1.0 and sources:
+                source = sources[-1][1]
+                costs.append(self._cost(f"bridge USDC {source} -> {chain}", "USDC", "USDC",
+                                        min(short, sources[-1][0]), source, chain, 0.0))
+        return costs
+
+    def _cost(self, what: str, asset_from: str, asset_to: str, amount: float, from_chain: str, to_chain: str,
+              planned_fee: float) -> dict[str, Any]:
+        from trimtab.venues.purpleflea_swap import smallest
+
+        try:
+            quote = self.api.get("/v1/wallet/swap/quote", {
+                "from_chain": from_chain, "to_chain": to_chain, "from_token": asset_from, "to_token": asset_to,
+                "amount": str(smallest(amount, from_chain, asset_from))}, operation=f"quote {what}")["quote"]
+        except VenueError as e:
+            return {"leg": what, "planned_fee": planned_fee, "venue_cost": None, "eta_seconds": None,
+                    "note": f"no quote: {e.venue_message}"}
+        cost = float(quote["fromAmountUsd"]) - float(quote["toAmountUsd"])
+        return {"leg": what, "planned_fee": planned_fee, "venue_cost": cost, "eta_seconds": quote.get("estimatedTime"),
+                "note": f"Wagyu quote: {quote['fromAmountUsd']} USD in, {quote['toAmountUsd']} USD out"}
+
     # -- orders ------------------------------------------------------------------------------
 
     def place_order(self, asset: str, side: Side, *, quantity: float | None = None, quote_amount: float | None = None,
