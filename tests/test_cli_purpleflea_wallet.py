@@ -82,3 +82,38 @@ def test_a_dry_run_shows_the_swap_and_bridge_fees_and_times_from_wagyus_quotes(t
     assert bridge["eta_seconds"] == 180 and bridge["venue_cost"] > 0
     assert "venue cost: bridge USDC ethereum -> base" in text.stdout and "about 3 min" in text.stdout
     assert purpleflea.wallet.requests_to("/v1/wallet/swap", "POST") == []
+
+
+def test_a_rebalance_killed_while_its_bridge_travels_resumes_without_a_second_swap_or_deposit(tmp_path, purpleflea):
+    # Arrange: the fake's clock stands still, so the bridge stays in transit until the kill
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    wallet = purpleflea.wallet
+    addresses = funded(wallet)
+    portfolio(tmp_path, wallet.url)
+    before = value(wallet, addresses)
+    process = subprocess.Popen([sys.executable, "-m", "trimtab", "rebalance", "--yes", "--json"], cwd=tmp_path,
+                               env={**os.environ, **KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not wallet.requests_to("/v1/wallet/send", "POST"):
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # Act
+    with RunningClock(purpleflea.clock):
+        resumed = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert json.loads(resumed.stdout)["resumed"]["state"] == "completed"
+    swaps = wallet.requests_to("/v1/wallet/swap", "POST")
+    sends = wallet.requests_to("/v1/wallet/send", "POST")
+    assert len(swaps) == 2 and len(sends) == 2  # the bridge and the buy, once each
+    gas = Decimal("0.0002") * 3500 + Decimal("0.00001") * 3500
+    with sqlite3.connect(tmp_path / "trimtab.db") as db:
+        fees = sum(Decimal(str(fee)) for (fee,) in db.execute("SELECT fee FROM legs"))
+    assert before - value(wallet, addresses) == pytest.approx(fees + gas, abs=Decimal("0.02"))
