@@ -21,15 +21,18 @@ KEYS = {"TRIMTAB_API_KEY": API_KEY, "TRIMTAB_API_SECRET": SECRET}
 ORDER = ("/api/v3/order", "POST")
 
 
-def portfolio(directory: Path, url: str) -> Path:
+def portfolio(directory: Path, url: str, *, pairs: bool = False) -> Path:
+    """A ccxt portfolio on the fake; without ``pairs`` every leg goes through USDT (no ETH/BTC orders)."""
     result = run_cli("init", "--venue", "ccxt", "--exchange", "binance", "--api-url", url, "--quote", "USDT",
                      "--targets", "BTC=0.2,ETH=0.3,SOL=0.2,USDT=0.3", cwd=directory, env=KEYS)
     assert result.returncode == 0, result.stderr
+    config = directory / "trimtab.toml"
+    config.write_text(config.read_text().replace("direct_pairs = true", f"direct_pairs = {str(pairs).lower()}"))
     return directory
 
 
-def value(server) -> Decimal:
-    return sum((q * PRICES[a] for a, q in server.balances.items()), Decimal(0))
+def value(server, prices=PRICES) -> Decimal:
+    return sum((q * prices[a] for a, q in server.balances.items()), Decimal(0))
 
 
 def legs(directory: Path) -> list[tuple]:
@@ -154,7 +157,7 @@ def test_a_dry_run_shows_what_routing_eth_for_btc_through_eth_btc_would_save(tmp
     # Arrange: ETH overweight, BTC underweight: a sell of ETH and a buy of BTC
     binance_server.set_balance("ETH", 5)
     binance_server.set_balance("BTC", 0)
-    portfolio(tmp_path, binance_server.url)
+    portfolio(tmp_path, binance_server.url, pairs=True)
     # Act
     result = run_cli("rebalance", "--dry-run", "--json", cwd=tmp_path, env=KEYS)
     text = run_cli("rebalance", "--dry-run", cwd=tmp_path, env=KEYS)
@@ -163,6 +166,31 @@ def test_a_dry_run_shows_what_routing_eth_for_btc_through_eth_btc_would_save(tmp
     pairs = json.loads(result.stdout)["direct_pairs"]
     (trade,) = pairs["trades"]
     assert (trade["sell"], trade["buy"], trade["market"]) == ("ETH", "BTC", "ETH/BTC")
-    assert pairs["saving"] == pytest.approx(trade["value"] * 0.001, rel=1e-6) and not pairs["executed"]
+    assert pairs["saving"] == pytest.approx(trade["value"] * 0.001, rel=1e-6) and pairs["executed"]
     assert "direct pair: sell" in text.stdout and "would save" in text.stdout
     assert binance_server.requests_to(*ORDER) == []
+
+
+def test_rebalance_sends_eth_for_btc_through_eth_btc_once_despite_a_lost_answer_and_conserves_value(tmp_path, binance_server):
+    # Arrange: ETH overweight, BTC underweight; ETH/USDT at the ETH/BTC cross (0.03077 x 65,000)
+    binance_server.set_balance("ETH", 5)
+    binance_server.set_balance("BTC", 0)
+    binance_server.set_price("ETH/USDT", "2000.05")
+    portfolio(tmp_path, binance_server.url, pairs=True)
+    prices = {**PRICES, "ETH": Decimal("2000.05")}
+    before = value(binance_server, prices)
+    binance_server.drop_response_of_next_order()  # the pair order goes first; its answer is lost
+    # Act
+    result = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEYS)
+    # Assert
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["run"]["state"] == "completed"
+    with sqlite3.connect(tmp_path / "trimtab.db") as db:
+        rows = db.execute("SELECT kind, side, asset, state, fee FROM legs ORDER BY idx").fetchall()
+    assert ("pair", "sell", "ETH/BTC", "filled") in [r[:4] for r in rows]
+    pair_orders = [o for o in binance_server.orders if o["symbol"] == "ETHBTC"]
+    assert len(pair_orders) == 1 and len(binance_server.requests_to(*ORDER)) == len(binance_server.orders)
+    fees = sum(Decimal(str(r[4])) for r in rows)
+    assert before - value(binance_server, prices) == pytest.approx(fees, abs=Decimal("0.01"))
+    weights = {a: q * prices[a] / value(binance_server, prices) for a, q in binance_server.balances.items()}
+    assert float(weights["BTC"]) == pytest.approx(0.2, abs=0.01) and float(weights["ETH"]) == pytest.approx(0.3, abs=0.01)

@@ -91,6 +91,7 @@ class TradingConfig(_Section):
     mode: Literal["target", "band-edge"] = "target"
     min_trade: float = Field(10.0, ge=0)
     fee: float = Field(0.001, ge=0, lt=1)
+    direct_pairs: bool = True
 
     @property
     def plan_mode(self) -> Mode:

@@ -101,6 +101,9 @@ mode = "target"
 min_trade = {min_trade!r}
 # Taker fee rate (0.001 = 0.1%).
 fee = {fee!r}
+# Where the venue has a market between two of your assets (ETH/BTC on an exchange), trade a sell of
+# one and a buy of the other there when one fee costs less than two legs through the quote.
+direct_pairs = true
 
 {venue_section}
 [execution]

@@ -118,7 +118,8 @@ def guards(config: Config, config_path: Path) -> Guards:
 
 def strategy(config: Config) -> Strategy:
     return Strategy(targets=config.targets, policy=config.policy.to_spec(), mode=config.trading.plan_mode,
-                    fee=config.trading.fee, min_trade=config.trading.min_trade)
+                    fee=config.trading.fee, min_trade=config.trading.min_trade,
+                    direct_pairs=config.trading.direct_pairs)
 
 
 def build_agent(config: Config, config_path: Path) -> Agent:

@@ -267,11 +267,38 @@ class CcxtVenue:
         rounded = float(rules.round_quantity(float(spend) / price))
         return rounded, {}, f"{rounded:g} {asset} (for {float(spend):g} {self.quote})"
 
+    def place_pair_order(self, symbol: str, side: Side, quantity: float, client_order_id: str) -> Order:
+        """A market order on a pair of two portfolio assets (``"ETH/BTC"``), ``quantity`` in its base,
+        or the order already placed with that id. The ``Order`` is in our quote: ``price`` is the
+        base's value in the quote (pair price x the pair quote's price), ``fee`` likewise."""
+        side = Side(side)
+        existing = self._find(client_order_id, [symbol])
+        if existing is not None:
+            return existing
+        base, pair_quote = symbol.split("/")
+        rules = self.pair_markets().get((base, pair_quote))
+        if rules is None:
+            raise OrderRejected(f"{self.name} has no {symbol} market.")
+        amount = float(rules.round_quantity(quantity))
+        operation = f"{self.name}: {side} {amount:g} {base} on {symbol} (client id {client_order_id})"
+        params = {self.capability.client_id_param: client_order_id}
+        try:
+            answer = translated(lambda: self.exchange.create_order(symbol, "market", str(side), amount, None, params),
+                                operation)
+        except VenueUnavailable:
+            found = self._find(client_order_id, [symbol])
+            if found is not None:
+                return found
+            raise
+        self._symbols[client_order_id] = symbol
+        return self._order(answer, client_order_id, base, symbol)
+
     def get_order(self, client_order_id: str) -> Order:
         """The order placed with ``client_order_id``; raise ``UnknownOrder`` when the exchange has none
-        in the portfolio's markets."""
+        in the portfolio's markets (its pairs included)."""
         known = self._symbols.get(client_order_id)
-        symbols = [known] if known else [self._symbol(a) for a in self.assets]
+        pairs = [f"{b}/{q}" for b, q in self.pair_markets()] if not known else []
+        symbols = [known] if known else [self._symbol(a) for a in self.assets] + pairs
         found = self._find(client_order_id, symbols)
         if found is None:
             raise UnknownOrder(f"{self.name} has no order with client id {client_order_id}.")
@@ -306,10 +333,15 @@ class CcxtVenue:
         cost = float(raw.get("cost") or 0.0)
         price = float(raw.get("average") or (cost / filled if cost else raw.get("price") or 0.0))
         value = cost or filled * price
+        fee = self._fee(raw, symbol, asset, price, value)
+        pair_quote = symbol.split("/")[1]
+        if pair_quote != self.quote:  # a pair order: value it in our quote at the pair quote's price
+            rate = self.prices([pair_quote])[pair_quote].price
+            price, value, fee, asset = price * rate, value * rate, fee * rate, symbol
         stamp = raw.get("timestamp") or raw.get("lastTradeTimestamp")
         return Order(client_order_id=client_order_id, asset=asset, side=Side(raw["side"]), chain=self.name,
                      quantity=filled, price=price, mid_price=price, value=value,
-                     fee=self._fee(raw, symbol, asset, price, value), status=OrderStatus.FILLED,
+                     fee=fee, status=OrderStatus.FILLED,
                      at=datetime.fromtimestamp(stamp / 1000, tz=timezone.utc) if stamp else self.now())
 
     def _fee(self, raw: Mapping[str, Any], symbol: str, asset: str, price: float, value: float) -> float:
@@ -326,7 +358,7 @@ class CcxtVenue:
             cost, currency = float(fee.get("cost") or 0.0), fee.get("currency")
             if currency == asset:
                 total += cost * price
-            elif currency in (self.quote, None):
+            elif currency in (self.quote, None, symbol.split("/")[1]):
                 total += cost
             else:  # paid in a third asset (BNB): valued at the taker rate instead
                 taker = self.markets().get(asset)
