@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fakes.purpleflea_trading import TRADING_KEY
 from pydantic import SecretStr
 
-from fakes.purpleflea_trading import TRADING_KEY
 from trimtab.core.plan import Side
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
@@ -61,6 +61,7 @@ class RunningClock:
 
 def wallet_venue(wallet, tmp_path: Path, *, key: str | None = None, **kw):
     from fakes.purpleflea_wallet import WALLET_KEY
+
     from trimtab.venues.purpleflea_wallet import PurpleFleaWalletVenue
 
     api = PurpleFleaClient(wallet.url, SecretStr(key or WALLET_KEY), timeout=3, backoff=0.01)

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import ccxt
 import pytest
-from pydantic import SecretStr
-
 from fakes.binance_spot import API_KEY, SECRET
 from fakes.fixtures import binance_server  # noqa: F401 - fixture
+from pydantic import SecretStr
+
 from trimtab.core.plan import Side
 from trimtab.errors import (
     BelowMinimum,

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from fakes.binance_spot import API_KEY, SECRET
 from fakes.fixtures import binance_server  # noqa: F401 - fixture

@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from fakes.fixtures import purpleflea, trading  # noqa: F401 - fixtures
 from fakes.purpleflea_trading import TRADING_KEY

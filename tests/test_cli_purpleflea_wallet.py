@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from fakes.fixtures import purpleflea  # noqa: F401 - fixture
 from fakes.purpleflea_wallet import PRICES, WALLET_KEY

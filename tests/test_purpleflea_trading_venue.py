@@ -1,10 +1,10 @@
 """The Purple Flea trading venue against the trading fake (and its Hyperliquid /info stub) on 127.0.0.1."""
 
 import pytest
-
 from fakes.fixtures import purpleflea, trading  # noqa: F401 - fixtures
 from fakes.purpleflea_trading import TRADING_KEY
 from purpleflea_setup import seed_positions, trading_venue
+
 from trimtab.core.plan import Side
 from trimtab.errors import BelowMinimum, KeyRejected, UnknownOrder, VenueUnavailable
 from trimtab.venues.base import consolidate

@@ -1,10 +1,10 @@
 """The Purple Flea wallet venue against the wallet fake on 127.0.0.1, its clock running in a thread."""
 
 import pytest
-
 from fakes.fixtures import purpleflea  # noqa: F401 - fixture
 from fakes.purpleflea_wallet import WALLET_KEY
 from purpleflea_setup import RunningClock, fund_wallet, wallet_venue
+
 from trimtab.core.plan import Side
 from trimtab.errors import OrderRejected, UnknownOrder, VenueUnavailable
 from trimtab.venues.base import TransferStatus, by_chain, consolidate

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-
+from fakes.binance_spot import API_KEY, SECRET
+from fakes.fixtures import binance_server, purpleflea, trading  # noqa: F401 - fixtures
+from paper_setup import make_venue
 from pydantic import SecretStr
 
-from fakes.binance_spot import API_KEY, SECRET
-from paper_setup import make_venue
 from trimtab.core.plan import Side
-from fakes.fixtures import binance_server, purpleflea, trading  # noqa: F401 - fixtures
 from trimtab.errors import BelowMinimum, InsufficientFunds, UnknownOrder, Unsupported, VenueError
 from trimtab.venues.base import Holding, Market, Quote, Venue, consolidate
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from trimtab.config import Config, load_config
 from trimtab.core.assessment import Assessment, assess
@@ -49,7 +49,7 @@ def plan(
     policy = PolicySpec(kind=PolicyKind.THRESHOLD, band=band, relative_band=relative_band)
     return assess(
         holdings, prices, Targets.of(targets, quote),
-        policy=policy, moment=Moment(now=now or datetime.now(timezone.utc)),
+        policy=policy, moment=Moment(now=now or datetime.now(UTC)),
         mode=mode, fee=fee, min_trade=min_trade, rules=rules,
     )
 
@@ -69,6 +69,6 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     venue = StaticVenue(config.venue.holdings, config.venue.prices)
     return assess(
         venue.balances(), venue.quotes(), config.targets,
-        policy=config.policy.to_spec(), moment=Moment(now=now or datetime.now(timezone.utc)),
+        policy=config.policy.to_spec(), moment=Moment(now=now or datetime.now(UTC)),
         mode=config.trading.plan_mode, fee=config.trading.fee, min_trade=config.trading.min_trade,
     )

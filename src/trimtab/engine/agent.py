@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from trimtab.core.assessment import Assessment, assess
-from trimtab.core.pairs import route_through_pairs
 from trimtab.core.assets import Targets
+from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from rich.table import Table
@@ -70,9 +71,9 @@ def step_document(result: RebalanceResult) -> dict[str, Any]:
 
 
 def _now_text() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,7 +128,7 @@ class CcxtVenue:
     # -- reading -----------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def balances(self) -> tuple[Holding, ...]:
         """Free amounts of the portfolio's assets and the quote (of everything when no assets were
@@ -151,7 +151,7 @@ class CcxtVenue:
             if not price:
                 raise OrderRejected(f"{self.name} gave no price for {symbol}.")
             stamp = ticker.get("timestamp")
-            at = datetime.fromtimestamp(stamp / 1000, tz=timezone.utc) if stamp else self.now()
+            at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else self.now()
             quotes[asset] = Quote(price=float(price), at=at)
         return quotes
 
@@ -309,10 +309,10 @@ class CcxtVenue:
             operation = f"look up order {client_order_id} on {symbol}"
             try:
                 if self.capability.lookup_param:
-                    raw = self._read(lambda: self.exchange.fetch_order(
+                    raw = self._read(lambda symbol=symbol: self.exchange.fetch_order(
                         None, symbol, {self.capability.lookup_param: client_order_id}), operation)
                 else:
-                    rows = self._read(lambda: self.exchange.fetch_orders(symbol), operation)
+                    rows = self._read(lambda symbol=symbol: self.exchange.fetch_orders(symbol), operation)
                     raw = next((r for r in rows if r.get("clientOrderId") == client_order_id), None)
                     if raw is None:
                         continue
@@ -342,7 +342,7 @@ class CcxtVenue:
         return Order(client_order_id=client_order_id, asset=asset, side=Side(raw["side"]), chain=self.name,
                      quantity=filled, price=price, mid_price=price, value=value,
                      fee=fee, status=OrderStatus.FILLED,
-                     at=datetime.fromtimestamp(stamp / 1000, tz=timezone.utc) if stamp else self.now())
+                     at=datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else self.now())
 
     def _fee(self, raw: Mapping[str, Any], symbol: str, asset: str, price: float, value: float) -> float:
         fees = list(raw.get("fees") or ([raw["fee"]] if raw.get("fee") else []))

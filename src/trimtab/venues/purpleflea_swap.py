@@ -19,7 +19,7 @@ else counts as pending.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -184,10 +184,10 @@ class Swaps:
 def expires(record: dict[str, Any]) -> datetime | None:
     text = record.get("expires_at")
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+        return datetime.fromisoformat(str(text)) if text else None
     except ValueError:
         return None
 
 
 def utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trimtab.core.plan import Side
@@ -87,7 +87,7 @@ class PurpleFleaTradingVenue:
         """Hyperliquid's clock (its ``time``), kept as an offset from ours after the first read."""
         if self._offset is None:
             self._account_state()
-        return datetime.fromtimestamp(time.time() + (self._offset or 0.0), tz=timezone.utc)
+        return datetime.fromtimestamp(time.time() + (self._offset or 0.0), tz=UTC)
 
     def clock_skew(self) -> float:
         """Seconds the venue's clock is ahead of this computer's (negative: behind)."""
@@ -115,7 +115,7 @@ class PurpleFleaTradingVenue:
             return {}
         body = self.api.get("/v1/markets/multi-price", {"coins": ",".join(wanted)},
                             operation=f"read prices of {', '.join(wanted)}")
-        at = datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00")) - MID_CACHE
+        at = datetime.fromisoformat(body["timestamp"]) - MID_CACHE
         found = {p["ticker"].upper(): p.get("price") for p in body.get("prices", [])}
         missing = [a for a in wanted if not found.get(a)]
         if missing:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trimtab.core.plan import Side
@@ -47,7 +47,7 @@ MIN_ORDER_USD = 16.0
 
 
 def _iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)
 
 
 class PurpleFleaWalletVenue:
@@ -86,7 +86,7 @@ class PurpleFleaWalletVenue:
 
     def now(self) -> datetime:
         """The wallet API's clock (from its answers' timestamps), as an offset from ours."""
-        return datetime.fromtimestamp(time.time() + self._offset, tz=timezone.utc)
+        return datetime.fromtimestamp(time.time() + self._offset, tz=UTC)
 
     def _sync(self, stamp: str | None) -> None:
         if stamp:
@@ -293,7 +293,7 @@ class PurpleFleaWalletVenue:
         amount = float(whole(request["amount"], request["from_chain"], record["from_asset"]))
         out = state.record.get("actual_output") or record.get("expected") or request["amount"]
         received = float(whole(out, request["to_chain"], record["to_asset"]))
-        started = datetime.fromtimestamp(record.get("started") or record["asked_at"], tz=timezone.utc)
+        started = datetime.fromtimestamp(record.get("started") or record["asked_at"], tz=UTC)
         return Transfer(client_id=client_id, asset=record["from_asset"], amount=amount, fee=max(amount - received, 0.0),
                         from_chain=request["from_chain"], to_chain=request["to_chain"],
                         status=TransferStatus.ARRIVED if state.outcome == "completed" else TransferStatus.IN_TRANSIT,
