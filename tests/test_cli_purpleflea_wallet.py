@@ -116,3 +116,19 @@ def test_a_rebalance_killed_while_its_bridge_travels_resumes_without_a_second_sw
     with sqlite3.connect(tmp_path / "trimtab.db") as db:
         fees = sum(Decimal(str(fee)) for (fee,) in db.execute("SELECT fee FROM legs"))
     assert before - value(wallet, addresses) == pytest.approx(fees + gas, abs=Decimal("0.02"))
+
+
+def test_venues_check_on_the_wallet_names_an_unreadable_balance_and_what_to_do(tmp_path, purpleflea):
+    # Arrange
+    addresses = funded(purpleflea.wallet)
+    portfolio(tmp_path, purpleflea.wallet.url)
+    # Act
+    good = run_cli("venues", "check", "--json", cwd=tmp_path, env=KEY)
+    purpleflea.wallet.fail_lookup("ethereum", addresses["ethereum"])
+    bad = run_cli("venues", "check", cwd=tmp_path, env=KEY)
+    # Assert
+    assert good.returncode == 0, good.stdout + good.stderr
+    report = json.loads(good.stdout)
+    assert report["balances"] == {"ETH": 0.21, "USDC": 3020.0} and report["markets"] == ["ETH"]
+    assert bad.returncode == 4 and "USDC on ethereum could not be read" in bad.stdout
+    assert WALLET_KEY not in good.stdout + bad.stdout + bad.stderr

@@ -49,7 +49,7 @@ def check_venue(venue: Venue, name: str, assets: Iterable[str], quote: str) -> V
         except RateLimited as e:
             problems.append(f"{what}: rate limited ({e.venue_message}); wait a minute and check again.")
         except VenueUnavailable as e:
-            problems.append(f"{what}: unreachable ({e.venue_message}); check the network and the venue's URL.")
+            problems.append(f"{what}: {e}; check the network and the venue's URL, or wait and check again.")
         except TrimtabError as e:
             problems.append(f"{what}: {e}")
         return None
