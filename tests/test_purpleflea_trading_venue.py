@@ -117,3 +117,17 @@ def test_a_bad_key_is_key_rejected_and_the_key_is_never_shown(trading, tmp_path)
     with pytest.raises(KeyRejected):
         venue.balances()
     assert TRADING_KEY not in repr(venue) and TRADING_KEY not in repr(venue.api)
+
+
+def test_an_open_refused_with_429_waits_out_the_window_and_is_sent_once_more(trading, tmp_path, purpleflea):
+    # Arrange: one open per 60 s; the client's wait moves the fake clock instead of sleeping
+    venue = trading_venue(trading, tmp_path)
+    venue.api.sleep = purpleflea.clock.advance
+    trading.LIMITS = {**trading.LIMITS, "/v1/trade/open": 1}
+    venue.place_order("BTC", Side.BUY, quote_amount=1000.0, client_order_id="o-06")
+    # Act
+    second = venue.place_order("ETH", Side.BUY, quote_amount=1000.0, client_order_id="o-07")
+    # Assert
+    assert second.value == pytest.approx(1000 / 1.00055, abs=1)
+    assert len(trading.requests_to(*OPEN)) == 3  # the first, the one refused with 429, the one resent
+    assert len(trading.book.orders) == 2

@@ -14,8 +14,10 @@ with the operation in the message and ``from e``; nothing above ``venues/`` impo
 | 400 "...insufficient funds..."         | ``InsufficientFunds`` |
 | other 4xx                              | ``OrderRejected``     |
 
-Reads (GET) are retried on the retryable ones with backoff; writes (POST) never are: a lost
-answer may hide an executed order, and the venue reconciles before it could send again.
+Reads (GET) are retried on the retryable ones with backoff, a 429 after the limiter's whole 60 s
+window. Writes (POST) are retried only after a 429, which the contract guarantees was refused before
+the handler ran (§2: the limiter runs first); any other failure may hide an executed write, and the
+venue reconciles before it could send again.
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ class PurpleFleaClient:
     """A bearer-key JSON client on ``base_url``; the key is sent, never shown (``repr`` omits it)."""
 
     def __init__(self, base_url: str, key: SecretStr | None, *, timeout: float = 15.0, retries: int = 3,
-                 backoff: float = 0.5, sleep: Callable[[float], Any] = time.sleep) -> None:
+                 backoff: float = 0.5, sleep: Callable[[float], Any] = time.sleep,
+                 rate_limit_wait: float = 60.0) -> None:
         headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key is not None else {}
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
         self.base_url, self.retries, self.backoff, self.sleep = base_url, retries, backoff, sleep
+        self.rate_limit_wait = rate_limit_wait
 
     def __repr__(self) -> str:
         return f"PurpleFleaClient({self.base_url!r})"
@@ -62,12 +66,20 @@ class PurpleFleaClient:
             except VenueError as e:
                 if not e.retryable or attempt == self.retries:
                     raise
-                self.sleep(self.backoff * 2**attempt)
+                self.sleep(self.rate_limit_wait if isinstance(e, RateLimited) else self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
     def post(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict:
-        """POST ``path`` once; a lost answer raises ``VenueUnavailable`` (the write may have happened)."""
-        return self._call("POST", path, operation, json=dict(body))
+        """POST ``path``; resent only after a 429 (refused unprocessed), once the 60 s window has
+        passed. A lost answer raises ``VenueUnavailable`` (the write may have happened)."""
+        for attempt in range(2):
+            try:
+                return self._call("POST", path, operation, json=dict(body))
+            except RateLimited:
+                if attempt == 1:
+                    raise
+                self.sleep(self.rate_limit_wait)
+        raise AssertionError("unreachable")
 
     def _call(self, method: str, path: str, operation: str, **kw: Any) -> dict:
         try:
