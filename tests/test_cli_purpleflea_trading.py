@@ -104,3 +104,36 @@ def test_a_dry_run_shows_what_closing_the_whole_position_and_reopening_costs(tmp
     assert result.returncode == 0, result.stderr
     (cost,) = [c for c in json.loads(result.stdout)["venue_costs"] if c["leg"] == "sell BTC"]
     assert cost["venue_cost"] > 5 * cost["planned_fee"] and "closes the whole" in cost["note"]
+
+
+def test_a_rebalance_killed_after_its_close_executed_resumes_by_reopening_without_a_second_close(tmp_path, trading):
+    # Arrange: exposure opened, then targets lowered; the close executes but its answer hangs
+    import subprocess
+    import sys
+    import time
+
+    portfolio(tmp_path, trading.url, "BTC=0.4,ETH=0.2,USDC=0.4")
+    assert run_cli("rebalance", "--yes", cwd=tmp_path, env=KEY).returncode == 0
+    portfolio(tmp_path, trading.url, "BTC=0.2,ETH=0.2,USDC=0.6")
+    before = account_value(trading)
+    trading.delay_next("/v1/trade/close", 20)
+    process = subprocess.Popen([sys.executable, "-m", "trimtab", "rebalance", "--yes", "--json"], cwd=tmp_path,
+                               env={**os.environ, **KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not trading.requests_to("/v1/trade/close", "POST"):
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.kill()
+    process.wait()
+    # Act
+    resumed = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert json.loads(resumed.stdout)["resumed"]["state"] == "completed"
+    assert len(trading.requests_to("/v1/trade/close", "POST")) == 1
+    positions = {p["coin"]: p["size_usd"] for p in trading.book.live_positions(trading.account(), trading.markets)}
+    assert positions["BTC"] == pytest.approx(2000, rel=0.01)
+    with sqlite3.connect(tmp_path / "trimtab.db") as db:
+        run = db.execute("SELECT id FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+        costs = sum(f + s for f, s in db.execute("SELECT fee, slippage FROM fills WHERE run_id = ?", (run,)))
+    assert before - account_value(trading) == pytest.approx(costs, abs=0.1)
