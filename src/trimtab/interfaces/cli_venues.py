@@ -38,6 +38,9 @@ def check(
         except ConfigError as e:
             report = VenueReport(venue=name, reachable=False, problems=[f"config: {e}"])
         else:
+            for part in (venue, getattr(venue, "api", None)):
+                if hasattr(part, "retries"):
+                    part.retries = 1  # a check reports a dead venue in seconds; a rebalance keeps retrying
             try:
                 report = check_venue(venue, name, loaded.targets.assets, loaded.portfolio.quote)
             finally:
