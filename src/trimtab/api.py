@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from trimtab.config import Config, load_config
@@ -50,7 +50,7 @@ def plan(
     policy = PolicySpec(kind=PolicyKind.THRESHOLD, band=band, relative_band=relative_band)
     return assess(
         holdings, prices, Targets.of(targets, quote),
-        policy=policy, moment=Moment(now=now or datetime.now(timezone.utc)),
+        policy=policy, moment=Moment(now=now or datetime.now(UTC)),
         mode=mode, fee=fee, min_trade=min_trade, rules=rules,
     )
 
@@ -60,7 +60,7 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     path = None
     if not isinstance(config, Config):
         config, path = load_config(config)
-    if config.venue.kind == "paper":
+    if config.venue.kind != "static":
         from trimtab.interfaces.wiring import build_agent
 
         agent = build_agent(config, path or Path.cwd() / "trimtab.toml")
@@ -68,7 +68,7 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     venue = StaticVenue(config.venue.holdings, config.venue.prices)
     return assess(
         venue.balances(), venue.quotes(), config.targets,
-        policy=config.policy.to_spec(), moment=Moment(now=now or datetime.now(timezone.utc)),
+        policy=config.policy.to_spec(), moment=Moment(now=now or datetime.now(UTC)),
         mode=config.trading.plan_mode, fee=config.trading.fee, min_trade=config.trading.min_trade,
     )
 

@@ -103,6 +103,7 @@ class TradingConfig(_Section):
     mode: Literal["target", "band-edge"] = "target"
     min_trade: float = Field(10.0, ge=0)
     fee: float = Field(0.001, ge=0, lt=1)
+    direct_pairs: bool = True
 
     @property
     def plan_mode(self) -> Mode:
@@ -115,9 +116,33 @@ class VenueConfig(_Section):
     ``static``: fixed numbers written in this file (nothing can be traded).
     ``paper``: the simulated exchange in the SQLite file ``account`` (next to this file unless
     absolute), with chains and bridges; ``markets`` names the chain each asset trades on.
+    ``ccxt``: a spot account on ``exchange`` (a ccxt id such as "binance"); the API key and secret are
+    read from the environment variables named by ``api_key_env`` and ``secret_env``.
+    ``api_url`` replaces the exchange's REST host: for tests against a local fake server only.
+    ``purpleflea-trading``: Hyperliquid perps through Purple Flea's trading API (``api_url``,
+    default https://trading.purpleflea.com; ``hyperliquid_url`` for the account's value); the key
+    comes from ``key_env`` (default PURPLEFLEA_TRADING_KEY) or from ``key_file`` (mode 0600);
+    ``ledger`` is the venue's record of its writes, next to this file.
+
+    ``purpleflea-wallet``: a Purple Flea wallet on ``chains`` (``api_url`` default
+    https://wallet.purpleflea.com; key from ``key_env``, default PURPLEFLEA_WALLET_KEY, or
+    ``key_file``); swaps are polled every ``poll_seconds``.
     """
 
-    kind: Literal["static", "paper"] = "static"
+    kind: Literal["static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"] = "static"
+    chains: tuple[str, ...] = ("base", "ethereum", "solana")
+    poll_seconds: float = Field(10.0, gt=0)
+    swap_timeout: str = "1h"
+    key_env: str | None = None
+    key_file: str | None = None
+    hyperliquid_url: str = "https://api.hyperliquid.xyz"
+    ledger: str = "trimtab-purpleflea.db"
+    min_order_usd: float = Field(10.0, gt=0)
+    exchange: str | None = None
+    api_key_env: str = "TRIMTAB_API_KEY"
+    secret_env: str = "TRIMTAB_API_SECRET"
+    api_url: str | None = None
+    timeout_ms: int = Field(10_000, gt=0)
     holdings: dict[str, float] = Field(default_factory=dict)
     prices: dict[str, float] = Field(default_factory=dict)
     account: str = "trimtab-paper.db"
@@ -134,6 +159,12 @@ class VenueConfig(_Section):
     @classmethod
     def _symbols(cls, value: dict) -> dict:
         return {_as_value_error(asset_symbol, k): v for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _exchange(self) -> VenueConfig:
+        if self.kind == "ccxt" and not self.exchange:
+            raise ValueError('kind "ccxt" needs exchange, e.g. exchange = "binance"')
+        return self
 
     @field_validator("bridge_minutes")
     @classmethod
@@ -236,6 +267,20 @@ def read_secret(variable: str) -> SecretStr:
     value = os.environ.get(variable)
     if not value:
         raise ConfigError(f"The environment variable {variable} is not set; export it with your key.")
+    return SecretStr(value)
+
+
+def read_key_file(path: Path) -> SecretStr:
+    """The key in ``path``, which only its owner may read (mode 0600); raise ``ConfigError`` otherwise."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        raise ConfigError(f"The key file {path} cannot be read: {e.strerror}.") from None
+    if mode & 0o077:
+        raise ConfigError(f"The key file {path} can be read by others (mode {mode & 0o777:o}); run chmod 600 {path}.")
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise ConfigError(f"The key file {path} is empty.")
     return SecretStr(value)
 
 

@@ -18,8 +18,10 @@ def render_config(
     journal_url: str = "sqlite:///trimtab.db",
     paper: Mapping[str, object] | None = None,
     markets: Mapping[str, str] | None = None,
+    venue_text: str | None = None,
 ) -> str:
-    """The text of a commented ``trimtab.toml`` (secrets are never written here)."""
+    """The text of a commented ``trimtab.toml`` (secrets are never written here); ``venue_text``,
+    when given, is the whole ``[venue]`` section (see :func:`ccxt_section`)."""
 
     def table(values: Mapping[str, float]) -> str:
         return "\n".join(f"{asset} = {number!r}" for asset, number in values.items())
@@ -61,6 +63,8 @@ min_notional = {paper['min_notional']!r}
 # The chain each asset trades on against the quote (sells credit the quote there).
 {chr(10).join(f'{a} = "{c}"' for a, c in (markets or {}).items())}
 """
+    if venue_text is not None:
+        venue_section = venue_text
     return f"""\
 # trimtab configuration. Every key is optional unless marked required.
 # Secrets (API keys) are never stored here: they are read from environment variables.
@@ -98,6 +102,9 @@ mode = "target"
 min_trade = {min_trade!r}
 # Taker fee rate (0.001 = 0.1%).
 fee = {fee!r}
+# Where the venue has a market between two of your assets (ETH/BTC on an exchange), trade a sell of
+# one and a buy of the other there when one fee costs less than two legs through the quote.
+direct_pairs = true
 
 {venue_section}
 [execution]
@@ -133,3 +140,60 @@ http_token_env = "TRIMTAB_MCP_TOKEN"
 # Where every check, decision and trade is recorded (a SQLite file by default, next to this one).
 url = "{journal_url}"
 """
+
+
+def ccxt_section(exchange: str, *, api_key_env: str, secret_env: str, api_url: str | None = None) -> str:
+    """The ``[venue]`` section of a ccxt config; the key and secret stay in the environment."""
+    url = (f'# Tests only: send every request to this server instead of the exchange.\napi_url = "{api_url}"\n'
+           if api_url else "")
+    return f"""[venue]
+# "ccxt": a spot account on an exchange that ccxt supports (one account = one chain, named after it).
+kind = "ccxt"
+# The ccxt id of the exchange, e.g. "binance", "kraken", "okx".
+exchange = "{exchange}"
+# The environment variables holding the API key and secret (never write the key itself here).
+api_key_env = "{api_key_env}"
+secret_env = "{secret_env}"
+# Milliseconds before a request is given up (its order, if any, is then looked up by client id).
+timeout_ms = 10000
+{url}"""
+
+
+def purpleflea_trading_section(*, api_url: str | None, hyperliquid_url: str | None, key_file: str | None) -> str:
+    """The ``[venue]`` section of a Purple Flea trading config; the key stays in the environment or a 0600 file."""
+    lines = ['[venue]',
+             '# "purpleflea-trading": Hyperliquid perps through Purple Flea, held long at leverage 1 (USDC margin).',
+             'kind = "purpleflea-trading"',
+             '# The key comes from the environment variable PURPLEFLEA_TRADING_KEY, or from key_file (chmod 600).']
+    if key_file:
+        lines.append(f'key_file = "{key_file}"')
+    if api_url:
+        lines += ['# Tests only: the trading API at this address instead of https://trading.purpleflea.com.',
+                  f'api_url = "{api_url}"']
+    if hyperliquid_url:
+        lines += ["# Where the account's value is read (Hyperliquid's /info).", f'hyperliquid_url = "{hyperliquid_url}"']
+    lines += ["# The venue's record of its writes (the API takes no client id), next to this file.",
+              'ledger = "trimtab-purpleflea.db"',
+              '# Orders under this many USD are not sent (the API hides lot sizes).', 'min_order_usd = 10.0', '']
+    return "\n".join(lines)
+
+
+def purpleflea_wallet_section(*, api_url: str | None, key_file: str | None, chains: tuple[str, ...]) -> str:
+    """The ``[venue]`` section of a Purple Flea wallet config; the key stays in the environment or a 0600 file."""
+    lines = ['[venue]',
+             '# "purpleflea-wallet": a Purple Flea wallet on several chains, traded and bridged by Wagyu swaps.',
+             'kind = "purpleflea-wallet"',
+             '# The key comes from the environment variable PURPLEFLEA_WALLET_KEY, or from key_file (chmod 600).']
+    if key_file:
+        lines.append(f'key_file = "{key_file}"')
+    if api_url:
+        lines += ['# Tests only: the wallet API at this address instead of https://wallet.purpleflea.com.',
+                  f'api_url = "{api_url}"']
+    lines += ['# The chains whose balances count (ETH and USDC on ethereum and base; SOL on solana).',
+              "chains = [" + ", ".join(f'"{c}"' for c in chains) + "]",
+              '# Seconds between status checks of a swap (Wagyu allows 20 a minute per server).', 'poll_seconds = 10.0',
+              '# How long one order waits for its swap before the run pauses (it resumes the wait later).',
+              'swap_timeout = "1h"',
+              "# The venue's record of its swaps (the API takes no client id), next to this file.",
+              'ledger = "trimtab-purpleflea.db"', '']
+    return "\n".join(lines)

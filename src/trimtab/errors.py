@@ -11,6 +11,8 @@ Every error carries one sentence a person can act on. Each class says what trimt
         ``InsufficientFunds``, ``BelowMinimum``, ``OrderRejected``: final for that order.
         ``RateLimited``, ``VenueUnavailable``: temporary; ``retryable`` is true.
         ``UnknownOrder``: the venue has no order with that client id.
+        ``Unsupported``: the venue cannot do this at all (e.g. a bridge on an exchange).
+        ``KeyRejected``: the venue refused the API key or its signature.
 """
 
 from __future__ import annotations
@@ -80,3 +82,11 @@ class VenueUnavailable(VenueError):
 
 class UnknownOrder(VenueError):
     """The venue knows no order with that client id (so it was never placed)."""
+
+
+class Unsupported(OrderRejected):
+    """The venue cannot do this at all (a bridge on a centralized exchange). Final for that leg."""
+
+
+class KeyRejected(VenueError):
+    """The venue refused the API key, its permissions or its signature. Nothing is retried: fix the key."""

@@ -118,8 +118,10 @@ class BinanceSpotFake(FakeServer):
             self.balances[asset] = Decimal(str(free))
 
     def fail_next(self, path: str, status: int = 429, body: Any = None, times: int = 1,
-                  headers: dict[str, str] | None = None) -> None:
+                  headers: dict[str, str] | None = None, method: str | None = None) -> None:
         """Answer the next ``times`` requests on ``path`` with ``status`` and ``body``, unprocessed.
+
+        ``method`` ("POST") limits the fault to that method (a GET lookup of an order passes).
 
         Defaults follow Binance: 429 -> -1003 "Too many requests..." with ``Retry-After``, 418 -> the
         IP-ban text, 5xx -> -1001 "Internal error...".
@@ -130,7 +132,8 @@ class BinanceSpotFake(FakeServer):
         if headers is None:
             headers = {"Retry-After": "1"} if status in (418, 429) else {}
         with self.lock:
-            self._faults.setdefault(path, []).extend(Response(status, body, dict(headers)) for _ in range(times))
+            key = f"{method.upper()} {path}" if method else path
+            self._faults.setdefault(key, []).extend(Response(status, body, dict(headers)) for _ in range(times))
 
     def drop_response_of_next_order(self, mode: str = "close", delay: float = 0.0) -> None:
         """Execute the next accepted POST /api/v3/order, then lose its response.
@@ -167,7 +170,7 @@ class BinanceSpotFake(FakeServer):
         if minute != self._weight_minute:
             self._weight_minute, self._weight_used = minute, 0
         self._weight_used += 1
-        queued = self._faults.get(request.path)
+        queued = self._faults.get(f"{request.method} {request.path}") or self._faults.get(request.path)
         if queued:
             return queued.pop(0)
         if self.weight_limit is not None and self._weight_used > self.weight_limit:

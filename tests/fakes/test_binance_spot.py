@@ -161,6 +161,17 @@ def test_rate_limit_status_is_ddos_protection_and_the_order_is_not_placed(binanc
     assert len(binance_server.orders) == 1
 
 
+def test_a_fault_limited_to_post_spares_the_get_on_the_same_path(binance_server, binance):
+    binance.load_markets()
+    binance_server.fail_next("/api/v3/order", status=429, method="POST")
+
+    with pytest.raises(ccxt.OrderNotFound):
+        binance.fetch_order(None, BTC, {"origClientOrderId": "tt-missing"})
+    with pytest.raises(ccxt.DDoSProtection):
+        binance.create_order(BTC, "market", "buy", 0.001, None, {"newClientOrderId": "tt-post"})
+    assert binance_server.orders == []
+
+
 def test_429_body_and_retry_after_header_are_binances(binance_server):
     binance_server.fail_next("/api/v3/ticker/24hr")
 

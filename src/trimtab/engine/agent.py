@@ -14,7 +14,8 @@ from pathlib import Path
 
 from trimtab.core.assessment import Assessment, assess
 from trimtab.core.assets import Targets
-from trimtab.core.plan import Mode
+from trimtab.core.pairs import route_through_pairs
+from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
 from trimtab.engine.executor import Executor, RunOutcome
@@ -33,6 +34,7 @@ class Strategy:
     mode: Mode = Mode.TARGET
     fee: float = 0.001
     min_trade: float = 10.0
+    direct_pairs: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,8 +119,24 @@ class Agent:
         return self.executor.execute(unfinished.id) if unfinished else None
 
     def _execute(self, assessment: Assessment) -> RunOutcome:
-        run_id = self.executor.start(assessment.plan, value_before=assessment.valuation.total_value)
+        plan, pairs = self._route_pairs(assessment.plan)
+        run_id = self.executor.start(plan, value_before=assessment.valuation.total_value, pairs=pairs)
         return self.executor.execute(run_id)
+
+    def _route_pairs(self, plan: Plan) -> tuple[Plan, tuple[dict, ...]]:
+        """The plan with what a direct pair does cheaper taken out, and those pair orders (a venue
+        with pairs only: ``direct_pairs(prices)``)."""
+        if not self.strategy.direct_pairs or not hasattr(self.venue, "direct_pairs"):
+            return plan, ()
+        prices = {leg.asset: leg.price for leg in plan.legs}
+        routing = route_through_pairs(plan, self.venue.direct_pairs(prices), min_trade=self.strategy.min_trade)
+        pairs = []
+        for trade in routing.trades:
+            base = trade.market.split("/")[0]
+            pairs.append({"market": trade.market, "side": str(trade.side_on_market),
+                          "quantity": trade.value / prices[base], "price": prices[base], "value": trade.value,
+                          "fee": trade.fee, "saving": trade.saving})
+        return routing.plan, tuple(pairs)
 
 
 def check_record(portfolio: str, assessment: Assessment, at: datetime) -> CheckRecord:

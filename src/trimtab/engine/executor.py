@@ -45,7 +45,7 @@ class RunOutcome:
 
     @property
     def traded_value(self) -> float:
-        return sum(leg.value or 0.0 for leg in self.legs if leg.kind == "order")
+        return sum(leg.value or 0.0 for leg in self.legs if leg.kind != "transfer")
 
 
 class Executor:
@@ -64,15 +64,18 @@ class Executor:
 
     # -- starting ------------------------------------------------------------------------------
 
-    def start(self, plan: Plan, *, value_before: float) -> str:
+    def start(self, plan: Plan, *, value_before: float, pairs: tuple[Mapping[str, Any], ...] = ()) -> str:
         """Check the caps and the kill switch, journal a new run for ``plan``, return its id.
 
+        ``pairs`` are direct-pair orders sent first in the selling stage: ``{"market": "ETH/BTC",
+        "side": "sell", "quantity": base quantity, "price": base price in the quote, "value", "fee"}``.
         Raise ``Denied`` (nothing journaled) when a guard refuses.
         """
         self.guards.check_kill_switch()
         now = self.venue.now()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        self.guards.check_caps(plan.turnover, self.journal.traded_value_since(self.portfolio, midnight))
+        turnover = plan.turnover + sum(p["value"] for p in pairs)
+        self.guards.check_caps(turnover, self.journal.traded_value_since(self.portfolio, midnight))
         held = consolidate(self.venue.balances())
         run_id = "r" + uuid.uuid4().hex[:10]
         document = {
@@ -81,6 +84,7 @@ class Executor:
             "legs": [{"side": str(leg.side), "asset": leg.asset, "quantity": leg.quantity, "price": leg.price,
                       "value": leg.value, "fee": leg.fee} for leg in plan.legs],
             "skipped": [s.reason for s in plan.skipped],
+            "pairs": [dict(p) for p in pairs],
         }
         self.journal.create_run(RunRecord(id=run_id, portfolio=self.portfolio, state="created", created_at=now,
                                           updated_at=now, plan=document, value_before=value_before))
@@ -159,7 +163,8 @@ class Executor:
         if stage == "gathering":
             return routing.gathering_transfers(sells, holdings, markets), []
         if stage == "selling":
-            return routing.sell_orders(sells, holdings, markets)
+            orders, notes = routing.sell_orders(sells, holdings, markets)
+            return routing.pair_orders(plan.get("pairs", []), markets) + orders, notes
         budgets = routing.buy_budgets(buys, quote_before=plan["quote_before"], planned_proceeds=plan["planned_proceeds"],
                                       real_proceeds=routing.real_proceeds(self.journal.fills([run.id])))
         quote_by_chain = holdings.get(self.quote, {})
@@ -205,21 +210,28 @@ class Executor:
             leg = self._reload(leg)
         try:
             answer = self._ask(leg)
+        except FINAL_REFUSALS as e:  # the venue knows the leg and says it failed (a swap refunded, say)
+            self._move(leg, "rejected", error=e.venue_message)
+            what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"bridge of {leg.asset}"
+            return f"{what} failed at the venue: {e.venue_message}"
         except UnknownOrder:
             try:
                 answer = self._send(leg)
             except FINAL_REFUSALS as e:
                 self._move(leg, "rejected", error=e.venue_message)
-                what = f"{leg.side} {leg.asset}" if leg.kind == "order" else f"bridge of {leg.asset}"
+                what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"bridge of {leg.asset}"
                 return f"{what} was refused by the venue: {e.venue_message}"
         return self._record_answer(run, leg, answer)
 
     def _ask(self, leg: LegRecord) -> Order | Transfer:
-        if leg.kind == "order":
+        if leg.kind in ("order", "pair"):
             return self._retrying(lambda: self.venue.get_order(leg.client_id))
         return self._retrying(lambda: self.venue.transfer_status(leg.client_id))
 
     def _send(self, leg: LegRecord) -> Order | Transfer:
+        if leg.kind == "pair":  # a direct pair (ETH/BTC): quantity in its base; only venues with pairs plan one
+            return self._retrying(lambda: self.venue.place_pair_order(  # type: ignore[attr-defined]
+                leg.asset, Side(leg.side), leg.planned_quantity, leg.client_id))
         if leg.kind == "order":
             return self._retrying(lambda: self.venue.place_order(
                 leg.asset, Side(leg.side), quantity=leg.planned_quantity, quote_amount=leg.quote_amount,
@@ -275,6 +287,9 @@ class Executor:
                 except UnknownOrder:
                     self._move(leg, "needs_attention", error="the venue no longer knows this bridge")
                     return f"bridge {leg.client_id} is unknown to the venue"
+                except FINAL_REFUSALS as e:  # failed or refunded on the way: a person must look
+                    self._move(leg, "needs_attention", error=e.venue_message)
+                    return f"bridge {leg.client_id} of {leg.asset} {e}"
                 if transfer.status is TransferStatus.ARRIVED:
                     self._move(leg, "arrived", transfer_update={"state": "arrived", "arrived_at": now})
                 else:

@@ -142,6 +142,19 @@ def buy_orders(
     return specs, skipped
 
 
+def pair_orders(pairs: Sequence[Mapping[str, object]], markets: Mapping[str, Market]) -> list[LegSpec]:
+    """The direct-pair orders of a run (``core.pairs``), on the chain of the asset they sell."""
+    specs = []
+    for pair in pairs:
+        base, pair_quote = str(pair["market"]).split("/")
+        sold = base if pair["side"] == str(Side.SELL) else pair_quote
+        specs.append(LegSpec(kind="pair", side=str(pair["side"]), asset=str(pair["market"]), chain=markets[sold].chain,
+                             quantity=float(pair["quantity"]), price=float(pair["price"])))  # type: ignore[arg-type]
+    return specs
+
+
 def real_proceeds(fills: Sequence[Mapping[str, float | str]]) -> float:
-    """What the sells really credited: the sum of value - fee over sell fills."""
-    return math.fsum(float(f["value"]) - float(f["fee"]) for f in fills if f["side"] == str(Side.SELL))
+    """What the sells really credited in the quote: value - fee over sell fills (a pair's sell, on
+    ``ETH/BTC``, credits BTC, not the quote, and is left out)."""
+    return math.fsum(float(f["value"]) - float(f["fee"]) for f in fills
+                     if f["side"] == str(Side.SELL) and "/" not in str(f["asset"]))

@@ -111,14 +111,20 @@ def init(
     holdings: Annotated[str, typer.Option(help="Quantities held (static venue).")] = "BTC=0.1,ETH=1.25,USDC=1000",
     prices: Annotated[str, typer.Option(help="Prices (static venue).")] = "BTC=65000,ETH=2000",
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
-    venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers) or paper (a simulated exchange).")] = "static",
+    venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers), paper (a simulated exchange) or ccxt (a real exchange).")] = "static",
     fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
     min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
     order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.")] = 0.0,
-    chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum).")] = None,
+    chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum). purpleflea-wallet: the chains that count, e.g. base,ethereum.")] = None,
     markets: Annotated[str | None, typer.Option(help="Paper: the chain each asset trades on, e.g. BTC=ethereum (default: its first chain).")] = None,
     slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.")] = 5.0,
     clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.")] = 60.0,
+    exchange: Annotated[str | None, typer.Option(help="ccxt: the exchange's ccxt id, e.g. binance.")] = None,
+    api_key_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API key.")] = "TRIMTAB_API_KEY",
+    secret_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API secret.")] = "TRIMTAB_API_SECRET",
+    api_url: Annotated[str | None, typer.Option(help="ccxt, purpleflea-*: tests only: a local fake server to talk to instead.")] = None,
+    hyperliquid_url: Annotated[str | None, typer.Option(help="purpleflea-trading: where Hyperliquid's /info is (tests: a fake).")] = None,
+    key_file: Annotated[str | None, typer.Option(help="purpleflea-*: a file (chmod 600) holding the key, instead of the environment.")] = None,
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
     as_json: JsonFlag = False,
@@ -136,9 +142,38 @@ def init(
         path = Path(config or DEFAULT_CONFIG)
         if path.exists() and not force:
             raise InputError(f"{path} already exists; pass --force to overwrite it.")
-        if venue not in ("static", "paper"):
-            raise InputError(f"Unknown venue {venue!r}: use static or paper.")
+        if venue not in ("static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"):
+            raise InputError(f"Unknown venue {venue!r}: use static, paper, ccxt, purpleflea-trading or purpleflea-wallet.")
         parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
+        if venue.startswith("purpleflea-"):
+            from trimtab.config_template import purpleflea_trading_section, purpleflea_wallet_section
+
+            section = (purpleflea_trading_section(api_url=api_url, hyperliquid_url=hyperliquid_url, key_file=key_file)
+                       if venue == "purpleflea-trading" else
+                       purpleflea_wallet_section(api_url=api_url, key_file=key_file,
+                                                 chains=tuple((chains or "base,ethereum,solana").split(","))))
+            variable = "PURPLEFLEA_TRADING_KEY" if venue == "purpleflea-trading" else "PURPLEFLEA_WALLET_KEY"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_config(parsed_targets, holdings={}, prices={}, venue=venue, fee=fee,
+                                          min_trade=min_trade, venue_text=section), encoding="utf-8")
+            load_config(path)
+            return ({"config": str(path.resolve()), "venue": venue, "keys_from": key_file or variable},
+                    lambda: stdout.print(f"wrote {path}: {venue}; export {variable}"
+                                         + (f" or keep the key in {key_file}" if key_file else "")))
+        if venue == "ccxt":
+            from trimtab.config_template import ccxt_section
+
+            if not exchange:
+                raise InputError("--venue ccxt needs --exchange, e.g. --exchange binance.")
+            section = ccxt_section(exchange.lower(), api_key_env=api_key_env, secret_env=secret_env, api_url=api_url)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_config(parsed_targets, holdings={}, prices={}, venue="ccxt", fee=fee,
+                                          min_trade=min_trade, venue_text=section), encoding="utf-8")
+            load_config(path)
+            document = {"config": str(path.resolve()), "venue": "ccxt", "exchange": exchange.lower(),
+                        "keys_from": [api_key_env, secret_env]}
+            return document, lambda: stdout.print(
+                f"wrote {path}: {exchange} through ccxt; export {api_key_env} and {secret_env} with your key")
         if venue == "paper":
             from trimtab.interfaces.cli_execution import init_paper
 
@@ -164,9 +199,10 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces import cli_agents, cli_backtest, cli_execution
+    from trimtab.interfaces import cli_agents, cli_backtest, cli_execution, cli_venues
 
     cli_execution.register(app)
+    cli_venues.register(app)
     cli_backtest.register(app)
     cli_agents.register(app)
 

@@ -63,11 +63,55 @@ def rebalance(
         result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm)
         if result.outcome is not None:
             state["run"] = result.outcome.state
-        return rebalance_document(result), lambda: render_rebalance(result)
+        document = rebalance_document(result)
+        pairs = direct_pairs(agent, result.assessment, loaded.trading) if dry_run else None
+        if pairs is not None:
+            document["direct_pairs"] = pairs
+        costs = venue_costs(agent, result.assessment) if dry_run else None
+        if costs is not None:
+            document["venue_costs"] = costs
+
+        def render() -> None:
+            render_rebalance(result)
+            if pairs:
+                for trade in pairs["trades"]:
+                    stdout.print(f"direct pair: sell {trade['value']:,.2f} of {trade['sell']} for {trade['buy']} on "
+                                 f"{trade['market']} would save {trade['saving']:,.2f} (fee {trade['fee']:,.2f})")
+                stdout.print(f"direct pairs would save {pairs['saving']:,.2f} {pairs['quote']} in total"
+                             + ("" if pairs["executed"] else " (trading.direct_pairs is off: both legs go through "
+                                                            "the quote)"))
+            for cost in costs or []:
+                venue_cost = "unknown" if cost["venue_cost"] is None else f"{cost['venue_cost']:,.2f}"
+                eta = f", about {cost['eta_seconds'] / 60:.0f} min" if cost.get("eta_seconds") else ""
+                stdout.print(f"venue cost: {cost['leg']}: {venue_cost} (planned fee {cost['planned_fee']:,.2f}{eta}; "
+                             f"{cost['note']})")
+
+        return document, render
 
     run(as_json, body)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
+
+
+def venue_costs(agent, assessment) -> list[dict[str, Any]] | None:  # type: ignore[no-untyped-def]
+    """What the venue says the plan's legs really cost (and how long they take), where it can tell."""
+    if assessment is None or assessment.plan.is_empty or not hasattr(agent.venue, "plan_costs"):
+        return None
+    return agent.venue.plan_costs(assessment.plan.legs)
+
+
+def direct_pairs(agent, assessment, trading) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    """The plan routed through the venue's direct pairs (where it has any), as a document."""
+    if assessment is None or assessment.plan.is_empty or not hasattr(agent.venue, "direct_pairs"):
+        return None
+    from trimtab.core.pairs import route_through_pairs
+
+    plan = assessment.plan
+    prices = {leg.asset: leg.price for leg in plan.legs}
+    routing = route_through_pairs(plan, agent.venue.direct_pairs(prices), min_trade=trading.min_trade)
+    trades = [{"sell": t.sell, "buy": t.buy, "market": t.market, "value": t.value, "fee": t.fee, "saving": t.saving}
+              for t in routing.trades]
+    return {"quote": plan.quote, "trades": trades, "saving": routing.saving, "executed": trading.direct_pairs}
 
 
 def run_loop(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from trimtab.config import Config, VenueConfig
 from trimtab.core.durations import parse_duration
 from trimtab.engine.agent import Agent, Strategy
@@ -15,6 +17,7 @@ from trimtab.engine.executor import Executor
 from trimtab.engine.guards import Guards
 from trimtab.errors import InputError
 from trimtab.journal import Journal
+from trimtab.venues.base import Venue
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
 
@@ -49,6 +52,63 @@ def open_paper(config: Config, config_path: Path) -> PaperVenue:
     return PaperVenue(beside(config_path, config.venue.account), settings)
 
 
+def open_venue(config: Config, config_path: Path) -> Venue:
+    """The venue the config names (paper or ccxt); raise ``InputError`` for one that cannot trade
+    and ``ConfigError`` when a key's environment variable is unset."""
+    if config.venue.kind == "purpleflea-trading":
+        return open_purpleflea_trading(config, config_path)
+    if config.venue.kind == "purpleflea-wallet":
+        return open_purpleflea_wallet(config, config_path)
+    if config.venue.kind != "ccxt":
+        return open_paper(config, config_path)
+    from trimtab.config import read_secret
+    from trimtab.venues.ccxt_venue import CcxtVenue, make_exchange
+
+    v = config.venue
+    exchange = make_exchange(v.exchange or "", api_key=read_secret(v.api_key_env), secret=read_secret(v.secret_env),
+                             api_url=v.api_url, timeout_ms=v.timeout_ms)
+    return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets)
+
+
+def purpleflea_key(config: Config, config_path: Path, default_env: str) -> SecretStr:
+    """The Purple Flea key: from ``key_file`` (0600, next to the config) or the environment."""
+    from trimtab.config import read_key_file, read_secret
+
+    if config.venue.key_file:
+        return read_key_file(beside(config_path, config.venue.key_file))
+    return read_secret(config.venue.key_env or default_env)
+
+
+def open_purpleflea_trading(config: Config, config_path: Path) -> Venue:
+    """The Purple Flea trading venue the config names."""
+    from trimtab.venues.purpleflea_http import PurpleFleaClient
+    from trimtab.venues.purpleflea_ledger import Ledger
+    from trimtab.venues.purpleflea_trading import PurpleFleaTradingVenue
+
+    v = config.venue
+    key = purpleflea_key(config, config_path, "PURPLEFLEA_TRADING_KEY")
+    api = PurpleFleaClient(v.api_url or "https://trading.purpleflea.com", key, timeout=v.timeout_ms / 1000)
+    hyperliquid = PurpleFleaClient(v.hyperliquid_url, None, timeout=v.timeout_ms / 1000)
+    return PurpleFleaTradingVenue(api, hyperliquid, Ledger(beside(config_path, v.ledger)),
+                                  quote=config.portfolio.quote, assets=config.targets.assets,
+                                  min_order_usd=v.min_order_usd)
+
+
+def open_purpleflea_wallet(config: Config, config_path: Path) -> Venue:
+    """The Purple Flea wallet venue the config names."""
+    from trimtab.venues.purpleflea_http import PurpleFleaClient
+    from trimtab.venues.purpleflea_ledger import Ledger
+    from trimtab.venues.purpleflea_wallet import PurpleFleaWalletVenue
+
+    v = config.venue
+    key = purpleflea_key(config, config_path, "PURPLEFLEA_WALLET_KEY")
+    api = PurpleFleaClient(v.api_url or "https://wallet.purpleflea.com", key, timeout=v.timeout_ms / 1000)
+    return PurpleFleaWalletVenue(api, Ledger(beside(config_path, v.ledger)), quote=config.portfolio.quote,
+                                 assets=config.targets.assets, chains=v.chains, markets=v.markets,
+                                 poll_seconds=v.poll_seconds,
+                                 swap_timeout=parse_duration(v.swap_timeout).total_seconds())
+
+
 def guards(config: Config, config_path: Path) -> Guards:
     e = config.execution
     return Guards(max_price_age=parse_duration(e.max_price_age), max_price_move=e.max_price_move,
@@ -58,12 +118,13 @@ def guards(config: Config, config_path: Path) -> Guards:
 
 def strategy(config: Config) -> Strategy:
     return Strategy(targets=config.targets, policy=config.policy.to_spec(), mode=config.trading.plan_mode,
-                    fee=config.trading.fee, min_trade=config.trading.min_trade)
+                    fee=config.trading.fee, min_trade=config.trading.min_trade,
+                    direct_pairs=config.trading.direct_pairs)
 
 
 def build_agent(config: Config, config_path: Path) -> Agent:
-    """The agent for a paper config: venue, journal (migrated), executor with guards, and lock."""
-    venue = open_paper(config, config_path)
+    """The agent for a config: venue, journal (migrated), executor with guards, and lock."""
+    venue = open_venue(config, config_path)
     journal = Journal.open(journal_url(config, config_path))
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, config_path),

@@ -1,0 +1,69 @@
+"""Helpers that build the Purple Flea trading venue on the fakes of ``fakes.purpleflea``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes.purpleflea_trading import TRADING_KEY
+from pydantic import SecretStr
+
+from trimtab.core.plan import Side
+from trimtab.venues.purpleflea_http import PurpleFleaClient
+from trimtab.venues.purpleflea_ledger import Ledger
+from trimtab.venues.purpleflea_trading import PurpleFleaTradingVenue
+
+
+def trading_venue(trading, tmp_path: Path, *, key: str = TRADING_KEY) -> PurpleFleaTradingVenue:
+    api = PurpleFleaClient(trading.url, SecretStr(key), timeout=3, backoff=0.01)
+    hyperliquid = PurpleFleaClient(trading.url, None, timeout=3, backoff=0.01)
+    return PurpleFleaTradingVenue(api, hyperliquid, Ledger(tmp_path / "purpleflea.db"), assets=["BTC", "ETH", "SOL"])
+
+
+def seed_positions(venue: PurpleFleaTradingVenue) -> None:
+    """Longs worth about 4,000 USDC of BTC and 2,000 of ETH, out of the fake's 10,000 USDC."""
+    venue.place_order("BTC", Side.BUY, quote_amount=4000.0, client_order_id="seed-btc")
+    venue.place_order("ETH", Side.BUY, quote_amount=2000.0, client_order_id="seed-eth")
+
+
+WALLET_HOLDINGS = {("base", "ETH"): 1.0, ("base", "USDC"): 500, ("ethereum", "USDC"): 1500, ("ethereum", "ETH"): 0.01,
+                   ("solana", "SOL"): 10}
+
+
+def fund_wallet(wallet) -> dict:
+    """A wallet (made without HTTP) holding ETH and USDC on base, USDC on ethereum and SOL on solana."""
+    created = wallet.create_wallet()
+    for (chain, asset), amount in WALLET_HOLDINGS.items():
+        wallet.set_balance(chain, created["addresses"][chain], asset, amount)
+    return created
+
+
+class RunningClock:
+    """Moves the fakes' clock ``rate`` seconds per real second in a thread, as a real wait would."""
+
+    def __init__(self, clock, rate: float = 2000.0) -> None:
+        import threading
+
+        self.clock, self.rate, self._stop = clock, rate, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            self.clock.advance(self.rate * 0.01)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def wallet_venue(wallet, tmp_path: Path, *, key: str | None = None, **kw):
+    from fakes.purpleflea_wallet import WALLET_KEY
+
+    from trimtab.venues.purpleflea_wallet import PurpleFleaWalletVenue
+
+    api = PurpleFleaClient(wallet.url, SecretStr(key or WALLET_KEY), timeout=3, backoff=0.01)
+    return PurpleFleaWalletVenue(api, Ledger(tmp_path / "wallet-ledger.db"), assets=["ETH", "SOL"],
+                                 wait=lambda s: __import__("time").sleep(0.01), poll_seconds=0.01, **kw)
