@@ -115,7 +115,10 @@ class VenueConfig(_Section):
 
     ``static``: fixed numbers written in this file (nothing can be traded).
     ``paper``: the simulated exchange in the SQLite file ``account`` (next to this file unless
-    absolute), with chains and bridges; ``markets`` names the chain each asset trades on.
+    absolute), with chains and bridges; ``markets`` names the chain each asset trades on; prices
+    come from the ``prices`` table (``price_source = "fixed"``), the shipped history (``"history"``)
+    or, read-only, from the venue of another config file ``price_from`` (``"venue"``: paper
+    trading at live prices; nothing is ever sent to that venue).
     ``ccxt``: a spot account on ``exchange`` (a ccxt id such as "binance"); the API key and secret are
     read from the environment variables named by ``api_key_env`` and ``secret_env``.
     ``api_url`` replaces the exchange's REST host: for tests against a local fake server only.
@@ -151,7 +154,8 @@ class VenueConfig(_Section):
     bridge_fee: float = Field(0.0005, ge=0, lt=1)
     bridge_minutes: tuple[float, float] = (2.0, 15.0)
     clock_speed: float = Field(60.0, ge=0)
-    price_source: Literal["fixed", "history"] = "fixed"
+    price_source: Literal["fixed", "history", "venue"] = "fixed"
+    price_from: str | None = None
     markets: dict[str, str] = Field(default_factory=dict)
     min_notional: float = Field(10.0, ge=0)
 
@@ -164,6 +168,10 @@ class VenueConfig(_Section):
     def _exchange(self) -> VenueConfig:
         if self.kind == "ccxt" and not self.exchange:
             raise ValueError('kind "ccxt" needs exchange, e.g. exchange = "binance"')
+        if self.price_source == "venue" and not self.price_from:
+            raise ValueError('price_source "venue" needs price_from: the config file of the venue to read prices from')
+        if self.price_source == "venue" and self.clock_speed != 1:
+            raise ValueError('price_source "venue" reads live prices, so clock_speed must be 1')
         return self
 
     @field_validator("bridge_minutes")

@@ -54,7 +54,9 @@ bridge_minutes = [{paper['bridge_minutes'][0]!r}, {paper['bridge_minutes'][1]!r}
 # Simulated seconds per real second (bridges of 2-15 simulated minutes take 2-15 s at 60). The paper
 # clock stamps checks and runs, so at 60 a simulated month passes in 12 real hours; set 1 for wall time.
 clock_speed = {paper['clock_speed']!r}
-# "fixed": the account's price table; "history": the shipped hourly closes at the simulated time.
+# "fixed": the account's price table; "history": the shipped hourly closes at the simulated time;
+# "venue": live prices read (never traded) from the venue of another config file, e.g. an exchange:
+#   price_source = "venue", price_from = "binance.toml", clock_speed = 1
 price_source = "{paper['price_source']}"
 # Orders below this notional are refused, as on an exchange.
 min_notional = {paper['min_notional']!r}

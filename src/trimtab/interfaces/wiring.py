@@ -49,7 +49,24 @@ def open_paper(config: Config, config_path: Path) -> PaperVenue:
         raise InputError(f"{config_path} uses the {config.venue.kind} venue, which cannot trade; "
                          "create a paper portfolio with `trimtab init --venue paper`.")
     settings = paper_settings(config.venue, config.trading.fee, config.portfolio.quote)
-    return PaperVenue(beside(config_path, config.venue.account), settings)
+    return PaperVenue(beside(config_path, config.venue.account), settings, price_feed=price_feed(config, config_path))
+
+
+def price_feed(config: Config, config_path: Path) -> Venue | None:
+    """The venue a paper account reads its prices from (``price_source = "venue"``), or None.
+
+    It is opened from its own config file, so its keys and URL stay there; only its ``prices``
+    is ever called.
+    """
+    if config.venue.price_source != "venue" or not config.venue.price_from:
+        return None
+    from trimtab.config import load_config
+
+    source, source_path = load_config(beside(config_path, config.venue.price_from))
+    if source.venue.kind in ("static", "paper"):
+        raise InputError(f"{source_path} uses the {source.venue.kind} venue; price_from must name a live venue "
+                         "(ccxt or purpleflea) to read prices from.")
+    return open_venue(source, source_path)
 
 
 def open_venue(config: Config, config_path: Path) -> Venue:

@@ -31,7 +31,7 @@ from trimtab.errors import (
     VenueUnavailable,
 )
 from trimtab.venues import paper_store
-from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus
+from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus, Venue
 from trimtab.venues.paper_store import PaperSettings
 
 #: Balances may miss by this much (relative) through float noise without refusing an order.
@@ -49,9 +49,12 @@ def _epoch(moment: datetime) -> float:
 class PaperVenue:
     """A paper account in the SQLite file ``path`` (see the module docstring)."""
 
-    def __init__(self, path: str | Path, settings: PaperSettings | None = None) -> None:
+    def __init__(self, path: str | Path, settings: PaperSettings | None = None, *,
+                 price_feed: Venue | None = None) -> None:
         """Open the account at ``path``; ``settings`` (from the config) replace the ones stored at
-        creation for this handle only. Raise ``ConfigError`` when there is no account there."""
+        creation for this handle only; ``price_feed`` is the venue whose quotes a ``venue`` price
+        source reads (only its ``prices`` is called). Raise ``ConfigError`` when there is no account
+        there, or when the price source is ``venue`` without a feed."""
         self.path = Path(path)
         if not self.path.exists():
             raise ConfigError(f"No paper account at {self.path}; create one with `trimtab init --venue paper`.")
@@ -60,6 +63,9 @@ class PaperVenue:
         self._db.executescript(paper_store.SCHEMA)  # accounts made by an older trimtab gain new tables
         self.settings = settings or stored
         self._history = None
+        if self.settings.price_source == "venue" and price_feed is None:
+            raise ConfigError("Paper venue: price_source venue needs another venue to read prices from (price_from).")
+        self._price_feed = price_feed
 
     @classmethod
     def create(
@@ -131,6 +137,8 @@ class PaperVenue:
         assets = [a for a in assets if a != self.settings.quote]
         if self.settings.price_source == "history":
             return self._history_prices(assets)
+        if self._price_feed is not None and self.settings.price_source == "venue":
+            return {a: q for a, q in self._price_feed.prices(assets).items() if a in assets}
         now = self.now()
         rows = {a: (p, at) for a, p, at in self._db.execute("SELECT asset, price, at FROM prices")}
         missing = [a for a in assets if a not in rows]

@@ -44,8 +44,9 @@ class PaperSettings:
     after, so a run can be killed either side); ``bridge_fee``: fraction of a bridged amount kept
     by the bridge; ``bridge_minutes``: simulated latency range of a bridge (each transfer's is
     fixed by its client id); ``clock_speed``: simulated seconds per real second (0 freezes the
-    clock, which then moves only by ``advance``); ``price_source``: ``fixed`` (the prices table)
-    or ``history`` (the shipped hourly closes at the simulated time).
+    clock, which then moves only by ``advance``); ``price_source``: ``fixed`` (the prices table),
+    ``history`` (the shipped hourly closes at the simulated time) or ``venue`` (live quotes read
+    from another venue, the price feed; the clock must then follow the wall clock, speed 1).
     """
 
     quote: str = "USDC"
@@ -66,8 +67,10 @@ class PaperSettings:
         low, high = self.bridge_minutes
         if not 0 <= low <= high:
             raise ConfigError(f"Paper venue: bridge_minutes {self.bridge_minutes} must be [low, high] with 0 <= low <= high.")
-        if self.price_source not in ("fixed", "history"):
-            raise ConfigError(f"Paper venue: price_source {self.price_source!r} must be fixed or history.")
+        if self.price_source not in ("fixed", "history", "venue"):
+            raise ConfigError(f"Paper venue: price_source {self.price_source!r} must be fixed, history or venue.")
+        if self.price_source == "venue" and self.clock_speed != 1:
+            raise ConfigError("Paper venue: prices read from another venue are live, so clock_speed must be 1.")
 
 
 def connect(path: Path) -> sqlite3.Connection:
