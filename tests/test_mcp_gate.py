@@ -43,8 +43,10 @@ def test_backtest_targets_refuse_any_key_that_is_not_a_symbol_and_any_weight_out
     answer = refusal(validators, "run_backtest", {"targets": {key: weight}, "start": "2024-01-01", "end": "2024-02-01"})
     # Assert
     symbol_ok = key.isascii() and key.isalnum() and key.upper() == key and len(key) <= 15
-    weight_ok = 0 <= weight <= 1
+    weight_ok = 0 <= weight <= 1  # False for NaN
     assert (answer is None) == (symbol_ok and weight_ok)
+    if weight != weight:
+        assert answer == "INVALID_ARGUMENT: an argument is NaN or infinite; every number must be finite."
 
 
 def test_a_trailing_newline_or_any_control_character_is_refused_even_where_the_pattern_would_pass(validators):

@@ -12,6 +12,7 @@ secrets: no tool takes one), outcome, code, duration.
 from __future__ import annotations
 
 import hmac
+import math
 import re
 import time
 from collections import deque
@@ -90,6 +91,8 @@ def refusal(validators: dict[str, Draft202012Validator], name: str, arguments: A
         return "INVALID_ARGUMENT: the arguments must be a JSON object."
     if _has_control_character(arguments):
         return "INVALID_ARGUMENT: an argument contains a control character (such as a newline); none takes one."
+    if _has_non_finite_number(arguments):  # NaN passes every minimum/maximum: comparisons with it are false
+        return "INVALID_ARGUMENT: an argument is NaN or infinite; every number must be finite."
     error = best_match(validator.iter_errors(arguments))
     return None if error is None else "INVALID_ARGUMENT: " + describe(error, validator.schema)
 
@@ -114,6 +117,16 @@ def _has_control_character(value: Any) -> bool:
         return any(_has_control_character(k) or _has_control_character(v) for k, v in value.items())
     if isinstance(value, list):
         return any(_has_control_character(v) for v in value)
+    return False
+
+
+def _has_non_finite_number(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite_number(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite_number(v) for v in value)
     return False
 
 
