@@ -45,7 +45,7 @@ def test_backtest_targets_refuse_any_key_that_is_not_a_symbol_and_any_weight_out
     symbol_ok = key.isascii() and key.isalnum() and key.upper() == key and len(key) <= 15
     weight_ok = 0 <= weight <= 1  # False for NaN
     assert (answer is None) == (symbol_ok and weight_ok)
-    if weight != weight:
+    if weight != weight and symbol_ok:
         assert answer == "INVALID_ARGUMENT: an argument is NaN or infinite; every number must be finite."
 
 
