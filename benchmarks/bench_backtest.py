@@ -10,7 +10,7 @@ the whole process's wall time measured from outside (interpreter start, imports,
 compilation or cache load, the work), peak memory (max RSS), then the ratios and whether the final
 values and rebalance counts agree (relative difference of the final values, per band).
 
-    /work/main/.venv/bin/python benchmarks/bench_backtest.py [--peers-python /work/peers-venv/bin/python]
+    python benchmarks/bench_backtest.py [--peers-python PATH]   # a venv with the `bench` extra
         [--bt-limit 5] [--repeat 1] [--json]
 
 bt's sweep runs ``--bt-limit`` of the 50 bands and extrapolates (about 2.5 s a band). The peers
@@ -20,7 +20,6 @@ run in ``--peers-python`` when bt/vectorbt are not importable here (extra ``benc
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -63,7 +62,8 @@ def agreement(a: list[dict], b: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--peers-python", default=None if importlib.util.find_spec("bt") else "/work/peers-venv/bin/python")
+    parser.add_argument("--peers-python", default=None,
+                        help="an interpreter with bt and vectorbt (default: this one; pip install -e '.[bench]')")
     parser.add_argument("--bt-limit", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

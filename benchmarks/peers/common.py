@@ -36,7 +36,6 @@ _HERE = Path(__file__).resolve().parent
 _DATA_DIRS = [
     Path(os.environ["TRIMTAB_DATA"]) if os.environ.get("TRIMTAB_DATA") else None,
     _HERE.parent.parent / "src" / "trimtab" / "data",
-    Path("/work/shared/data"),
 ]
 _FILES = {"daily": ("prices_daily.csv", "date"), "hourly": ("prices_hourly.csv.gz", "timestamp")}
 
