@@ -20,7 +20,11 @@ def _binaries() -> Path:
     if shutil.which("initdb") is None:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not found:
-            subprocess.run(["apt-get", "install", "-y", "postgresql"], check=True, capture_output=True)
+            install = ["apt-get", "install", "-y", "postgresql"]
+            if subprocess.run(install, capture_output=True, check=False).returncode != 0:
+                # a fresh machine has no package lists yet
+                subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+                subprocess.run(install, check=True, capture_output=True)
             found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         return Path(found[-1]).parent
     return Path(shutil.which("initdb")).parent
