@@ -118,6 +118,7 @@ def render_demo(summary: dict[str, Any]) -> None:
         ("bridges", str(summary["bridges"])),
         ("max drift", percent(summary["max_drift"])),
         ("fees, slippage and bridge fees", f"{money(summary['fees'])} {summary['quote']}"),
+        ("starting value", f"{money(summary['start_value'])} {summary['quote']}"),
         ("final value", f"{money(summary['final_value'])} {summary['quote']}"),
         ("buy and hold", f"{money(summary['buy_and_hold_value'])} {summary['quote']}"),
         ("rebalanced vs buy and hold", percent(summary["final_value"] / summary["buy_and_hold_value"] - 1)),
