@@ -75,11 +75,17 @@ def test_a_dry_run_shows_the_swap_and_bridge_fees_and_times_from_wagyus_quotes(t
     text = run_cli("rebalance", "--dry-run", cwd=tmp_path, env=KEY)
     # Assert
     assert result.returncode == 0, result.stderr
-    costs = {c["leg"]: c for c in json.loads(result.stdout)["venue_costs"]}
+    document = json.loads(result.stdout)
+    costs = {c["leg"]: c for c in document["venue_costs"]}
     assert set(costs) == {"buy ETH on base", "bridge USDC ethereum -> base"}
     bridge = costs["bridge USDC ethereum -> base"]
     assert bridge["eta_seconds"] == 180 and bridge["venue_cost"] > 0
+    summary = document["venue_cost_summary"]
+    assert summary["venue_cost"] == pytest.approx(sum(c["venue_cost"] for c in costs.values()))
+    assert summary["planned_fees"] == pytest.approx(sum(c["planned_fee"] for c in costs.values()))
+    assert summary["eta_seconds"] == sum(c["eta_seconds"] or 0 for c in costs.values())
     assert "venue cost: bridge USDC ethereum -> base" in text.stdout and "about 3 min" in text.stdout
+    assert "venue costs in all:" in text.stdout
     assert purpleflea.wallet.requests_to("/v1/wallet/swap", "POST") == []
 
 

@@ -70,6 +70,7 @@ def rebalance(
         costs = venue_costs(agent, result.assessment) if dry_run else None
         if costs is not None:
             document["venue_costs"] = costs
+            document["venue_cost_summary"] = summarize_costs(costs)
 
         def render() -> None:
             render_rebalance(result)
@@ -85,12 +86,29 @@ def rebalance(
                 eta = f", about {cost['eta_seconds'] / 60:.0f} min" if cost.get("eta_seconds") else ""
                 stdout.print(f"venue cost: {cost['leg']}: {venue_cost} (planned fee {cost['planned_fee']:,.2f}{eta}; "
                              f"{cost['note']})")
+            if costs:
+                total = document["venue_cost_summary"]
+                quoted = "unknown" if total["venue_cost"] is None else f"{total['venue_cost']:,.2f}"
+                stdout.print(f"venue costs in all: {quoted} against {total['planned_fees']:,.2f} of planned fees; "
+                             f"the legs take about {total['eta_seconds'] / 60:.0f} min one after another")
 
         return document, render
 
     run(as_json, body)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
+
+
+def summarize_costs(costs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan's cost as the venue quotes it: the sum of every leg's quoted cost (None if any leg
+    could not be quoted), the planned fees it replaces, and the legs' times added up (they run in
+    order: sells, bridges, buys)."""
+    quoted = [c["venue_cost"] for c in costs]
+    return {
+        "venue_cost": None if any(q is None for q in quoted) else sum(quoted),
+        "planned_fees": sum(c["planned_fee"] for c in costs),
+        "eta_seconds": sum(c.get("eta_seconds") or 0 for c in costs),
+    }
 
 
 def venue_costs(agent, assessment) -> list[dict[str, Any]] | None:  # type: ignore[no-untyped-def]
