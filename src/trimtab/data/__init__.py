@@ -42,12 +42,7 @@ def load_prices(
 
     close = _read_wide(Path(path) if path else _shipped(freq))
     if symbols:
-        wanted = [str(s).strip().upper() for s in symbols]
-        unknown = [s for s in wanted if s not in close.columns]
-        if unknown:
-            known = ", ".join(close.columns)
-            raise InputError(f"No price history for {', '.join(unknown)}; the data has {known}.")
-        close = close[wanted]
+        close = close[chosen_symbols(symbols, list(close.columns))]
     close = close.loc[_bound(start, close.index, end=False) : _bound(end, close.index, end=True)]
     close = close.dropna(how="any" if symbols else "all")
     if close.empty:
@@ -86,13 +81,11 @@ def _read_wide(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"Price file {path} does not exist.")
     cache = _cache_path(path)
-    if cache is not None and cache.exists():
-        try:
-            with np.load(cache, allow_pickle=False) as saved:
-                index = pd.DatetimeIndex(saved["index"].astype("datetime64[ns]"), tz="UTC", name="time")
-                return pd.DataFrame(saved["close"], index=index, columns=list(saved["columns"]))
-        except (OSError, ValueError, KeyError):  # a stale or broken cache is rebuilt below
-            pass
+    cached = read_cache(cache)
+    if cached is not None:
+        times, columns, close = cached
+        index = pd.DatetimeIndex(times.astype("datetime64[ns]"), tz="UTC", name="time")
+        return pd.DataFrame(close, index=index, columns=columns)
     try:
         long = pd.read_csv(path)
     except Exception as e:
@@ -127,6 +120,29 @@ def _read_wide(path: Path) -> pd.DataFrame:
         except OSError:
             pass
     return wide
+
+
+def chosen_symbols(symbols: list[str] | tuple[str, ...], columns: list[str]) -> list[str]:
+    """``symbols`` as canonical column names; raise ``InputError`` naming any the data lacks."""
+    wanted = [str(s).strip().upper() for s in symbols]
+    unknown = [s for s in wanted if s not in columns]
+    if unknown:
+        raise InputError(f"No price history for {', '.join(unknown)}; the data has {', '.join(columns)}.")
+    return wanted
+
+
+def read_cache(cache: Path | None):  # type: ignore[no-untyped-def]
+    """``(times in ns, columns, closes)`` from a binary cache, or None when it is missing or broken
+    (it is then rebuilt from the CSV)."""
+    import numpy as np
+
+    if cache is None or not cache.exists():
+        return None
+    try:
+        with np.load(cache, allow_pickle=False) as saved:
+            return saved["index"].astype(np.int64), [str(c) for c in saved["columns"]], saved["close"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _cache_path(path: Path) -> Path | None:

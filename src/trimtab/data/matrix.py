@@ -39,22 +39,16 @@ def load_matrix(
     path: str | os.PathLike[str] | None = None,
 ) -> PriceMatrix:
     """``load_prices(freq, symbols, start, end, path)`` as arrays; raise ``InputError`` as it does."""
-    from trimtab.data import _cache_path, _shipped
+    from trimtab.data import _cache_path, _shipped, chosen_symbols, read_cache
 
     source = Path(path) if path else _shipped(freq)
     cache = _cache_path(source) if source.exists() else None
     simple = all(t is None or t == "" or _SIMPLE_DATE.match(str(t).strip()) for t in (start, end))
-    if cache is None or not cache.exists() or not simple or not symbols:
+    cached = read_cache(cache) if simple and symbols else None
+    if cached is None:
         return _from_pandas(freq, symbols, start, end, path)
-    try:
-        with np.load(cache, allow_pickle=False) as saved:
-            times, columns, close = saved["index"].astype(np.int64), [str(c) for c in saved["columns"]], saved["close"]
-    except (OSError, ValueError, KeyError):
-        return _from_pandas(freq, symbols, start, end, path)
-    wanted = [str(s).strip().upper() for s in symbols]
-    unknown = [s for s in wanted if s not in columns]
-    if unknown:
-        raise InputError(f"No price history for {', '.join(unknown)}; the data has {', '.join(columns)}.")
+    times, columns, close = cached
+    wanted = chosen_symbols(symbols, columns)
     prices = close[:, [columns.index(s) for s in wanted]]
     keep = np.ones(len(times), dtype=bool)
     if start:

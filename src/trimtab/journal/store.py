@@ -122,12 +122,16 @@ class Journal:
         return _row(RunRecord, row)
 
     def runs(self, portfolio: str, *, states: Iterable[str] | None = None, limit: int = 50) -> list[RunRecord]:
-        query = select(schema.runs).where(schema.runs.c.portfolio == portfolio)
+        return self._newest(schema.runs, RunRecord, portfolio, states, limit)
+
+    def _newest(self, table, record, portfolio: str, states: Iterable[str] | None, limit: int) -> list:  # type: ignore[no-untyped-def]
+        """Rows of ``table`` (runs or plans) for ``portfolio``, newest first, optionally in ``states``."""
+        query = select(table).where(table.c.portfolio == portfolio)
         if states is not None:
-            query = query.where(schema.runs.c.state.in_(list(states)))
-        query = query.order_by(schema.runs.c.created_at.desc(), schema.runs.c.id.desc()).limit(limit)
+            query = query.where(table.c.state.in_(list(states)))
+        query = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
         with self.engine.connect() as c:
-            return [_row(RunRecord, r) for r in c.execute(query)]
+            return [_row(record, r) for r in c.execute(query)]
 
     def move_run(self, run_id: str, expected: str, state: str, *, at: datetime, reason: str | None = None,
                  value_after: float | None = None, new_legs: Sequence[LegRecord] = ()) -> None:
@@ -213,12 +217,7 @@ class Journal:
         return None if row is None else _row(PlanRecord, row)
 
     def plans(self, portfolio: str, *, states: Iterable[str] | None = None, limit: int = 50) -> list[PlanRecord]:
-        query = select(schema.plans).where(schema.plans.c.portfolio == portfolio)
-        if states is not None:
-            query = query.where(schema.plans.c.state.in_(list(states)))
-        query = query.order_by(schema.plans.c.created_at.desc(), schema.plans.c.id.desc()).limit(limit)
-        with self.engine.connect() as c:
-            return [_row(PlanRecord, r) for r in c.execute(query)]
+        return self._newest(schema.plans, PlanRecord, portfolio, states, limit)
 
     def move_plan(self, plan_id: str, expected: Iterable[str], state: str, **values: Any) -> None:
         """Move plan ``plan_id`` from one of ``expected`` to ``state`` (compare-and-set), setting
