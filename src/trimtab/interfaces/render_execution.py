@@ -121,7 +121,7 @@ def render_demo(summary: dict[str, Any]) -> None:
         ("starting value", f"{money(summary['start_value'])} {summary['quote']}"),
         ("final value", f"{money(summary['final_value'])} {summary['quote']}"),
         ("buy and hold", f"{money(summary['buy_and_hold_value'])} {summary['quote']}"),
-        ("rebalanced vs buy and hold", percent(summary["final_value"] / summary["buy_and_hold_value"] - 1)),
+        ("rebalanced vs buy and hold", f"{(summary['final_value'] / summary['buy_and_hold_value'] - 1) * 100:+.1f}%"),
         ("chart", summary["chart"]),
         ("journal", summary["journal"]),
     ]
