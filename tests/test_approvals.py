@@ -148,8 +148,9 @@ def test_settle_closes_a_plan_whose_run_was_finished_by_a_later_resume(tmp_path)
     planner, _ = desk(tmp_path)
     stored = planner.plan()
     agent = planner.agent
+    agent.journal.move_plan(stored.id, ["planned"], "executing")  # as PlanDesk.execute does, before the run
     run_id = agent.executor.start(agent.assess().plan, value_before=10_000.0)
-    agent.journal.move_plan(stored.id, ["planned"], "executing", run_id=run_id)
+    agent.journal.move_plan(stored.id, ["executing"], "executing", run_id=run_id)
     agent.executor.execute(run_id)
     # Act
     closed = planner.settle()

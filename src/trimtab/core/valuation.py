@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 
 from trimtab.core.assets import finite_number, unique_pairs
 from trimtab.errors import InputError
+
+
+@dataclass(frozen=True, kw_only=True)
+class InTransit:
+    """Value that has left one balance and not reached another: a bridge, a transfer, a swap.
+
+    ``quantity`` is what will arrive (the bridge's fee already taken), ``since`` when it left,
+    ``run_id`` the run that sent it when known. It still belongs to the portfolio.
+    """
+
+    asset: str
+    quantity: float
+    from_chain: str
+    to_chain: str
+    since: datetime | None = None
+    client_id: str | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -17,6 +35,8 @@ class Valuation:
 
     ``prices`` include the quote at 1. ``weights`` are ``values / total_value`` and sum to 1.
     Assets are listed in a stable order: the targets' first, then any other holding.
+    ``quantities`` include what is in transit; ``in_transit`` lists it on its own line, so
+    ``held + in transit = quantities``.
     """
 
     quote: str
@@ -25,10 +45,16 @@ class Valuation:
     values: Mapping[str, float]
     weights: Mapping[str, float]
     total_value: float
+    in_transit: tuple[InTransit, ...] = field(default=())
 
     @property
     def assets(self) -> tuple[str, ...]:
         return tuple(self.quantities)
+
+    @property
+    def in_transit_value(self) -> float:
+        """The value of everything in transit at these prices (0 when nothing travels)."""
+        return math.fsum(t.quantity * self.prices.get(t.asset, 0.0) for t in self.in_transit)
 
 
 def parse_holdings(holdings: Mapping[str, float] | Iterable[tuple[str, float]]) -> dict[str, float]:
@@ -66,8 +92,12 @@ def value_portfolio(
     *,
     quote: str,
     assets: Iterable[str] = (),
+    in_transit: Iterable[InTransit] = (),
 ) -> Valuation:
     """Value ``holdings`` at ``prices``; ``assets`` (e.g. the targets) are included even at 0.
+
+    ``in_transit`` (bridges, transfers, swaps on their way) is added to the holdings of its asset:
+    money travelling between chains is still the portfolio's.
 
     Raise ``InputError`` when an included asset has no price, or when the portfolio is worth 0.
 
@@ -76,6 +106,12 @@ def value_portfolio(
     (10000.0, 0.65)
     """
     quantities = parse_holdings(holdings)
+    travelling = tuple(in_transit)
+    for item in travelling:
+        amount = finite_number(item.quantity, f"In-transit {item.asset}")
+        if amount < 0:
+            raise InputError(f"In-transit {item.asset} is {amount:g}; quantities cannot be negative.")
+        quantities[item.asset] = quantities.get(item.asset, 0.0) + amount
     price_of = parse_prices(prices, quote)
     order = list(dict.fromkeys([*assets, *quantities]))
     missing = [a for a in order if a not in price_of]
@@ -97,5 +133,6 @@ def value_portfolio(
         values=MappingProxyType(values),
         weights=MappingProxyType(weights),
         total_value=total,
+        in_transit=travelling,
     )
 

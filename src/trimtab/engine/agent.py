@@ -14,15 +14,16 @@ from pathlib import Path
 
 from trimtab.core.assessment import Assessment, assess
 from trimtab.core.assets import Targets
+from trimtab.core.freshness import Activity, RunInFlight, what_changed
 from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
 from trimtab.engine.executor import Executor, RunOutcome
 from trimtab.engine.lock import PortfolioLock
-from trimtab.errors import Denied
+from trimtab.errors import Denied, VenueError
 from trimtab.journal import CheckRecord, Journal
-from trimtab.venues.base import Venue, consolidate
+from trimtab.venues.base import InTransit, TransferStatus, Venue, consolidate
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,15 +60,59 @@ class Agent:
         return self.executor.portfolio
 
     def assess(self, now: datetime | None = None) -> Assessment:
-        """Value the consolidated holdings at the venue's prices and run the pure core on them."""
+        """Value the consolidated holdings, and what is in transit, at the venue's prices and run the
+        pure core on them, with the journal's activity (runs started, a run in flight).
+
+        The activity is read first: a run that starts while the balances are read is then one the
+        assessment does not know, so a plan made from it is stale (``core/freshness.py``)."""
+        activity = self.activity()
         held = consolidate(self.venue.balances())
+        travelling = self.in_transit(activity.in_flight)
         quote = self.strategy.targets.quote
-        assets = [a for a in dict.fromkeys([*self.strategy.targets.assets, *held]) if a != quote]
+        assets = [a for a in dict.fromkeys([*self.strategy.targets.assets, *held, *(t.asset for t in travelling)])
+                  if a != quote]
         prices = {a: q.price for a, q in self.venue.prices(assets).items()}
         rules = {a: m.rules for a, m in self.venue.markets().items()}
         s = self.strategy
         return assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
-                      mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules)
+                      mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
+                      activity=activity)
+
+    def activity(self) -> Activity:
+        """What the journal knows now: how many runs started, the newest, and a run not yet ended."""
+        newest = self.journal.runs(self.portfolio, limit=1)
+        unfinished = self.executor.unfinished()
+        return Activity(runs_started=self.journal.count_runs(self.portfolio),
+                        latest_run=newest[0].id if newest else None,
+                        latest_run_at=newest[0].created_at if newest else None,
+                        in_flight=RunInFlight(run_id=unfinished.id, state=unfinished.state) if unfinished else None)
+
+    def in_transit(self, in_flight: RunInFlight | None = None) -> tuple[InTransit, ...]:
+        """Value on its way between chains, read right after the balances.
+
+        From the venue when it can say (``in_transit()``, paper), each tagged with the run that
+        sent it; otherwise from the journal: the bridges of the unfinished run still in transit,
+        each confirmed with ``transfer_status`` (one that arrived is in the balances already; a
+        failed read is not news, so the journal's word stands)."""
+        legs = self.journal.transfers([in_flight.run_id]) if in_flight is not None else []
+        run_of = {t["client_id"]: t["run_id"] for t in legs}
+        if hasattr(self.venue, "in_transit"):
+            return tuple(InTransit(asset=t.asset, quantity=t.quantity, from_chain=t.from_chain, to_chain=t.to_chain,
+                                   since=t.since, client_id=t.client_id, run_id=run_of.get(t.client_id or ""))
+                         for t in self.venue.in_transit())
+        travelling = []
+        for t in legs:
+            if t["state"] != "in_transit":
+                continue
+            try:
+                if self.venue.transfer_status(t["client_id"]).status is TransferStatus.ARRIVED:
+                    continue
+            except VenueError:
+                pass
+            travelling.append(InTransit(asset=t["asset"], quantity=t["amount"] - t["fee"], from_chain=t["from_chain"],
+                                        to_chain=t["to_chain"], since=t["started_at"], client_id=t["client_id"],
+                                        run_id=t["run_id"]))
+        return tuple(travelling)
 
     def moment(self, now: datetime) -> Moment:
         completed = self.journal.runs(self.portfolio, states=["completed"], limit=1)
@@ -83,8 +128,17 @@ class Agent:
         with PortfolioLock(self.lock_path):
             resumed = self.resume()
             assessment = self.assess()
-            if assessment.plan.is_empty or (confirm is not None and not confirm(assessment)):
-                return RebalanceResult(assessment=assessment, outcome=None, resumed=resumed)
+            while True:
+                if assessment.plan.is_empty or (confirm is not None and not confirm(assessment)):
+                    return RebalanceResult(assessment=assessment, outcome=None, resumed=resumed)
+                if confirm is None:
+                    break
+                # a person took time to answer: act on the balances now, and ask again if they moved
+                fresh = self.assess()
+                changed = what_changed(assessment.snapshot(), fresh.snapshot(), dust=self.strategy.min_trade)
+                assessment = fresh
+                if changed is None:
+                    break
             outcome = self._execute(assessment)
             while replans > 0 and _replannable(outcome):
                 replans -= 1

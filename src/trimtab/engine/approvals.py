@@ -11,6 +11,11 @@ after every check below passes. Each refusal is a ``Denied`` with a code and one
 | UNKNOWN_PLAN      | no stored plan of this portfolio has that id                               |
 | PLAN_USED         | the plan was already executed (or is executing, or failed)                 |
 | PLAN_EXPIRED      | the plan is older than ``plan_ttl``                                         |
+| PLAN_STALE        | the portfolio is no longer the one the plan was made from: a run started    |
+|                   | after it, a run was in flight when it was made, or a holding moved by more  |
+|                   | than ``max(min_trade, 0.1% of the value)`` (``core/freshness.py``)          |
+| RUN_IN_FLIGHT     | a run has not ended (a bridge travels, a stage is under way): no plan       |
+|                   | executes until it has, and the plan, made before it ended, becomes stale    |
 | NOT_APPROVED      | ``require_approval`` is on and no person ran ``trimtab approve PLAN_ID``     |
 | VENUE_NOT_ALLOWED | the configured venue is not in ``allowed_venues``                           |
 | ASSET_NOT_ALLOWED | a leg trades an asset outside ``allowed_assets``                             |
@@ -19,8 +24,11 @@ after every check below passes. Each refusal is a ``Denied`` with a code and one
 | EMPTY_PLAN        | the plan has no legs (nothing to execute)                                   |
 
 Plan states: ``planned`` -> (``approved``) -> ``executing`` -> ``executed`` | ``failed``, and
-``planned``/``approved`` -> ``expired``. Moves are compare-and-set in the journal, so one plan
-runs at most once even when two callers race.
+``planned``/``approved`` -> ``expired`` | ``stale``. Moves are compare-and-set in the journal, so
+one plan runs at most once even when two callers race. Every plan stores the snapshot of the
+portfolio it was made from; a new run marks every waiting plan ``stale`` in the transaction that
+creates it (``Journal.create_run``), and ``execute`` compares the snapshot with the portfolio now,
+under the portfolio lock, before anything is sent.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trimtab.core.assessment import Assessment
+from trimtab.core.freshness import Snapshot, what_changed
 from trimtab.core.plan import Leg, Mode, Plan, Side
 from trimtab.engine.agent import Agent
 from trimtab.engine.executor import RunOutcome
@@ -100,7 +109,7 @@ class PlanDesk:
         now = self.clock()
         record = PlanRecord(id="p" + uuid.uuid4().hex[:12], portfolio=self.agent.portfolio, state="planned",
                             created_at=now, expires_at=now + self.rails.plan_ttl, venue=self.rails.venue,
-                            document=plan_document(assessment))
+                            document=plan_document(assessment), snapshot=assessment.snapshot().to_dict())
         self.agent.journal.create_plan(record)
         return record
 
@@ -129,16 +138,19 @@ class PlanDesk:
         if plan.is_empty:
             raise Denied("EMPTY_PLAN", f"plan {plan_id} has no legs; the portfolio needed no trade when it was made.")
         self._check_assets(leg.asset for leg in plan.legs)
+        self._check_no_run_in_flight(record)
         self._check_prices(record.document)
         with PortfolioLock(self.agent.lock_path):
             self.agent.resume()
             self.settle()
+            now = self.agent.assess()
+            self._check_fresh(record, now)
             try:
                 self.agent.journal.move_plan(plan_id, [record.state], "executing")
             except StaleState:
                 raise Denied("PLAN_USED", f"plan {plan_id} was just taken by another caller; plan again.") from None
             try:
-                run_id = self.agent.executor.start(plan, value_before=self.agent.assess().valuation.total_value)
+                run_id = self.agent.executor.start(plan, value_before=now.valuation.total_value)
             except Denied as denied:
                 self.agent.journal.move_plan(plan_id, ["executing"], "failed", reason=str(denied))
                 raise
@@ -178,8 +190,45 @@ class PlanDesk:
         return [p for p in self.agent.journal.plans(self.agent.portfolio, states=PENDING)
                 if p.expires_at > now and p.document.get("legs")]
 
+    def _check_no_run_in_flight(self, record: PlanRecord) -> None:
+        """Refuse ``RUN_IN_FLIGHT`` (and retire the plan) while a run of this portfolio has not ended."""
+        run = self.agent.executor.unfinished()
+        if run is None:
+            return
+        line = self.agent.assess().in_flight_line() or f"run {run.id} in flight ({run.state})"
+        self._retire(record, f"{line} when it was to execute")
+        try:
+            with PortfolioLock(self.agent.lock_path):
+                driver = "no process is driving it (its process stopped): `trimtab rebalance` or `trimtab run` finishes it"
+        except Denied:
+            driver = "its process is driving it"
+        raise Denied("RUN_IN_FLIGHT", f"{line}; {driver}. No plan executes until it ends, and plan {record.id}, "
+                                      "made before it ended, is now stale: plan again once get_history shows it ended.")
+
+    def _check_fresh(self, record: PlanRecord, now: Assessment) -> None:
+        """Refuse ``PLAN_STALE`` (and retire the plan) when the portfolio is no longer the one it was made from."""
+        if not record.snapshot:
+            changed = "it was made without a snapshot of the portfolio (an older trimtab)"
+        else:
+            changed = what_changed(Snapshot.from_dict(record.snapshot), now.snapshot(),
+                                   dust=self.agent.strategy.min_trade)
+        if changed is not None:
+            self._retire(record, changed)
+            raise Denied("PLAN_STALE", f"plan {record.id} no longer fits the portfolio: {changed}; nothing was sent, "
+                                       "plan again.")
+
+    def _retire(self, record: PlanRecord, reason: str) -> None:
+        """Mark a waiting plan ``stale`` so it can never execute (a no-op if it moved meanwhile)."""
+        try:
+            self.agent.journal.move_plan(record.id, list(PENDING), "stale", reason=reason[:500])
+        except StaleState:
+            pass
+
     def _pending(self, plan_id: str) -> PlanRecord:
         record = self.get(plan_id)
+        if record.state == "stale":
+            raise Denied("PLAN_STALE", f"plan {plan_id} no longer fits the portfolio: {record.reason}; "
+                                       "nothing was sent, plan again.")
         if record.state not in (*PENDING, "expired"):
             run = f" (run {record.run_id})" if record.run_id else ""
             raise Denied("PLAN_USED", f"plan {plan_id} is {record.state}{run}; a plan executes once, so plan again.")

@@ -78,8 +78,9 @@ class PlanRecord:
     """A plan stored for an agent by ``plan_rebalance``, executable once before ``expires_at``.
 
     ``state``: ``planned`` -> (``approved``) -> ``executing`` -> ``executed`` | ``failed``; or
-    ``planned``/``approved`` -> ``expired``. ``document`` holds the legs, the prices at planning,
-    fees, turnover and expected weights.
+    ``planned``/``approved`` -> ``expired`` | ``stale``. ``document`` holds the legs, the prices at
+    planning, fees, turnover and expected weights; ``snapshot`` the state of the portfolio it was
+    made from (``core.freshness.Snapshot.to_dict``; None for a plan from before migration 0003).
     """
 
     id: str
@@ -93,6 +94,7 @@ class PlanRecord:
     approved_by: str | None = None
     run_id: str | None = None
     reason: str = ""
+    snapshot: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,8 @@
 ``legs``       one row per order or transfer of a run, written *before* it is sent.
 ``fills``      what the venue says an order did (quantity, price, fee, slippage).
 ``transfers``  what the venue says a bridge did (amount, fee, chains, arrival).
-``plans``      plans made for an agent (``plan_rebalance``): legs, prices, expiry, approval, run.
+``plans``      plans made for an agent (``plan_rebalance``): legs, prices, expiry, approval, run, and
+               the snapshot of the portfolio it was made from (since migration 0003).
 ``tool_calls`` every call an agent made through an interface: time, tool, arguments, outcome.
 """
 
@@ -107,6 +108,7 @@ plans = Table(
     Column("approved_by", String(64), nullable=True),
     Column("run_id", String(40), nullable=True),
     Column("reason", Text, nullable=False, server_default=""),
+    Column("snapshot", JSON, nullable=True),
 )
 
 tool_calls = Table(

@@ -21,7 +21,7 @@ from trimtab.journal import schema
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0002"
+HEAD = "0003"
 
 
 class StaleState(TrimtabError):
@@ -110,9 +110,26 @@ class Journal:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def create_run(self, run: RunRecord) -> None:
+    def create_run(self, run: RunRecord) -> list[str]:
+        """Insert ``run`` and, in the same transaction, mark every plan of its portfolio that was
+        still waiting (planned or approved) ``stale``: a plan is a decision about the portfolio
+        before this run and must not execute after it (the plan a run executes is ``executing``
+        by then, so it is not touched). Return the ids of the plans made stale."""
+        waiting = ("planned", "approved")
         with self.engine.begin() as c:
             c.execute(insert(schema.runs), [asdict(run) | {"plan": dict(run.plan)}])
+            query = select(schema.plans.c.id).where(schema.plans.c.portfolio == run.portfolio,
+                                                    schema.plans.c.state.in_(waiting))
+            stale = [r for (r,) in c.execute(query)]
+            if stale:
+                c.execute(update(schema.plans).where(schema.plans.c.id.in_(stale), schema.plans.c.state.in_(waiting))
+                          .values(state="stale", reason=f"run {run.id} started after this plan was made"))
+        return stale
+
+    def count_runs(self, portfolio: str) -> int:
+        """How many runs ``portfolio`` ever started (runs are never deleted)."""
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).where(schema.runs.c.portfolio == portfolio)).scalar_one()
 
     def run(self, run_id: str) -> RunRecord:
         with self.engine.connect() as c:
@@ -208,7 +225,9 @@ class Journal:
 
     def create_plan(self, plan: PlanRecord) -> None:
         with self.engine.begin() as c:
-            c.execute(insert(schema.plans), [_shallow(plan) | {"document": dict(plan.document)}])
+            c.execute(insert(schema.plans), [_shallow(plan) | {"document": dict(plan.document),
+                                                               "snapshot": None if plan.snapshot is None
+                                                               else dict(plan.snapshot)}])
 
     def plan(self, plan_id: str) -> PlanRecord | None:
         """The stored plan ``plan_id``, or None when there is none."""

@@ -15,7 +15,14 @@ crash-safe: the executor records a leg, sends it, and after a crash asks the ven
 | ``get_order(client_order_id)``                      | ``Order``                    | required |
 | ``transfer(asset, amount, from_chain, to_chain, client_id)`` | ``Transfer``        | required |
 | ``transfer_status(client_id)``                      | ``Transfer``                 | required |
+| ``in_transit()``                                    | ``tuple[InTransit, ...]``    | optional |
 | ``close()``                                         | ``None``                     | optional |
+
+``in_transit()`` reports value that has left one balance and not reached another (bridges,
+transfers, swaps on their way), as the venue itself knows it: ``InTransit(asset, quantity (what
+will arrive), from_chain, to_chain, since, client_id)``. Read it right after ``balances()``: what
+it lists is in no balance yet. A venue without it is covered by the journal: the transfers of an
+unfinished run still in transit, each confirmed with ``transfer_status`` (``engine/agent.py``).
 
 Errors (from ``trimtab.errors``), with the venue's own words in ``venue_message``:
 ``InsufficientFunds``, ``BelowMinimum``, ``OrderRejected`` (final for that order);
@@ -38,6 +45,10 @@ from typing import Protocol, runtime_checkable
 
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
+from trimtab.core.valuation import InTransit
+
+__all__ = ["Holding", "InTransit", "Market", "Order", "OrderStatus", "Quote", "Transfer", "TransferStatus", "Venue",
+           "by_chain", "consolidate"]
 
 
 @dataclass(frozen=True, kw_only=True)

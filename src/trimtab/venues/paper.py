@@ -31,7 +31,17 @@ from trimtab.errors import (
     VenueUnavailable,
 )
 from trimtab.venues import paper_store
-from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus, Venue
+from trimtab.venues.base import (
+    Holding,
+    InTransit,
+    Market,
+    Order,
+    OrderStatus,
+    Quote,
+    Transfer,
+    TransferStatus,
+    Venue,
+)
 from trimtab.venues.paper_store import PaperSettings
 
 #: Balances may miss by this much (relative) through float noise without refusing an order.
@@ -132,6 +142,15 @@ class PaperVenue:
         self._settle()
         rows = self._db.execute("SELECT asset, chain, quantity FROM balances WHERE quantity > 0 ORDER BY asset, chain")
         return tuple(Holding(asset=a, chain=c, quantity=q) for a, c, q in rows)
+
+    def in_transit(self) -> tuple[InTransit, ...]:
+        """Bridges debited from their source chain and not yet credited to their destination, each
+        as the quantity that will arrive (``amount - fee``). Call after ``balances()``: that call
+        credits every bridge due, and this one does not, so nothing is counted twice."""
+        rows = self._db.execute("SELECT client_id, asset, amount - fee, from_chain, to_chain, started_at FROM transfers "
+                                "WHERE settled = 0 ORDER BY started_at, client_id")
+        return tuple(InTransit(asset=a, quantity=q, from_chain=f, to_chain=t, since=_ts(at), client_id=cid)
+                     for cid, a, q, f, t, at in rows)
 
     def prices(self, assets: Iterable[str]) -> Mapping[str, Quote]:
         assets = [a for a in assets if a != self.settings.quote]
