@@ -27,7 +27,8 @@ def venue_costs(account: Path) -> float:
     return math.fsum(fee + slip for fee, slip in orders) + math.fsum(fee * prices.get(a, 1.0) for a, fee in bridges)
 
 
-def assert_value_conserved(account: Path, start_value: float) -> None:
-    """The venue's own balances add up to ``start_value`` minus what the venue charged, to the cent."""
-    value, costs = venue_value(account), venue_costs(account)
+def assert_value_conserved(account: Path, start_value: float, costs_before: float = 0.0) -> None:
+    """The venue's own balances add up to ``start_value`` minus what the venue charged since, to the
+    cent (``costs_before``: what it had charged when ``start_value`` was read, e.g. at a price change)."""
+    value, costs = venue_value(account), venue_costs(account) - costs_before
     assert abs(start_value - costs - value) < 0.005, (start_value, costs, value)

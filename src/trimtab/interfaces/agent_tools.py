@@ -68,9 +68,11 @@ class AgentTools:
         assets = [m.AssetView(asset=a["asset"], quantity=a["quantity"], price=a["price"], value=a["value"],
                               weight=a["weight"], target=a["target"], drift=a["drift"],
                               chains=dict(chains.get(a["asset"], {}))) for a in doc["assets"]]
+        transit = [m.TransitView(**t) for t in doc["in_transit"]]
         return m.Portfolio(portfolio=config.portfolio.name, venue=config.venue.kind, quote=doc["quote"],
-                           total_value=doc["total_value"], max_drift=_finite(doc["max_drift"]), assets=assets,
-                           decision=m.Decision(**doc["decision"]))
+                           total_value=doc["total_value"], in_transit_value=doc["in_transit_value"], in_transit=transit,
+                           run_in_flight=assessment.in_flight_line(), max_drift=_finite(doc["max_drift"]),
+                           assets=assets, decision=m.Decision(**doc["decision"]))
 
     def check_drift(self) -> m.DriftCheck:
         config, _ = self._load()
@@ -79,7 +81,10 @@ class AgentTools:
         d = assessment.decision
         return m.DriftCheck(max_drift=_finite(assessment.drift.max_drift), band=config.policy.band,
                             relative_band=config.policy.relative_band, policy=config.policy.kind,
-                            decision=m.Decision(rebalance=d.rebalance, trigger=d.trigger, reason=d.reason))
+                            decision=m.Decision(rebalance=d.rebalance, trigger=d.trigger, reason=d.reason),
+                            total_value=assessment.valuation.total_value,
+                            in_transit_value=assessment.valuation.in_transit_value,
+                            run_in_flight=assessment.in_flight_line())
 
     def plan_rebalance(self, max_value: float | None = None) -> m.PlanView:
         from trimtab.errors import Denied
@@ -113,7 +118,8 @@ class AgentTools:
                                      value_before=r.value_before, value_after=r.value_after,
                                      fees=sum(leg.fee or 0.0 for leg in legs), legs=len(legs)))
         plans = [m.PlanSummary(plan_id=p.id, state=p.state, created_at=p.created_at.isoformat(),
-                               expires_at=p.expires_at.isoformat(), run_id=p.run_id, approved_by=p.approved_by)
+                               expires_at=p.expires_at.isoformat(), run_id=p.run_id, approved_by=p.approved_by,
+                               reason=p.reason)
                  for p in journal.plans(name, limit=limit)]
         calls = [m.ToolCallView(at=c.at.isoformat(), tool=c.tool, outcome=c.outcome, code=c.code)
                  for c in journal.tool_calls(name, limit=limit)]

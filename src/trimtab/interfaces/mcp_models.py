@@ -42,11 +42,25 @@ class AssetView(_Result):
     chains: dict[str, float] = Field(description="Quantity held per chain.")
 
 
+class TransitView(_Result):
+    asset: str
+    quantity: float = Field(description="What will arrive (the bridge's fee already taken).")
+    value: float
+    from_chain: str
+    to_chain: str
+    since: str | None
+    run_id: str | None = Field(description="The run that sent it, when trimtab did.")
+
+
 class Portfolio(_Result):
     portfolio: str
     venue: str
     quote: str
-    total_value: float
+    total_value: float = Field(description="Holdings plus what is in transit.")
+    in_transit_value: float = Field(description="Value on its way between chains, included in total_value.")
+    in_transit: list[TransitView]
+    run_in_flight: str | None = Field(description="A run that has not ended, e.g. 'run r1a in flight (gathering): "
+                                                  "0.023 BTC bitcoin->ethereum'; no plan executes until it ends.")
     max_drift: float
     assets: list[AssetView]
     decision: Decision
@@ -58,6 +72,9 @@ class DriftCheck(_Result):
     relative_band: float | None
     policy: str
     decision: Decision
+    total_value: float = Field(description="Holdings plus what is in transit.")
+    in_transit_value: float
+    run_in_flight: str | None
 
 
 class PlanLeg(_Result):
@@ -127,6 +144,7 @@ class PlanSummary(_Result):
     expires_at: str
     run_id: str | None
     approved_by: str | None
+    reason: str = Field(default="", description="Why it ended as it did, e.g. why it is stale.")
 
 
 class ToolCallView(_Result):

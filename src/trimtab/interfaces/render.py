@@ -23,7 +23,15 @@ def render_assessment(a: Assessment, *, title: str) -> None:
             percent(d.target),
             f"{d.drift * 100:+.1f}%",
         )
+    for t in v.in_transit:  # already inside the asset's quantity above: shown on its own line
+        table.add_row(f"  in transit: {t.asset}", quantity(t.quantity), "", money(t.quantity * v.prices.get(t.asset, 0.0)),
+                      "", "", "", style="dim")
     stdout.print(table)
+    if v.in_transit:
+        stdout.print(f"in transit: {money(v.in_transit_value)} {v.quote} (counted in the total and the weights)")
+    flight = a.in_flight_line()
+    if flight:
+        stdout.print(f"[bold]{flight}[/]")
     verdict = "[bold yellow]rebalance[/]" if a.decision.rebalance else "[green]hold[/]"
     stdout.print(f"max drift {percent(a.drift.max_drift)}; decision: {verdict} ({a.decision.reason})")
     plan = a.plan
