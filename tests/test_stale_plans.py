@@ -15,8 +15,8 @@ from trimtab.core.plan import Side
 from trimtab.engine.approvals import Guardrails, PlanDesk
 from trimtab.errors import Denied
 
-SEED = dict(targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, holdings={"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
-            prices={"BTC": 65000, "ETH": 2000})
+SEED = {"targets": {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, "holdings": {"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
+        "prices": {"BTC": 65000, "ETH": 2000}}
 
 
 def test_two_plans_from_the_same_balances_execute_once_and_the_second_is_refused_as_stale(tmp_path):
