@@ -10,7 +10,7 @@ from cli_paper import journal_rows, make_portfolio
 from conftest import run_cli
 from mcp_helpers import call, stdio_session
 
-TOOLS = {"get_portfolio", "check_drift", "plan_rebalance", "execute_plan", "get_history", "advise_threshold",
+TOOLS = {"get_portfolio", "check_drift", "plan_rebalance", "execute_plan", "get_run", "get_history", "advise_threshold",
          "run_backtest"}
 
 

@@ -165,3 +165,48 @@ def test_while_a_bridge_travels_every_view_counts_it_names_the_run_and_no_plan_e
     assert final[1]["max_drift"] < 0.005 and final[1]["in_transit"] == [] and final[1]["run_in_flight"] is None
     assert journal_rows(portfolio, "SELECT COUNT(*) FROM runs") == [(1,)]
     assert_value_conserved(portfolio / "trimtab-paper.db", 10_000.0)
+
+
+def test_execute_plan_answers_while_a_bridge_travels_and_the_agent_polls_get_run_to_the_end(tmp_path):
+    # Arrange: a rebalance whose first bridge takes 40 s, more than execute_plan waits
+    portfolio = make_slow_bridge_portfolio(tmp_path / "p", seconds=40)
+
+    async def scenario():
+        async with stdio_session(portfolio) as session:
+            plan = (await call(session, "plan_rebalance"))[1]
+            began = anyio.current_time()
+            started = await call(session, "execute_plan", {"plan_id": plan["plan_id"]})
+            answered_after = anyio.current_time() - began
+            run_id = started[1]["run_id"]
+            during = await call(session, "get_run", {"run_id": run_id})
+            other = (await call(session, "plan_rebalance"))[1]
+            blocked = await call(session, "execute_plan", {"plan_id": other["plan_id"]})
+            unknown = await call(session, "get_run", {"run_id": "r0000000000"})
+            polls = 0
+            while True:
+                polls += 1
+                seen = await call(session, "get_run", {"run_id": run_id})
+                if seen[1]["final"] or polls > 240:
+                    break
+                await anyio.sleep(0.5)
+            await anyio.sleep(0.5)  # the driver closes the plan just after the run's last move
+            history = await call(session, "get_history", {"limit": 5})
+            return started, answered_after, during, blocked, unknown, seen, history
+
+    # Act
+    started, answered_after, during, blocked, unknown, seen, history = anyio.run(scenario)
+    # Assert: the call came back with the run still going, and the guardrails held meanwhile
+    assert started[0] is False, started
+    assert started[1]["plan_state"] == "executing" and started[1]["run_state"] not in ("completed", "failed")
+    assert answered_after < 40
+    assert during[1]["final"] is False and "BTC ethereum->bitcoin" in (during[1]["in_transit"] or "")
+    assert during[1]["plan_id"] == started[1]["plan_id"]
+    assert blocked[0] is True and blocked[1].startswith("RUN_IN_FLIGHT: ") and "its process is driving it" in blocked[1]
+    assert unknown[0] is True and unknown[1].startswith("UNKNOWN_RUN: ")
+    # ...and the run ended on its own, its plan closed, the portfolio on target and whole
+    assert seen[1]["state"] == "completed" and seen[1]["final"] is True
+    plans = {p["plan_id"]: p["state"] for p in history[1]["plans"]}
+    assert plans[started[1]["plan_id"]] == "executed"
+    assert journal_rows(portfolio, "SELECT COUNT(*) FROM runs") == [(1,)]
+    assert trimtab.Rebalancer(portfolio / "trimtab.toml").status().drift.max_drift < 0.005
+    assert_value_conserved(portfolio / "trimtab-paper.db", 10_000.0)

@@ -74,6 +74,15 @@ class Execution:
     outcome: RunOutcome
 
 
+@dataclass(frozen=True, kw_only=True)
+class Started:
+    """A plan whose run ``PlanDesk.begin`` started, with the portfolio lock it still holds."""
+
+    plan_id: str
+    run_id: str
+    lock: PortfolioLock
+
+
 def check_plan_id(plan_id: str) -> str:
     """Return ``plan_id`` if it is well formed; raise ``InputError`` (without echoing it) if not."""
     if not isinstance(plan_id, str) or not PLAN_ID.fullmatch(plan_id):
@@ -123,9 +132,18 @@ class PlanDesk:
         return self.get(record.id)
 
     def execute(self, plan_id: str) -> Execution:
-        """Execute stored plan ``plan_id`` once, after every check in the module docstring.
+        """Execute stored plan ``plan_id`` once, after every check in the module docstring, and
+        drive its run to its end (``begin`` then ``finish``).
 
         Raise ``InputError`` for a malformed id and ``Denied`` for a refusal (nothing sent).
+        """
+        return self.finish(self.begin(plan_id))
+
+    def begin(self, plan_id: str) -> Started:
+        """Every check of ``execute``, then start the plan's run and return it with the portfolio
+        lock still held (``finish`` drives the run and releases it, possibly from another thread).
+
+        Raise ``InputError`` for a malformed id and ``Denied`` for a refusal (nothing sent, lock released).
         """
         check_plan_id(plan_id)
         self.agent.executor.guards.check_kill_switch()
@@ -140,7 +158,8 @@ class PlanDesk:
         self._check_assets(leg.asset for leg in plan.legs)
         self._check_no_run_in_flight(record)
         self._check_prices(record.document)
-        with PortfolioLock(self.agent.lock_path):
+        lock = PortfolioLock(self.agent.lock_path).__enter__()
+        try:
             self.agent.resume()
             self.settle()
             now = self.agent.assess()
@@ -155,10 +174,23 @@ class PlanDesk:
                 self.agent.journal.move_plan(plan_id, ["executing"], "failed", reason=str(denied))
                 raise
             self.agent.journal.move_plan(plan_id, ["executing"], "executing", run_id=run_id)
-            outcome = self.agent.executor.execute(run_id)
+        except BaseException:
+            lock.__exit__(None, None, None)
+            raise
+        return Started(plan_id=plan_id, run_id=run_id, lock=lock)
+
+    def finish(self, started: Started) -> Execution:
+        """Drive a run ``begin`` started to its end, close its plan, and release the lock.
+
+        A kill switch or an unreachable venue propagates; the run and its plan stay ``executing``
+        and the next resume (then ``settle``) finishes them."""
+        try:
+            outcome = self.agent.executor.execute(started.run_id)
             final = "executed" if outcome.state == "completed" else "failed"
-            self.agent.journal.move_plan(plan_id, ["executing"], final, reason=outcome.reason)
-        return Execution(plan=self.get(plan_id), outcome=outcome)
+            self.agent.journal.move_plan(started.plan_id, ["executing"], final, reason=outcome.reason)
+        finally:
+            started.lock.__exit__(None, None, None)
+        return Execution(plan=self.get(started.plan_id), outcome=outcome)
 
     def settle(self) -> list[PlanRecord]:
         """Close plans left ``executing`` whose run has since ended (a run stopped by the kill switch

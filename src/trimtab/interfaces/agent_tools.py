@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from trimtab.interfaces import mcp_models as m
+
+#: How long ``execute_plan`` waits for its run before answering with the run as it stands (a paper
+#: run ends well within it; a bridge of minutes does not, and the agent polls ``get_run``).
+EXECUTE_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -96,15 +101,53 @@ class AgentTools:
                                                f"the max_value {max_value:,.2f} you gave; nothing was stored.")
             return plan_view(desk.plan(assessment), desk.rails.require_approval)
 
-    def execute_plan(self, plan_id: str) -> m.ExecutionView:
-        with self._desk() as desk:
-            done = desk.execute(plan_id)
-        o = done.outcome
-        legs = [m.RunLeg(client_id=leg.client_id, stage=leg.stage, kind=leg.kind, side=leg.side, asset=leg.asset,
-                         chain=leg.chain, to_chain=leg.to_chain, state=leg.state, filled_quantity=leg.filled_quantity,
-                         value=leg.value, fee=leg.fee) for leg in o.legs]
-        return m.ExecutionView(plan_id=done.plan.id, plan_state=done.plan.state, run_id=o.run_id, run_state=o.state,
-                               reason=o.reason, traded_value=o.traded_value, fees=o.fees, legs=legs)
+    def execute_plan(self, plan_id: str, wait_seconds: float = EXECUTE_WAIT_SECONDS) -> m.ExecutionView:
+        """Every guardrail, then the run starts and is driven on its own thread; the answer comes when
+        the run ended or after ``wait_seconds``, whichever is first. A run still going (a bridge
+        travels) is reported as it stands (``plan_state`` ``executing``): poll ``get_run``."""
+        from trimtab.interfaces.wiring import build_desk
+
+        desk = build_desk(*self._load())
+        try:
+            started = desk.begin(plan_id)
+        except BaseException:
+            _close(desk)
+            raise
+        driver = threading.Thread(target=_drive, args=(desk, started), name=f"trimtab-run-{started.run_id}")
+        driver.start()
+        driver.join(wait_seconds)
+        with self._journal() as (_, journal):
+            plan, run = journal.plan(plan_id), journal.run(started.run_id)
+            legs = journal.legs(run.id)
+        return m.ExecutionView(plan_id=plan_id, plan_state=plan.state, run_id=run.id, run_state=run.state,
+                               reason=run.reason, traded_value=sum(leg.value or 0.0 for leg in legs
+                                                                   if leg.kind != "transfer"),
+                               fees=sum(leg.fee or 0.0 for leg in legs), legs=[_run_leg(leg) for leg in legs])
+
+    def get_run(self, run_id: str) -> m.RunView:
+        """One run as the journal has it now: state, legs, what is still travelling, and its plan."""
+        from trimtab.errors import Denied
+        from trimtab.journal.store import StaleState
+
+        with self._journal() as (config, journal):
+            try:
+                run = journal.run(run_id)
+            except StaleState:
+                run = None
+            if run is None or run.portfolio != config.portfolio.name:
+                raise Denied("UNKNOWN_RUN", "there is no such run of this portfolio; get_history lists the runs.")
+            legs = journal.legs(run.id)
+            plan = next((p for p in journal.plans(config.portfolio.name, limit=100) if p.run_id == run.id), None)
+        travelling = [leg for leg in legs if leg.state == "in_transit"]
+        moving = ", ".join(f"{leg.filled_quantity or leg.planned_quantity or 0:.8g} {leg.asset} "
+                           f"{leg.chain}->{leg.to_chain}" for leg in travelling)
+        return m.RunView(run_id=run.id, state=run.state, final=run.state in ("completed", "failed"),
+                         created_at=run.created_at.isoformat(), updated_at=run.updated_at.isoformat(),
+                         reason=run.reason, value_before=run.value_before, value_after=run.value_after,
+                         traded_value=sum(leg.value or 0.0 for leg in legs if leg.kind != "transfer"),
+                         fees=sum(leg.fee or 0.0 for leg in legs), in_transit=moving or None,
+                         plan_id=plan.id if plan else None, plan_state=plan.state if plan else None,
+                         legs=[_run_leg(leg) for leg in legs])
 
     def get_history(self, limit: int = 10) -> m.History:
         with self._journal() as (config, journal):
@@ -212,6 +255,31 @@ def plan_view(record, requires_approval: bool) -> m.PlanView:  # type: ignore[no
         weights=doc["weights"], expected_weights=doc["expected_weights"], decision=m.Decision(**doc["decision"]),
         skipped=[s["reason"] for s in doc["skipped"]],
     )
+
+
+def _run_leg(leg) -> m.RunLeg:  # type: ignore[no-untyped-def]
+    return m.RunLeg(client_id=leg.client_id, stage=leg.stage, kind=leg.kind, side=leg.side, asset=leg.asset,
+                    chain=leg.chain, to_chain=leg.to_chain, state=leg.state, filled_quantity=leg.filled_quantity,
+                    value=leg.value, fee=leg.fee)
+
+
+def _drive(desk, started) -> None:  # type: ignore[no-untyped-def]
+    """Drive a started run to its end on its own thread, then close the desk's venue and journal.
+    A failure (the kill switch, a venue that stays unreachable) leaves the run resumable: the next
+    process that takes the lock finishes it, and ``settle`` closes its plan."""
+    import logging
+
+    try:
+        desk.finish(started)
+    except Exception:
+        logging.getLogger("trimtab.mcp").exception("run %s stopped; the next rebalance resumes it", started.run_id)
+    finally:
+        _close(desk)
+
+
+def _close(desk) -> None:  # type: ignore[no-untyped-def]
+    desk.agent.venue.close()
+    desk.agent.journal.close()
 
 
 def _finite(value: float) -> float:

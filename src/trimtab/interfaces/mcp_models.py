@@ -15,6 +15,7 @@ from trimtab.engine.approvals import PLAN_ID
 
 Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,15}$", description="An asset symbol such as BTC.")]
 PlanId = Annotated[str, Field(pattern=PLAN_ID.pattern, description="A plan id from plan_rebalance, e.g. p3f9a0c41b2d7.")]
+RunId = Annotated[str, Field(pattern=r"^r[0-9a-f]{10}$", description="A run id from execute_plan, e.g. r3f9a0c41b2.")]
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD (inclusive).")]
 Weight = Annotated[float, Field(ge=0, le=1)]
 Amount = Annotated[float, Field(gt=0, le=1e12, description="An amount in the quote asset.")]
@@ -123,6 +124,24 @@ class ExecutionView(_Result):
     reason: str
     traded_value: float
     fees: float
+    legs: list[RunLeg]
+
+
+class RunView(_Result):
+    run_id: str
+    state: str = Field(description="created, gathering, selling, bridging, buying, then completed, failed or "
+                                   "needs_attention.")
+    final: bool = Field(description="True once the run is completed or failed: plan again from here.")
+    created_at: str
+    updated_at: str
+    reason: str
+    value_before: float | None
+    value_after: float | None
+    traded_value: float
+    fees: float
+    in_transit: str | None = Field(description="What is travelling now, e.g. '0.02307 BTC ethereum->bitcoin'.")
+    plan_id: str | None
+    plan_state: str | None
     legs: list[RunLeg]
 
 

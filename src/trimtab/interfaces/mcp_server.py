@@ -33,8 +33,9 @@ MIN_TOKEN_LENGTH = 16
 
 INSTRUCTIONS = """trimtab keeps this portfolio on its target weights. Read get_portfolio or check_drift;
 to trade, call plan_rebalance (a dry run that stores a plan), then execute_plan with its plan_id before
-it expires. Guardrails (allow-lists, caps, price re-checks, approval, kill switch) are enforced by the
-engine; a refusal is a tool error 'CODE: sentence'. Never retry a refusal in a loop."""
+it expires; if the run is still going when execute_plan answers, poll get_run until it is final.
+Guardrails (allow-lists, caps, price re-checks, approval, kill switch) are enforced by the engine; a
+refusal is a tool error 'CODE: sentence'. Never retry a refusal in a loop."""
 
 READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
@@ -115,9 +116,18 @@ def _register_tools(server: MCPServer, tools: AgentTools) -> None:
                                              openWorldHint=True))
     @as_tool_error
     def execute_plan(plan_id: m.PlanId) -> m.ExecutionView:
-        """Execute a stored, unexpired plan once (after approval when the owner requires it). Prices are
-        re-checked, caps and allow-lists enforced, the kill switch obeyed; a refusal sends nothing."""
+        """Execute a stored, unexpired plan once (after approval when the owner requires it), only on the
+        portfolio it was made from (else PLAN_STALE) and never while a run is in flight (RUN_IN_FLIGHT).
+        Prices are re-checked, caps and allow-lists enforced, the kill switch obeyed; a refusal sends
+        nothing. Answers when the run ended or after about 10 s: if run_state is not yet completed or
+        failed (a bridge travels), poll get_run(run_id)."""
         return tools.execute_plan(plan_id)
+
+    @server.tool(annotations=READ)
+    @as_tool_error
+    def get_run(run_id: m.RunId) -> m.RunView:
+        """One run as it stands: state (final or not), legs, what is in transit, value before and after, its plan."""
+        return tools.get_run(run_id)
 
     @server.tool(annotations=READ)
     @as_tool_error
