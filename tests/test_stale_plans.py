@@ -140,10 +140,12 @@ def test_the_owner_confirming_slowly_gets_the_plan_of_the_balances_now(tmp_path)
             agent.venue.place_order("BTC", Side.SELL, quantity=0.01, client_order_id="owner-by-hand")
         return True
 
+    told = []
     # Act
-    result = agent.rebalance(confirm=confirm)
+    result = agent.rebalance(confirm=confirm, moved=told.append)
     # Assert
     assert len(shown) == 2  # the changed plan was shown again
+    assert told == ["BTC holding 0.1 -> 0.09"]
     sold = {leg["asset"]: leg["quantity"] for leg in agent.journal.run(result.outcome.run_id).plan["legs"]
             if leg["side"] == "sell"}
     assert sold == {leg.asset: leg.quantity for leg in shown[1].plan.sells}

@@ -120,9 +120,13 @@ class Agent:
                       last_rebalance_at=completed[0].created_at if completed else None)
 
     def rebalance(self, *, dry_run: bool = False, confirm: Callable[[Assessment], bool] | None = None,
-                  replans: int = 1) -> RebalanceResult:
+                  replans: int = 1, moved: Callable[[str], None] | None = None) -> RebalanceResult:
         """One rebalance now, whatever the policy says. Raise ``Denied`` when another process holds
-        the lock, a run needs attention, or a guard refuses."""
+        the lock, a run needs attention, or a guard refuses.
+
+        After ``confirm`` said yes the balances are read again; if they moved beyond the staleness
+        tolerance (``core/freshness.py``), ``moved`` hears what changed and the new plan is confirmed
+        again. The run is always made from the balances read last."""
         if dry_run:
             return RebalanceResult(assessment=self.assess(), outcome=None, dry_run=True)
         with PortfolioLock(self.lock_path):
@@ -139,6 +143,8 @@ class Agent:
                 assessment = fresh
                 if changed is None:
                     break
+                if moved is not None:
+                    moved(changed)
             outcome = self._execute(assessment)
             while replans > 0 and _replannable(outcome):
                 replans -= 1

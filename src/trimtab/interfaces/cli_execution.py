@@ -60,7 +60,11 @@ def rebalance(
             except typer.Abort:  # no answer (end of input): nothing is sent
                 return False
 
-        result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm)
+        def moved(change: str) -> None:
+            stdout.print(f"[bold yellow]the portfolio changed while you read the plan ({change}); "
+                         "here is the plan for it now[/]")
+
+        result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm, moved=moved)
         if result.outcome is not None:
             state["run"] = result.outcome.state
         document = rebalance_document(result)
