@@ -151,3 +151,16 @@ def test_the_owner_confirming_slowly_gets_the_plan_of_the_balances_now(tmp_path)
     assert sold == {leg.asset: leg.quantity for leg in shown[1].plan.sells}
     assert sold["BTC"] < shown[0].plan.sells[0].quantity - 0.009
     assert result.outcome.state == "completed"
+
+
+def test_a_person_cannot_approve_a_plan_whose_portfolio_moved(tmp_path):
+    # Arrange
+    desk = PlanDesk(make_agent(tmp_path), Guardrails(require_approval=True))
+    stored = desk.plan()
+    desk.agent.venue.place_order("BTC", Side.SELL, quantity=0.005, client_order_id="owner-by-hand")
+    # Act
+    with pytest.raises(Denied) as refused:
+        desk.approve(stored.id, by="alice")
+    # Assert
+    assert refused.value.code == "PLAN_STALE" and "BTC holding 0.1 -> 0.095" in refused.value.message
+    assert desk.get(stored.id).state == "stale" and desk.get(stored.id).approved_by is None

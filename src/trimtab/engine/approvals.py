@@ -124,8 +124,9 @@ class PlanDesk:
 
     def approve(self, plan_id: str, *, by: str) -> PlanRecord:
         """A person approves a pending plan (idempotent for an approved one); raise ``Denied`` for
-        an unknown, used or expired plan."""
+        an unknown, used, expired or stale plan (``PLAN_STALE``: the portfolio moved since it was made)."""
         record = self._pending(check_plan_id(plan_id))
+        self._check_fresh(record, self.agent.assess())  # approving a plan whose moment has passed would mislead
         if record.state == "approved":
             return record
         self.agent.journal.move_plan(record.id, ["planned"], "approved", approved_at=self.clock(), approved_by=by[:64])
@@ -234,8 +235,8 @@ class PlanDesk:
                 driver = "no process is driving it (its process stopped): `trimtab rebalance` or `trimtab run` finishes it"
         except Denied:
             driver = "its process is driving it"
-        raise Denied("RUN_IN_FLIGHT", f"{line}; {driver}. No plan executes until it ends, and plan {record.id}, "
-                                      "made before it ended, is now stale: plan again once get_history shows it ended.")
+        raise Denied("RUN_IN_FLIGHT", f"{line}; {driver}; no plan executes until it ends, so plan {record.id} (made "
+                                      "before it ended) is now stale: plan again once get_run shows the run final.")
 
     def _check_fresh(self, record: PlanRecord, now: Assessment) -> None:
         """Refuse ``PLAN_STALE`` (and retire the plan) when the portfolio is no longer the one it was made from."""
@@ -298,6 +299,7 @@ def plan_document(assessment: Assessment) -> dict[str, Any]:
     plan, valuation = assessment.plan, assessment.valuation
     return {
         "quote": plan.quote, "mode": str(plan.mode), "total_value": plan.total_value,
+        "in_transit_value": valuation.in_transit_value,
         "legs": [{"side": str(leg.side), "asset": leg.asset, "quantity": leg.quantity, "price": leg.price,
                   "value": leg.value, "fee": leg.fee} for leg in plan.legs],
         "skipped": [{"asset": s.asset, "side": str(s.side), "value": s.value, "reason": s.reason} for s in plan.skipped],
