@@ -46,7 +46,13 @@ async def rebalance_through_mcp(config: Path) -> None:
             print("refused:", done.content[0].text)
             return
         run = done.structured_content
-        print(f"run {run['run_id']} {run['run_state']}: traded {run['traded_value']:,.2f}, fees {run['fees']:.2f}")
+        state = run["run_state"]
+        while state not in ("completed", "failed", "needs_attention"):  # a bridge travels: poll, never resend
+            await anyio.sleep(5)
+            run = (await session.call_tool("get_run", {"run_id": run["run_id"]})).structured_content
+            state = run["state"]
+            print(f"run {run['run_id']} {state} {run['in_transit'] or ''}")
+        print(f"run {run['run_id']} {state}: traded {run['traded_value']:,.2f}, fees {run['fees']:.2f}")
 
 
 def main() -> None:
