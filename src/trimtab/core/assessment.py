@@ -40,7 +40,7 @@ class Assessment:
         if flight is None:
             return None
         moving = ", ".join(f"{t.quantity:.8g} {t.asset} {t.from_chain}->{t.to_chain}"
-                           for t in self.valuation.in_transit if t.run_id in (None, flight.run_id))
+                           for t in self.valuation.in_transit if t.run_id == flight.run_id)
         return f"run {flight.run_id} in flight ({flight.state})" + (f": {moving}" if moving else "")
 
     def to_dict(self) -> dict[str, Any]:

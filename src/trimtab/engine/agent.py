@@ -95,10 +95,13 @@ class Agent:
         each confirmed with ``transfer_status`` (one that arrived is in the balances already; a
         failed read is not news, so the journal's word stands)."""
         legs = self.journal.transfers([in_flight.run_id]) if in_flight is not None else []
-        run_of = {t["client_id"]: t["run_id"] for t in legs}
         if hasattr(self.venue, "in_transit"):
+            def run_of(cid: str | None) -> str | None:  # leg client ids are "<run id>-<idx>" (journal.client_id)
+                ours = in_flight is not None and cid is not None and cid.startswith(in_flight.run_id + "-")
+                return in_flight.run_id if ours else None  # type: ignore[union-attr]
+
             return tuple(InTransit(asset=t.asset, quantity=t.quantity, from_chain=t.from_chain, to_chain=t.to_chain,
-                                   since=t.since, client_id=t.client_id, run_id=run_of.get(t.client_id or ""))
+                                   since=t.since, client_id=t.client_id, run_id=run_of(t.client_id))
                          for t in self.venue.in_transit())
         travelling = []
         for t in legs:
