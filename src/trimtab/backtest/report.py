@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from trimtab.backtest.simulator import BacktestResult
 from trimtab.interfaces.output import money, percent, stdout
@@ -69,7 +70,7 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
         table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in columns))
     stdout.print(table)
     if len(rows) > limit:
-        stdout.print(f"[dim]... and {len(rows) - limit} more rows (use --json for all)[/]")
+        stdout.print(f"... and {len(rows) - limit} more rows (use --json for all)", style="dim")
 
 
 def _targets_text(targets) -> str:
@@ -99,4 +100,4 @@ def render_compare(rows: Sequence[dict], *, title: str) -> None:
         )
     stdout.print(table)
     for r in rows:
-        stdout.print(f"[bold]{r['policy']}[/]: {r['verdict']}")
+        stdout.print(Text.assemble((r["policy"], "bold"), f": {r['verdict']}"))

@@ -12,13 +12,17 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from trimtab.errors import TrimtabError
 
 #: Piped output is not cut to 80 columns: a table read by a program or a log keeps every cell.
 _PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-stdout = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+#: No markup and no emoji codes: every string is printed as it is, so text from users and venues
+#: (``pip install 'trimtab[mcp]'``, ``[execution] kill_switch``, ``:warning:``) keeps its brackets
+#: and colons. Style goes in ``style=`` or a ``rich.text.Text``, never in ``[bold]...[/]`` tags.
+stdout = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH, markup=False, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def tidy(value: Any) -> Any:
@@ -65,7 +69,7 @@ def run(as_json: bool, body: Callable[[], tuple[dict[str, Any], Callable[[], Non
 def fail(as_json: bool, kind: str, message: str, code: int) -> None:
     if as_json:
         emit_json({"error": {"type": kind, "message": message}})
-    stderr.print(f"[bold red]error:[/] {message}")
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
