@@ -56,3 +56,15 @@ def test_bad_requests_are_one_sentence(kwargs, words):
 def test_both_history_files_ship_inside_the_package():
     assert SHIPPED["daily"].exists() and SHIPPED["hourly"].exists()
     assert (SHIPPED["daily"].parent / "README.md").exists()
+
+
+def test_load_prices_is_reachable_from_a_bare_import_of_trimtab():
+    """As the README writes it: `import trimtab` then `trimtab.data.load_prices(...)`, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import trimtab; c = trimtab.data.load_prices('daily', symbols=['BTC'], start='2024-01-01', "
+            "end='2024-01-05'); print(len(c))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "5"
