@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import typer
-
 from cli_paper import make_portfolio
 from conftest import run_cli
 
