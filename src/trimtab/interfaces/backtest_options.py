@@ -20,19 +20,37 @@ def parse_targets(text: str, quote: str = "USDC") -> Targets:
 
 def parse_symbols(text: str | None, targets: list[Targets]) -> list[str]:
     """``BTC,ETH`` (or space-separated) -> symbols, the quote left out; default: every non-quote
-    asset of the targets."""
-    if text:
-        quotes = {t.quote for t in targets}  # the quote is cash at 1: it has no price series
-        return list(dict.fromkeys(s for s in map(asset_symbol, text.replace(",", " ").split()) if s not in quotes))
-    return list(dict.fromkeys(a for t in targets for a in t.assets if a != t.quote))
+    asset of the targets. A symbol no target holds is refused: it would only sit at weight 0 and
+    move the start to its first price."""
+    held = list(dict.fromkeys(a for t in targets for a in t.assets if a != t.quote))
+    if not text:
+        return held
+    quotes = {t.quote for t in targets}  # the quote is cash at 1: it has no price series
+    symbols = list(dict.fromkeys(s for s in map(asset_symbol, text.replace(",", " ").split()) if s not in quotes))
+    extra = [s for s in symbols if s not in held]
+    if extra:
+        raise InputError(f"--symbols names {', '.join(extra)}, which no target holds: give "
+                         f"{'it' if len(extra) == 1 else 'them'} a weight in --targets "
+                         f"(e.g. {extra[0]}=0.1) or leave {'it' if len(extra) == 1 else 'them'} out.")
+    return symbols
 
 
 def policy_spec(kind: str, band: float | None, relative_band: float | None, schedule: str | None) -> PolicySpec:
     """The policy the options describe: a threshold policy with no width gets the 5% band;
-    calendar and combined default to the monthly schedule; extra widths are ignored where unused."""
+    calendar and combined default to the monthly schedule. A band given to a policy without one
+    (calendar, never), or a schedule to one without one (threshold, never), is refused."""
     parsed = PolicyKind.parse(kind)
     uses_band = parsed in (PolicyKind.THRESHOLD, PolicyKind.COMBINED)
     uses_schedule = parsed in (PolicyKind.CALENDAR, PolicyKind.COMBINED)
+    does = {PolicyKind.NEVER: "never rebalances", PolicyKind.CALENDAR: "rebalances on its schedule alone",
+            PolicyKind.THRESHOLD: "acts on its band alone"}.get(parsed)
+    if not uses_band and (band is not None or relative_band is not None):
+        flag = "--band" if band is not None else "--relative-band"
+        raise InputError(f"--policy {parsed.value} {does}, so it has no band: {flag} goes with --policy threshold "
+                         "or combined.")
+    if not uses_schedule and schedule is not None:
+        raise InputError(f"--policy {parsed.value} {does}, so it has no schedule: --schedule goes with --policy "
+                         "calendar or combined.")
     if uses_band and band is None and relative_band is None:
         band = 0.05
     return PolicySpec(

@@ -1,0 +1,115 @@
+"""No option is silently ignored or misread: each is applied, or refused with one sentence and exit 2."""
+
+import json
+
+import pytest
+
+
+def _json(result):
+    return json.loads(result.stdout)
+
+
+def test_plan_from_a_config_applies_band_mode_fee_and_min_trade(cli, tmp_path):
+    # Arrange: the static seed portfolio (BTC 65% against 50%) on a threshold policy with a 5% band
+    assert cli("init").returncode == 0
+    config = tmp_path / "trimtab.toml"
+    config.write_text(config.read_text().replace('kind = "combined"', 'kind = "threshold"'))
+    # Act
+    plain = _json(cli("plan", "--json"))
+    held = _json(cli("plan", "--band", "0.2", "--json"))
+    edge = _json(cli("plan", "--band", "0.1", "--mode", "band-edge", "--fee", "0.01", "--min-trade", "0", "--json"))
+    dust = _json(cli("plan", "--min-trade", "600", "--json"))
+    # Assert
+    assert plain["decision"]["reason"] == "BTC drift 0.150 > band 0.050" and len(plain["legs"]) == 2
+    assert held["decision"]["rebalance"] is False and "0.200" in held["decision"]["reason"]
+    assert edge["mode"] == "band-edge" and [leg["asset"] for leg in edge["legs"]] == ["BTC"]
+    assert edge["legs"][0]["value"] == pytest.approx(500.0) and edge["legs"][0]["fee"] == pytest.approx(5.0)
+    assert [leg["asset"] for leg in dust["legs"]] == ["BTC"] and dust["skipped"][0]["code"] == "DUST"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--band", "0.2"], "--band 0.2: The emergency band (0.15) must be wider than the band (0.2)."),
+    (["--mode", "sideways"], "--mode sideways: "),
+    (["--quote", "USDT"], "--holdings, --prices and --quote go with --targets"),
+])
+def test_plan_from_a_config_refuses_a_flag_it_cannot_apply(cli, args, words):
+    assert cli("init").returncode == 0  # a combined policy: band 0.05, emergency band 0.15
+    result = cli("plan", *args, "--json")
+    assert result.returncode == 2, result.stdout
+    assert words in _json(result)["error"]["message"]
+
+
+def test_plan_with_a_band_on_a_calendar_config_is_refused(cli, tmp_path):
+    assert cli("init").returncode == 0
+    config = tmp_path / "trimtab.toml"
+    config.write_text(config.read_text().replace('kind = "combined"', 'kind = "calendar"'))
+    result = cli("plan", "--relative-band", "0.2")
+    assert result.returncode == 2
+    assert "policy is calendar, which has no band: --relative-band" in result.stderr
+
+
+def test_init_paper_without_prices_uses_the_shipped_history_and_says_so(cli):
+    from trimtab.data import load_prices
+
+    last = load_prices("daily", ["BTC", "ETH"]).iloc[-1]
+    result = cli("init", "--venue", "paper", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _json(result)["prices_from"]["prices"] == {"BTC": last["BTC"], "ETH": last["ETH"]}
+    status = _json(cli("status", "--json"))
+    assert {a["asset"]: a["price"] for a in status["assets"] if a["asset"] != "USDC"} == {
+        "BTC": last["BTC"], "ETH": last["ETH"]}
+    shown = cli("init", "--venue", "paper", "--force")
+    assert "prices: the last daily closes in the shipped history" in shown.stdout
+    assert f"BTC {last['BTC']:,.2f}" in shown.stdout
+
+
+def test_init_paper_without_prices_for_an_asset_the_history_lacks_asks_for_them(cli):
+    result = cli("init", "--venue", "paper", "--targets", "BTC=0.5,FOO=0.3,USDC=0.2", "--holdings", "BTC=0.1")
+    assert result.returncode == 2
+    assert "No price history for FOO" in result.stderr and "Give --prices" in result.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--symbols", "BTC,ETH,SOL"], "--symbols names SOL, which no target holds"),
+    (["--policy", "calendar", "--relative-band", "0.25"],
+     "--policy calendar rebalances on its schedule alone, so it has no band: --relative-band"),
+    (["--policy", "calendar", "--band", "0.05"], "so it has no band: --band goes with --policy threshold"),
+    (["--policy", "never", "--band", "0.05"], "--policy never never rebalances, so it has no band"),
+    (["--policy", "threshold", "--schedule", "weekly"], "so it has no schedule: --schedule goes with"),
+])
+def test_backtest_refuses_options_its_policy_or_targets_would_drop(cli, args, words):
+    result = cli("backtest", *args, "--start", "2024-01-01", "--end", "2024-03-31", "--json")
+    assert result.returncode == 2, result.stdout
+    assert words in _json(result)["error"]["message"]
+
+
+def test_backtest_symbols_naming_the_targets_still_work(cli):
+    result = cli("backtest", "--symbols", "ETH BTC", "--start", "2024-01-01", "--end", "2024-03-31", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _json(result)["start"].startswith("2024-01-01")
+
+
+@pytest.mark.parametrize("chains, words", [
+    ("BTC=ethereum-0.5",
+     "'ethereum-0.5' in --chains 'BTC=ethereum-0.5' is not a chain name; a share goes after a colon: ethereum:0.5."),
+    ("BTC=eth/mainnet", "is not a chain name (letters and digits"),
+])
+def test_init_refuses_a_chain_name_that_is_a_typo(cli, chains, words):
+    result = cli("init", "--venue", "paper", "--prices", "BTC=65000,ETH=2000", "--chains", chains)
+    assert result.returncode == 2
+    assert words in result.stderr
+
+
+def test_init_accepts_chain_names_with_words(cli):
+    result = cli("init", "--venue", "paper", "--prices", "BTC=65000,ETH=2000",
+                 "--chains", "BTC=arbitrum-one:0.5+polygon_pos", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _json(result)["holdings"]["BTC"] == {"arbitrum-one": 0.05, "polygon_pos": 0.05}
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_history_refuses_a_limit_below_one(cli, limit):
+    assert cli("init").returncode == 0
+    result = cli("history", "--limit", limit, "--json")
+    assert result.returncode == 2
+    assert f"--limit {limit} shows nothing" in _json(result)["error"]["message"]
