@@ -83,6 +83,21 @@ def load_close(*, prices: Path | None, data: str | None, symbols: list[str], sta
     return load_prices(data or "daily", symbols, start, end, path=prices)
 
 
+def chart_path(chart: Path | None, as_json: bool, default: str) -> Path | None:
+    """Where the chart goes: ``--chart``, else ``default`` (none with --json); refuse a file name
+    whose extension is not a picture format, before any work is done."""
+    path = chart if chart is not None else (None if as_json else Path(default))
+    if path is None:
+        return None
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = path.suffix.lower().removeprefix(".")
+    if suffix not in FigureCanvasBase.get_supported_filetypes():
+        kind = f"a .{suffix} file" if suffix else "a name without an extension"
+        raise InputError(f"--chart {path} is {kind}, not a picture: end it in .png, .svg or .pdf.")
+    return path
+
+
 def parse_range(text: str | None, what: str) -> list[float]:
     """``0.01:0.20:50`` (start:stop:count, both ends included), ``0.02,0.05`` or ``0.05`` -> floats."""
     if text is None or not str(text).strip():

@@ -55,6 +55,8 @@ def backtest(
 ) -> None:
     """Replay a rebalancing policy over real price history with the live core; print the metrics."""
 
+    chart_failed: dict[str, str] = {}
+
     def body():
         from trimtab.backtest import run_backtest
         from trimtab.interfaces import backtest_options as opt
@@ -64,26 +66,47 @@ def backtest(
             targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule), mode=mode, fee=fee,
             fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
         )
+        chart_path = opt.chart_path(chart, as_json, "backtest.png")
         close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, [parsed]),
                                start=start, end=end)
         result = run_backtest(close, spec)
-        chart_path = chart if chart is not None else (None if as_json else Path("backtest.png"))
         document = result.to_dict()
         if chart_path is not None:
             from trimtab.backtest.chart import backtest_chart
 
-            document["chart"] = str(backtest_chart(result, chart_path))
+            _write_chart(lambda: backtest_chart(result, chart_path), chart_path, document, chart_failed)
 
         def render() -> None:
             from trimtab.backtest.report import render_backtest
 
             render_backtest(result)
-            if chart_path is not None:
+            if document.get("chart"):
                 stdout.print(f"chart: {chart_path}")
 
         return document, render
 
     run(as_json, body)
+    _exit_if_chart_failed(chart_failed)
+
+
+def _write_chart(write, path: Path, document: dict, failed: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Write the chart; when the file cannot be written, keep the results, put the error in the
+    document and remember it for ``_exit_if_chart_failed``."""
+    try:
+        document["chart"] = str(write())
+    except OSError as e:
+        failed["message"] = (f"The chart could not be written to {path}: {e.strerror or e}; "
+                             "the results are complete without it.")
+        document["chart"] = None
+        document["error"] = {"type": "InputError", "message": failed["message"]}
+
+
+def _exit_if_chart_failed(failed: dict[str, str]) -> None:
+    """After the results are printed: the chart's error as one sentence, exit 2."""
+    if failed:
+        from trimtab.interfaces.output import fail
+
+        fail(False, "InputError", failed["message"], 2)
 
 
 def sweep(
@@ -111,6 +134,7 @@ def sweep(
 ) -> None:
     """Backtest every combination of the options on the fast kernel: one row per configuration,
     and a chart of fee drag against max drift (the frontier to choose from)."""
+    chart_failed: dict[str, str] = {}
 
     def body():
         from trimtab.backtest.fast import Prepared
@@ -144,6 +168,7 @@ def sweep(
             capital=capital,
         )
         specs = grid.specs()
+        chart_path = opt.chart_path(chart, as_json, "sweep.png")
         if prices is not None and data is not None:
             raise InputError("Give either --prices PATH or --data daily|hourly, not both.")
         prepared = Prepared.load(data or "daily", opt.parse_symbols(symbols, parsed), start, end, path=prices)
@@ -151,24 +176,24 @@ def sweep(
         rows = _with_progress(len(specs), lambda progress: run_sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
         first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
-        chart_path = chart if chart is not None else (None if as_json else Path("sweep.png"))
         document = {"start": first, "end": last, "rows": rows}
         if chart_path is not None:
             from trimtab.backtest.chart import frontier_chart
 
-            document["chart"] = str(frontier_chart(rows, chart_path))
+            _write_chart(lambda: frontier_chart(rows, chart_path), chart_path, document, chart_failed)
 
         def render() -> None:
             from trimtab.backtest.report import render_sweep
 
             render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
                                      f"{len(prepared.times):,} bars")
-            if chart_path is not None:
+            if document.get("chart"):
                 stdout.print(f"chart: {chart_path}")
 
         return document, render
 
     run(as_json, body)
+    _exit_if_chart_failed(chart_failed)
 
 
 def _say_if_slow() -> None:

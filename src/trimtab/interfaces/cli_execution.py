@@ -213,11 +213,23 @@ def acknowledge(
 
     def body():
         from trimtab.config import load_config
+        from trimtab.errors import InputError
         from trimtab.interfaces.render_execution import render_outcome, run_document
         from trimtab.interfaces.wiring import build_agent
+        from trimtab.journal.store import StaleState
 
         loaded, path = load_config(config)
-        outcome = build_agent(loaded, path).acknowledge(run_id)
+        agent = build_agent(loaded, path)
+        try:
+            parked = agent.journal.run(run_id)
+        except StaleState:
+            parked = None
+        if parked is None or parked.portfolio != loaded.portfolio.name:
+            raise InputError(f"The journal of {loaded.portfolio.name} has no run {run_id}; `trimtab history` lists "
+                             "its runs.")
+        if parked.state != "needs_attention":
+            raise InputError(f"Run {run_id} is {parked.state}, not needs_attention; there is nothing to acknowledge.")
+        outcome = agent.acknowledge(run_id)
         return {"run": run_document(outcome)}, lambda: render_outcome(outcome, "acknowledged run")
 
     run(as_json, body)

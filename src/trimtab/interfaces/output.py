@@ -87,7 +87,8 @@ def fail(as_json: bool, kind: str, message: str, code: int) -> NoReturn:
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
-    return "-" if fraction is None else f"{fraction * 100:.{digits}f}%"
+    """``0.15`` -> ``15.0%``; None or NaN (a figure that does not exist) -> ``-``, never ``nan%``."""
+    return "-" if fraction is None or math.isnan(fraction) else f"{fraction * 100:.{digits}f}%"
 
 
 def money(amount: float) -> str:
