@@ -113,3 +113,18 @@ def test_history_refuses_a_limit_below_one(cli, limit):
     result = cli("history", "--limit", limit, "--json")
     assert result.returncode == 2
     assert f"--limit {limit} shows nothing" in _json(result)["error"]["message"]
+
+
+@pytest.mark.parametrize("command", ["backtest", "sweep"])
+def test_a_start_moved_by_a_later_listing_is_said(cli, command):
+    result = cli(command, "--targets", "BTC=0.5,SOL=0.3,USDC=0.2", "--start", "2018-01-01", "--end", "2021-01-01",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    assert _json(result)["start"].startswith("2020-08-11")
+    assert ("note: BTC, SOL have prices together only from 2020-08-11, so the backtest starts there, not on "
+            "2018-01-01.") in result.stderr
+
+
+def test_a_start_inside_the_data_gets_no_note(cli):
+    result = cli("backtest", "--start", "2018-01-01", "--end", "2018-03-01", "--json")
+    assert result.returncode == 0 and "note:" not in result.stderr

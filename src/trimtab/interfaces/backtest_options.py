@@ -98,6 +98,27 @@ def chart_path(chart: Path | None, as_json: bool, default: str) -> Path | None:
     return path
 
 
+def say_if_start_moved(start: str | None, first_ns: int, symbols: list[str]) -> None:
+    """A note on stderr when the prices begin more than a day after ``--start`` (an asset listed
+    later), so a moved start is never silent."""
+    import numpy as np
+
+    if not start:
+        return
+    try:
+        asked = int(np.datetime64(str(start).strip().replace(" ", "T").removesuffix("Z"), "ns").astype(np.int64))
+    except ValueError:
+        return
+    if first_ns - asked > 86_400 * 10**9:
+        from datetime import UTC, datetime
+
+        from trimtab.interfaces.output import stderr
+
+        first = datetime.fromtimestamp(first_ns / 1e9, tz=UTC)
+        who = f"{symbols[0]} has prices" if len(symbols) == 1 else f"{', '.join(symbols)} have prices together"
+        stderr.print(f"note: {who} only from {first:%Y-%m-%d}, so the backtest starts there, not on {start}.")
+
+
 def parse_range(text: str | None, what: str) -> list[float]:
     """``0.01:0.20:50`` (start:stop:count, both ends included), ``0.02,0.05`` or ``0.05`` -> floats."""
     if text is None or not str(text).strip():

@@ -67,8 +67,9 @@ def backtest(
             fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
         )
         chart_path = opt.chart_path(chart, as_json, "backtest.png")
-        close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, [parsed]),
-                               start=start, end=end)
+        chosen = opt.parse_symbols(symbols, [parsed])
+        close = opt.load_close(prices=prices, data=data, symbols=chosen, start=start, end=end)
+        opt.say_if_start_moved(start, int(close.index.as_unit("ns").asi8[0]), chosen)
         result = run_backtest(close, spec)
         document = result.to_dict()
         if chart_path is not None:
@@ -171,7 +172,9 @@ def sweep(
         chart_path = opt.chart_path(chart, as_json, "sweep.png")
         if prices is not None and data is not None:
             raise InputError("Give either --prices PATH or --data daily|hourly, not both.")
-        prepared = Prepared.load(data or "daily", opt.parse_symbols(symbols, parsed), start, end, path=prices)
+        chosen = opt.parse_symbols(symbols, parsed)
+        prepared = Prepared.load(data or "daily", chosen, start, end, path=prices)
+        opt.say_if_start_moved(start, int(prepared.times[0]), chosen)
         _say_if_slow()
         rows = _with_progress(len(specs), lambda progress: run_sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
