@@ -45,7 +45,10 @@ def test_plan_with_a_band_on_a_calendar_config_is_refused(cli, tmp_path):
     config.write_text(config.read_text().replace('kind = "combined"', 'kind = "calendar"'))
     result = cli("plan", "--relative-band", "0.2")
     assert result.returncode == 2
-    assert "policy is calendar, which has no band: --relative-band" in result.stderr
+    assert "policy is calendar, so --relative-band would do nothing" in result.stderr
+    edge = cli("plan", "--relative-band", "0.2", "--mode", "band-edge", "--json")
+    assert edge.returncode == 0, edge.stderr
+    assert json.loads(edge.stdout)["mode"] == "band-edge"
 
 
 def test_init_paper_without_prices_uses_the_shipped_history_and_says_so(cli):
@@ -72,15 +75,24 @@ def test_init_paper_without_prices_for_an_asset_the_history_lacks_asks_for_them(
 @pytest.mark.parametrize("args, words", [
     (["--symbols", "BTC,ETH,SOL"], "--symbols names SOL, which no target holds"),
     (["--policy", "calendar", "--relative-band", "0.25"],
-     "--policy calendar rebalances on its schedule alone, so it has no band: --relative-band"),
-    (["--policy", "calendar", "--band", "0.05"], "so it has no band: --band goes with --policy threshold"),
-    (["--policy", "never", "--band", "0.05"], "--policy never never rebalances, so it has no band"),
-    (["--policy", "threshold", "--schedule", "weekly"], "so it has no schedule: --schedule goes with"),
+     "--policy calendar trades on its schedule, back to the targets, so --relative-band would do nothing: use "
+     "--policy threshold or combined, or add --mode band-edge"),
+    (["--policy", "calendar", "--band", "0.05"], "so --band would do nothing"),
+    (["--policy", "never", "--band", "0.05"], "--policy never never rebalances, so --band would do nothing."),
+    (["--policy", "threshold", "--schedule", "weekly"],
+     "--policy threshold acts on its band alone, so --schedule would do nothing"),
 ])
 def test_backtest_refuses_options_its_policy_or_targets_would_drop(cli, args, words):
     result = cli("backtest", *args, "--start", "2024-01-01", "--end", "2024-03-31", "--json")
     assert result.returncode == 2, result.stdout
     assert words in _json(result)["error"]["message"]
+
+
+def test_backtest_calendar_takes_a_band_for_band_edge_trades(cli):
+    result = cli("backtest", "--policy", "calendar", "--mode", "band-edge", "--band", "0.05",
+                 "--start", "2024-01-01", "--end", "2024-06-30", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _json(result)["rebalance_count"] > 0
 
 
 def test_backtest_symbols_naming_the_targets_still_work(cli):

@@ -35,23 +35,28 @@ def parse_symbols(text: str | None, targets: list[Targets]) -> list[str]:
     return symbols
 
 
-def policy_spec(kind: str, band: float | None, relative_band: float | None, schedule: str | None) -> PolicySpec:
+def policy_spec(kind: str, band: float | None, relative_band: float | None, schedule: str | None,
+                mode: str = "target") -> PolicySpec:
     """The policy the options describe: a threshold policy with no width gets the 5% band;
-    calendar and combined default to the monthly schedule. A band given to a policy without one
-    (calendar, never), or a schedule to one without one (threshold, never), is refused."""
+    calendar and combined default to the monthly schedule. A band given to a policy that has no
+    use for it (never; calendar unless ``mode`` is band-edge, which trades to the band's edge), or
+    a schedule to one without one (threshold, never), is refused."""
     parsed = PolicyKind.parse(kind)
-    uses_band = parsed in (PolicyKind.THRESHOLD, PolicyKind.COMBINED)
+    uses_band = parsed in (PolicyKind.THRESHOLD, PolicyKind.COMBINED) or (
+        parsed is PolicyKind.CALENDAR and mode == Mode.BAND_EDGE.value)
     uses_schedule = parsed in (PolicyKind.CALENDAR, PolicyKind.COMBINED)
-    does = {PolicyKind.NEVER: "never rebalances", PolicyKind.CALENDAR: "rebalances on its schedule alone",
-            PolicyKind.THRESHOLD: "acts on its band alone"}.get(parsed)
     if not uses_band and (band is not None or relative_band is not None):
         flag = "--band" if band is not None else "--relative-band"
-        raise InputError(f"--policy {parsed.value} {does}, so it has no band: {flag} goes with --policy threshold "
-                         "or combined.")
+        if parsed is PolicyKind.NEVER:
+            raise InputError(f"--policy never never rebalances, so {flag} would do nothing.")
+        raise InputError(f"--policy calendar trades on its schedule, back to the targets, so {flag} would do "
+                         "nothing: use --policy threshold or combined, or add --mode band-edge to trade only back "
+                         "to the band's edge.")
     if not uses_schedule and schedule is not None:
-        raise InputError(f"--policy {parsed.value} {does}, so it has no schedule: --schedule goes with --policy "
-                         "calendar or combined.")
-    if uses_band and band is None and relative_band is None:
+        does = "never rebalances" if parsed is PolicyKind.NEVER else "acts on its band alone"
+        raise InputError(f"--policy {parsed.value} {does}, so --schedule would do nothing: use --policy calendar "
+                         "or combined.")
+    if uses_band and band is None and relative_band is None and parsed is not PolicyKind.CALENDAR:
         band = 0.05
     return PolicySpec(
         kind=parsed,

@@ -85,10 +85,11 @@ def _config_with(config: Path | None, **flags: object):  # type: ignore[no-untyp
     if not given:
         return loaded, path
     policy = {k: v for k, v in given.items() if k in ("band", "relative_band")}
-    if policy and loaded.policy.kind in ("calendar", "never"):
+    edge = given.get("mode", loaded.trading.mode) == "band-edge"  # a calendar policy trades to the band's edge
+    if policy and (loaded.policy.kind == "never" or loaded.policy.kind == "calendar" and not edge):
         flag = "--" + next(iter(policy)).replace("_", "-")
-        raise InputError(f"{path}'s policy is {loaded.policy.kind}, which has no band: {flag} applies to a "
-                         "threshold or combined policy.")
+        raise InputError(f"{path}'s policy is {loaded.policy.kind}, so {flag} would do nothing: it applies to a "
+                         "threshold or combined policy, or to a calendar one with --mode band-edge.")
     document = loaded.model_dump()
     document["policy"].update(policy)
     document["trading"].update({k: v for k, v in given.items() if k not in policy})

@@ -63,7 +63,7 @@ def backtest(
 
         parsed = opt.parse_targets(targets, quote)
         spec = opt.backtest_spec(
-            targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule), mode=mode, fee=fee,
+            targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule, mode), mode=mode, fee=fee,
             fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
         )
         chart_path = opt.chart_path(chart, as_json, "backtest.png")
