@@ -75,8 +75,8 @@ def test_init_paper_without_prices_for_an_asset_the_history_lacks_asks_for_them(
 @pytest.mark.parametrize("args, words", [
     (["--symbols", "BTC,ETH,SOL"], "--symbols names SOL, which no target holds"),
     (["--policy", "calendar", "--relative-band", "0.25"],
-     "--policy calendar trades on its schedule, back to the targets, so --relative-band would do nothing: use "
-     "--policy threshold or combined, or add --mode band-edge"),
+     ("--policy calendar trades on its schedule, back to the targets, so --relative-band would do nothing: use "
+      "--policy threshold or combined, or add --mode band-edge")),
     (["--policy", "calendar", "--band", "0.05"], "so --band would do nothing"),
     (["--policy", "never", "--band", "0.05"], "--policy never never rebalances, so --band would do nothing."),
     (["--policy", "threshold", "--schedule", "weekly"],
