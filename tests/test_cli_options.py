@@ -140,3 +140,14 @@ def test_a_start_moved_by_a_later_listing_is_said(cli, command):
 def test_a_start_inside_the_data_gets_no_note(cli):
     result = cli("backtest", "--start", "2018-01-01", "--end", "2018-03-01", "--json")
     assert result.returncode == 0 and "note:" not in result.stderr
+
+
+@pytest.mark.parametrize("policy", ["calendar", "never"])
+def test_the_agents_backtest_tool_runs_a_policy_without_a_band(cli, tmp_path, policy):
+    """run_backtest's default band (0.05) is not passed to a policy that would refuse it."""
+    from trimtab.interfaces.agent_tools import AgentTools
+
+    assert cli("init").returncode == 0
+    view = AgentTools(tmp_path / "trimtab.toml").run_backtest({"BTC": 0.5, "USDC": 0.5}, "2024-01-01", "2024-06-30",
+                                                              policy=policy)
+    assert view.bars == 182
