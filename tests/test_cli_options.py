@@ -151,3 +151,21 @@ def test_the_agents_backtest_tool_runs_a_policy_without_a_band(cli, tmp_path, po
     view = AgentTools(tmp_path / "trimtab.toml").run_backtest({"BTC": 0.5, "USDC": 0.5}, "2024-01-01", "2024-06-30",
                                                               policy=policy)
     assert view.bars == 182
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--policy", "calendar", "--band", "0.02,0.05"], "--policy calendar would use none of the bands"),
+    (["--policy", "threshold,never", "--schedule", "weekly,monthly"],
+     "--policy threshold,never would use none of the schedules"),
+])
+def test_a_sweep_refuses_ranges_no_policy_of_it_uses(cli, args, words):
+    result = cli("sweep", *args, "--start", "2024-01-01", "--end", "2024-03-31", "--json")
+    assert result.returncode == 2
+    assert words in _json(result)["error"]["message"]
+
+
+def test_a_sweep_of_mixed_policies_keeps_its_bands(cli):
+    result = cli("sweep", "--policy", "calendar,threshold", "--band", "0.02,0.05", "--start", "2024-01-01",
+                 "--end", "2024-03-31", "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(_json(result)["rows"]) == 3  # calendar once, threshold at each band

@@ -66,6 +66,20 @@ def policy_spec(kind: str, band: float | None, relative_band: float | None, sche
     )
 
 
+def refuse_unused_sweep_options(kinds: list[PolicyKind], modes: list[Mode], *, bands: bool, schedules: bool) -> None:
+    """A sweep combines every option, and drops a band or schedule where a policy has no use for it;
+    refuse bands or schedules that no policy of the sweep would use at all."""
+    uses_band = any(k in (PolicyKind.THRESHOLD, PolicyKind.COMBINED) for k in kinds) or (
+        PolicyKind.CALENDAR in kinds and Mode.BAND_EDGE in modes)
+    uses_schedule = any(k in (PolicyKind.CALENDAR, PolicyKind.COMBINED) for k in kinds)
+    names = ",".join(k.value for k in kinds)
+    if bands and not uses_band:
+        raise InputError(f"--policy {names} would use none of the bands: add threshold or combined to --policy, "
+                         "or --mode band-edge for calendar.")
+    if schedules and not uses_schedule:
+        raise InputError(f"--policy {names} would use none of the schedules: add calendar or combined to --policy.")
+
+
 def backtest_spec(*, targets: Targets, policy: PolicySpec, mode: str, fee: float, fee_model: str,
                   slippage: float, capital: float, min_trade: float) -> BacktestSpec:
     try:

@@ -155,9 +155,11 @@ def sweep(
             modes = [Mode(m) for m in opt.parse_names(mode, "target")]
         except ValueError:
             raise InputError(f"Unknown mode in {mode!r}: use target and/or band-edge.") from None
+        kinds = [PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")]
+        opt.refuse_unused_sweep_options(kinds, modes, bands=bool(bands or relatives), schedules=schedule is not None)
         grid = Grid(
             targets=parsed,
-            policies=[PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")],
+            policies=kinds,
             bands=bands or ([None] if relatives else [0.05]),
             relative_bands=relatives or [None],
             schedules=[Period.parse(s) for s in opt.parse_names(schedule, "monthly")],
