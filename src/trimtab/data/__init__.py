@@ -36,7 +36,8 @@ def load_prices(
     last hour of that day. With ``symbols`` given, rows where one of them has no price (before
     its listing, after its delisting) are dropped, so every row has a price for every column;
     without, every asset is returned and missing prices are NaN. Raise ``InputError``
-    for an unknown frequency or symbol, a missing file, or a range with no rows.
+    for an unknown frequency or symbol, a missing or malformed file (naming the first bad row), a
+    start after the end, or a range with no rows (naming the symbols and the range the data covers).
     """
     import pandas as pd
 
