@@ -4,7 +4,9 @@
     python3 tasks.py demo   # create .venv, install trimtab, run the main job (`trimtab demo`)
     python3 tasks.py test   # create .venv, install trimtab with its test tools, run every test
 
-Each creates ./.venv on first use and reinstalls when pyproject.toml changes.
+Each creates ./.venv on first use and reinstalls when pyproject.toml changes. The base install has
+every feature the README shows (the fast sweep kernel, `trimtab mcp`, ccxt venues); the extras
+postgres, distributed and peers stay optional (README, "Quickstart").
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def ensure_venv(extras: str) -> None:
     print(f"installing trimtab{extras} into {VENV}", flush=True)
     subprocess.run([*pip, "-e", f"{ROOT}{extras}"], check=True)
     stamp.write_text(digest)
+    print(f"installed; `. {BIN / 'activate'}` puts trimtab on your PATH", flush=True)
 
 
 def main(argv: list[str]) -> int:

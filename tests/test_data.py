@@ -43,7 +43,8 @@ def test_a_price_file_in_the_long_format_loads_from_a_path(tmp_path):
     [
         (dict(freq="minutely"), "Unknown data frequency"),
         (dict(symbols=["BTC", "NOPE"]), "No price history for NOPE"),
-        (dict(symbols=["BTC"], start="2030-01-01"), "No prices between"),
+        (dict(symbols=["BTC"], start="2030-01-01"), "No prices for BTC from 2030-01-01 on: the data covers 2017-08-17 to "),
+        (dict(start="2025-01-01", end="2024-01-01"), r"The start \(2025-01-01\) is after the end \(2024-01-01\)"),
         (dict(path="/nonexistent/prices.csv"), "does not exist"),
         (dict(start="not-a-date"), "is not a date"),
     ],
@@ -56,3 +57,31 @@ def test_bad_requests_are_one_sentence(kwargs, words):
 def test_both_history_files_ship_inside_the_package():
     assert SHIPPED["daily"].exists() and SHIPPED["hourly"].exists()
     assert (SHIPPED["daily"].parent / "README.md").exists()
+
+
+def test_load_prices_is_reachable_from_a_bare_import_of_trimtab():
+    """As the README writes it: `import trimtab` then `trimtab.data.load_prices(...)`, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import trimtab; c = trimtab.data.load_prices('daily', symbols=['BTC'], start='2024-01-01', "
+            "end='2024-01-05'); print(len(c))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "5"
+
+
+def test_a_price_file_with_a_word_for_a_close_or_a_date_names_the_row(tmp_path):
+    (tmp_path / "close.csv").write_text("date,symbol,close\n2024-01-01,BTC,100\n2024-01-02,BTC,abc\n")
+    (tmp_path / "date.csv").write_text("date,symbol,close\n2024-01-01,BTC,100\nyesterday,BTC,101\n")
+    with pytest.raises(InputError, match="close.csv, data row 2: close 'abc' is not a number"):
+        load_prices(path=tmp_path / "close.csv")
+    with pytest.raises(InputError, match="date.csv, data row 2: date 'yesterday' is not a date or time"):
+        load_prices(path=tmp_path / "date.csv")
+
+
+def test_a_range_outside_the_data_names_the_symbols_and_what_the_data_covers():
+    with pytest.raises(InputError) as caught:
+        load_prices("hourly", ["BTC", "MATIC"], start="2025-01-01")
+    assert str(caught.value) == ("No prices for BTC, MATIC from 2025-01-01 on: the data covers 2020-09-20 to "
+                                 "2024-09-10 02:00 for all of them.")

@@ -30,8 +30,10 @@ def test_load_matrix_refuses_as_load_prices_does():
     load_prices("daily", ["BTC"])
     with pytest.raises(InputError, match="No price history for NOPE"):
         load_matrix("daily", ["BTC", "NOPE"])
-    with pytest.raises(InputError, match="No prices between"):
+    with pytest.raises(InputError, match="No prices for BTC between 2030-01-01 and 2030-02-01: the data covers 2017-08-17"):
         load_matrix("daily", ["BTC"], "2030-01-01", "2030-02-01")
+    with pytest.raises(InputError, match=r"The start \(2024-02-01\) is after the end \(2024-01-01\)"):
+        load_matrix("daily", ["BTC"], "2024-02-01", "2024-01-01")
 
 
 @pytest.mark.parametrize("period", list(Period))

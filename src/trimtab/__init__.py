@@ -33,6 +33,8 @@ _EXPORTS = {
     "sweep": "trimtab.api",
     # the package, callable: trimtab.backtest(targets, ...) runs trimtab.api.run_backtest
     "backtest": "trimtab.backtest",
+    # the shipped price history: trimtab.data.load_prices(...) after a bare `import trimtab`
+    "data": "trimtab.data",
 }
 
 __all__ = sorted(_EXPORTS)

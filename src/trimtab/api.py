@@ -55,9 +55,13 @@ def plan(
     )
 
 
-def status(config: Config | str | os.PathLike[str] | None = None, *, now: datetime | None = None) -> Assessment:
-    """Check the configured portfolio on its venue: drift, the policy's decision and the plan."""
-    path = None
+def status(config: Config | str | os.PathLike[str] | None = None, *, now: datetime | None = None,
+           config_path: Path | None = None) -> Assessment:
+    """Check the configured portfolio on its venue: drift, the policy's decision and the plan.
+
+    ``config_path`` says where a ``Config`` object was read from (its account, journal and key
+    files are next to it; default ./trimtab.toml)."""
+    path = config_path
     if not isinstance(config, Config):
         config, path = load_config(config)
     if config.venue.kind != "static":

@@ -298,7 +298,7 @@ def _first_problem(error: ValidationError) -> str:
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling)"
+        message = "unknown key" + _did_you_mean(first["loc"])
     elif first["type"] == "missing":
         message = "missing: this key is required"
     elif "input" in first and not isinstance(first["input"], dict):
@@ -306,3 +306,19 @@ def _first_problem(error: ValidationError) -> str:
     more = f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
     return f"{key}: {message}{more}"
 
+
+
+def _did_you_mean(loc: tuple) -> str:  # type: ignore[type-arg]
+    """``"; did you mean band?"`` for an unknown key close to a known one of its section, else a
+    plea to check the spelling that lists the section's keys."""
+    import difflib
+
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:  # walk down to the section that holds the unknown key
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return " (check its spelling)"
+        model = annotation
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else f" (known keys: {', '.join(known)})"

@@ -13,9 +13,14 @@ asset against the quote); bar 0's purchase of the targets is neither a trade nor
 ``total_fees``         the sum of every trade's fee, in the quote.
 ``fee_drag_per_year``  per year, the share of the portfolio paid in fees: the sum over rebalance
                        bars of (fees at that bar / value before trading), divided by ``years``.
+``total_return``       final_value / capital - 1, over the whole window.
 ``annual_return``      (final_value / capital) ** (1 / years) - 1, so bar 0's fees count.
 ``volatility``         std (ddof 1) of bar-to-bar returns of the value series, x sqrt(bars per year),
                        bars per year = (bars - 1) / years.
+                       Both are NaN (null in JSON, "n/a" in tables) for a window shorter than
+                       ``MIN_DAYS_TO_ANNUALISE`` days, which is too short to annualise (two daily
+                       bars a day apart would call a 1% day a 3,678% year); volatility also needs
+                       three bars. The per-month and per-year rates are NaN for a single bar.
 ``max_drawdown``       the largest fall from a running peak of the value series, as a fraction.
 ``bars``               the number of bars (price rows) simulated.
 """
@@ -28,6 +33,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 SECONDS_PER_YEAR = 365.25 * 86_400
+#: A shorter window has no annual return or volatility: scaled to a year, its noise reads as news.
+MIN_DAYS_TO_ANNUALISE = 30
+
+
+def long_enough_to_annualise(years: float) -> bool:
+    return years * 365.25 >= MIN_DAYS_TO_ANNUALISE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +84,8 @@ def compute_metrics(
     years = span_seconds / SECONDS_PER_YEAR
     months = years * 12
     final = float(values[-1])
-    if bars > 2 and years > 0:
+    annualise = long_enough_to_annualise(years)
+    if bars > 2 and annualise:
         returns = values[1:] / values[:-1] - 1.0
         volatility = float(np.std(returns, ddof=1) * math.sqrt((bars - 1) / years))
     else:
@@ -92,7 +104,7 @@ def compute_metrics(
         total_slippage=float(total_slippage),
         fee_drag_per_year=fee_drag_sum / years if years > 0 else math.nan,
         total_return=final / capital - 1.0,
-        annual_return=(final / capital) ** (1.0 / years) - 1.0 if years > 0 and final > 0 else math.nan,
+        annual_return=(final / capital) ** (1.0 / years) - 1.0 if annualise and final > 0 else math.nan,
         volatility=volatility,
         max_drawdown=drawdown,
         bars=bars,

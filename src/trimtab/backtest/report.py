@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from trimtab.backtest.simulator import BacktestResult
 from trimtab.interfaces.output import money, percent, stdout
@@ -16,13 +18,15 @@ def render_backtest(result: BacktestResult) -> None:
                         f"({m.bars:,} bars): {s.describe()}", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
+    short = _too_short(m)
     rows = [
         ("final value", f"{money(m.final_value)} {s.quote} (from {money(s.capital)})"),
-        ("annual return", percent(m.annual_return)),
-        ("volatility (annual)", percent(m.volatility)),
+        ("annual return", f"n/a: {short}; total return {percent(m.total_return, 2)}" if short
+         else percent(m.annual_return)),
+        ("volatility (annual)", f"n/a: {short}" if short or math.isnan(m.volatility) else percent(m.volatility)),
         ("max drawdown", percent(m.max_drawdown)),
-        ("rebalances", f"{m.rebalance_count:,} ({m.rebalances_per_month:.2f} a month)"),
-        ("trades (legs)", f"{m.trade_count:,} ({m.trades_per_month:.2f} a month)"),
+        ("rebalances", f"{m.rebalance_count:,} ({_per(m.rebalances_per_month)} a month)"),
+        ("trades (legs)", f"{m.trade_count:,} ({_per(m.trades_per_month)} a month)"),
         ("max drift", percent(m.max_drift)),
         ("traded", money(m.total_traded)),
         ("fees", money(m.total_fees)),
@@ -35,6 +39,21 @@ def render_backtest(result: BacktestResult) -> None:
     stdout.print(table)
 
 
+def _too_short(m) -> str | None:  # type: ignore[no-untyped-def]
+    """Why the window has no annual figures (``metrics.MIN_DAYS_TO_ANNUALISE``), or None."""
+    from trimtab.backtest.metrics import MIN_DAYS_TO_ANNUALISE, long_enough_to_annualise
+
+    if long_enough_to_annualise(m.years):
+        return None
+    days = m.years * 365.25
+    return (f"a window of {days:.3g} day{'' if days == 1 else 's'} is too short to annualise "
+            f"({MIN_DAYS_TO_ANNUALISE} days or more)")
+
+
+def _per(rate: float) -> str:
+    return "-" if math.isnan(rate) else f"{rate:.2f}"
+
+
 SWEEP_COLUMNS = (
     ("targets", "targets", str),
     ("policy", "policy", str),
@@ -42,8 +61,8 @@ SWEEP_COLUMNS = (
     ("relative_band", "rel. band", lambda v: percent(v) if v is not None else "-"),
     ("schedule", "schedule", lambda v: v or "-"),
     ("mode", "mode", str),
-    ("rebalances_per_month", "rebal./mo", lambda v: f"{v:.2f}"),
-    ("trades_per_month", "trades/mo", lambda v: f"{v:.2f}"),
+    ("rebalances_per_month", "rebal./mo", _per),
+    ("trades_per_month", "trades/mo", _per),
     ("max_drift", "max drift", percent),
     ("fee_drag_per_year", "fee drag/yr", lambda v: percent(v, 2)),
     ("annual_return", "return/yr", percent),
@@ -69,7 +88,7 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
         table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in columns))
     stdout.print(table)
     if len(rows) > limit:
-        stdout.print(f"[dim]... and {len(rows) - limit} more rows (use --json for all)[/]")
+        stdout.print(f"... and {len(rows) - limit} more rows (use --json for all)", style="dim")
 
 
 def _targets_text(targets) -> str:
@@ -99,4 +118,4 @@ def render_compare(rows: Sequence[dict], *, title: str) -> None:
         )
     stdout.print(table)
     for r in rows:
-        stdout.print(f"[bold]{r['policy']}[/]: {r['verdict']}")
+        stdout.print(Text.assemble((r["policy"], "bold"), f": {r['verdict']}"))

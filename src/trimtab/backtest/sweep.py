@@ -101,7 +101,9 @@ def _on_dask(address: str, data: Prepared, batches, progress: Progress | None, t
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise InputError("--scheduler needs Dask distributed: pip install 'trimtab[distributed]'.") from None
+        from trimtab.extras import missing
+
+        raise InputError(missing("distributed")) from None
     try:
         client = Client(address, timeout=f"{timeout}s")
     except (OSError, TimeoutError) as e:

@@ -36,19 +36,49 @@ def load_prices(
     last hour of that day. With ``symbols`` given, rows where one of them has no price (before
     its listing, after its delisting) are dropped, so every row has a price for every column;
     without, every asset is returned and missing prices are NaN. Raise ``InputError``
-    for an unknown frequency or symbol, a missing file, or a range with no rows.
+    for an unknown frequency or symbol, a missing or malformed file (naming the first bad row), a
+    start after the end, or a range with no rows (naming the symbols and the range the data covers).
     """
     import pandas as pd
 
     close = _read_wide(Path(path) if path else _shipped(freq))
     if symbols:
         close = close[chosen_symbols(symbols, list(close.columns))]
-    close = close.loc[_bound(start, close.index, end=False) : _bound(end, close.index, end=True)]
-    close = close.dropna(how="any" if symbols else "all")
+    first, last = _bound(start, close.index, end=False), _bound(end, close.index, end=True)
+    if first is not None and last is not None and first > last:
+        raise start_after_end(start, end)
+    covered = close.dropna(how="any" if symbols else "all")
+    close = covered.loc[first:last]
     if close.empty:
-        raise InputError(f"No prices between {start or 'the start'} and {end or 'the end'} for these symbols.")
+        raise no_prices(list(close.columns) if symbols else None, start, end,
+                        covered.index.asi8[[0, -1]] if len(covered) else None)
     assert isinstance(close.index, pd.DatetimeIndex)
     return close
+
+
+def start_after_end(start: str | None, end: str | None) -> InputError:
+    return InputError(f"The start ({start}) is after the end ({end}): give a start on or before the end.")
+
+
+def no_prices(symbols: list[str] | None, start: str | None, end: str | None, covered) -> InputError:  # type: ignore[no-untyped-def]
+    """The sentence for a range with no rows: which symbols, and what range the data covers for
+    them (``covered``: the first and last time in ns where all have prices, or None)."""
+    names = ", ".join(symbols) if symbols else "any asset"
+    wanted = (f"between {start} and {end}" if start and end else f"from {start} on" if start
+              else f"up to {end}" if end else "at all")
+    if covered is None:
+        return InputError(f"No prices for {names} {wanted}: this data never has a price for all of them at once.")
+    first, last = (_moment_text(int(t)) for t in covered)
+    return InputError(f"No prices for {names} {wanted}: the data covers {first} to {last}"
+                      f"{' for all of them' if symbols and len(symbols) > 1 else ''}.")
+
+
+def _moment_text(ns: int) -> str:
+    """A time in ns as ``YYYY-MM-DD``, with ``HH:MM`` when it is not midnight (UTC)."""
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(ns / 1e9, tz=UTC)
+    return f"{moment:%Y-%m-%d}" if (moment.hour, moment.minute) == (0, 0) else f"{moment:%Y-%m-%d %H:%M}"
 
 
 def _shipped(freq: str) -> Path:
@@ -96,10 +126,19 @@ def _read_wide(path: Path) -> pd.DataFrame:
         raise InputError(
             f"{path} is not in the long price format: it needs columns date (or timestamp), symbol and close."
         )
-    long[time_column] = pd.to_datetime(long[time_column], utc=True)
+    try:
+        long[time_column] = pd.to_datetime(long[time_column], utc=True)
+    except (ValueError, TypeError):  # find the first row that is not a time, and name it
+        times = pd.to_datetime(long[time_column], utc=True, errors="coerce", format="mixed")
+        _refuse_first(path, long, times.isna(), time_column, "is not a date or time")
+        raise InputError(f"{path}: the {time_column} column mixes time zones or formats; use one, e.g. "
+                         "2024-01-31 or 2024-01-31T13:00:00Z.") from None
     long["symbol"] = long["symbol"].astype(str).str.upper()
     if long.duplicated([time_column, "symbol"]).any():
         raise InputError(f"{path} has more than one close for the same symbol and time.")
+    close = pd.to_numeric(long["close"], errors="coerce")
+    _refuse_first(path, long, close.isna() & long["close"].notna(), "close", "is not a number")
+    long["close"] = close
     if (long["close"] <= 0).any() or long["close"].isna().any():
         raise InputError(f"{path} has a zero, negative or missing close price.")
     wide = long.pivot(index=time_column, columns="symbol", values="close").sort_index().astype("float64")
@@ -120,6 +159,13 @@ def _read_wide(path: Path) -> pd.DataFrame:
         except OSError:
             pass
     return wide
+
+
+def _refuse_first(path: Path, long: pd.DataFrame, bad: pd.Series, column: str, what: str) -> None:
+    """Raise ``InputError`` naming the first row where ``bad`` holds (its line in the file)."""
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise InputError(f"{path}, data row {row + 1}: {column} {long[column].iloc[row]!r} {what}.")
 
 
 def chosen_symbols(symbols: list[str] | tuple[str, ...], columns: list[str]) -> list[str]:

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from trimtab.errors import InputError
-
 _SIMPLE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$")
 _DAY_NS = 86_400 * 10**9
 
@@ -39,7 +37,7 @@ def load_matrix(
     path: str | os.PathLike[str] | None = None,
 ) -> PriceMatrix:
     """``load_prices(freq, symbols, start, end, path)`` as arrays; raise ``InputError`` as it does."""
-    from trimtab.data import _cache_path, _shipped, chosen_symbols, read_cache
+    from trimtab.data import _cache_path, _shipped, chosen_symbols, no_prices, read_cache, start_after_end
 
     source = Path(path) if path else _shipped(freq)
     cache = _cache_path(source) if source.exists() else None
@@ -50,15 +48,19 @@ def load_matrix(
     times, columns, close = cached
     wanted = chosen_symbols(symbols, columns)
     prices = close[:, [columns.index(s) for s in wanted]]
-    keep = np.ones(len(times), dtype=bool)
-    if start:
-        keep &= times >= _ns(start)
+    covered = ~np.isnan(prices).any(axis=1)
+    keep = covered.copy()
+    first = _ns(start) if start else None
     if end:
         bound = _ns(end)
-        keep &= times <= (bound + _DAY_NS - 1000 if len(str(end).strip()) <= 10 else bound)
-    keep &= ~np.isnan(prices).any(axis=1)
+        last = bound + _DAY_NS - 1000 if len(str(end).strip()) <= 10 else bound
+        if first is not None and first > last:
+            raise start_after_end(start, end)
+        keep &= times <= last
+    if first is not None:
+        keep &= times >= first
     if not keep.any():
-        raise InputError(f"No prices between {start or 'the start'} and {end or 'the end'} for these symbols.")
+        raise no_prices(list(wanted), start, end, times[covered][[0, -1]] if covered.any() else None)
     return PriceMatrix(np.ascontiguousarray(times[keep]), tuple(wanted), np.ascontiguousarray(prices[keep]))
 
 

@@ -211,7 +211,7 @@ class AgentTools:
         command = [sys.executable, "-m", "trimtab", "backtest", "--json", "--data", data, "--targets", weights,
                    "--start", start, "--end", end, "--policy", policy, "--capital", repr(capital), "--fee", repr(fee),
                    "--quote", parsed.quote]
-        if band is not None:
+        if band is not None and policy in ("threshold", "combined"):  # calendar and never have no band
             command += ["--band", repr(band)]
         began = time.monotonic()
         try:

@@ -28,17 +28,18 @@ def plan(
     prices: Annotated[str | None, typer.Option(help="Prices in the quote asset, e.g. BTC=65000,ETH=2000.")] = None,
     band: Annotated[float | None, typer.Option(help="Absolute band, e.g. 0.05.")] = None,
     relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.")] = None,
-    mode: Annotated[str, typer.Option(help="target (back to target) or band-edge.")] = "target",
-    min_trade: Annotated[float, typer.Option(help="Skip legs worth less than this (quote units).")] = 10.0,
-    fee: Annotated[float, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%.")] = 0.001,
-    quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
+    mode: Annotated[str | None, typer.Option(help="target (back to target) or band-edge. Default: target, or the config's.")] = None,
+    min_trade: Annotated[float | None, typer.Option(help="Skip legs worth less than this (quote units). Default: 10, or the config's.")] = None,
+    fee: Annotated[float | None, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%. Default: 0.001, or the config's.")] = None,
+    quote: Annotated[str | None, typer.Option(help="The quote asset (what-if only). Default: USDC.")] = None,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """How far has the portfolio drifted, and what would it take to fix it? Trades nothing.
 
     With --targets it is a pure what-if (needs --holdings and --prices; no config, no network);
-    without, it reads the config and its venue.
+    without, it reads the config and its venue, and --band, --relative-band, --mode, --fee and
+    --min-trade replace the config's values for this plan.
     """
 
     def body():
@@ -48,9 +49,12 @@ def plan(
         from trimtab.interfaces.render import render_assessment
 
         if targets is None:
-            if holdings or prices:
-                raise InputError("--holdings and --prices go with --targets; without --targets the config is used.")
-            assessment = api.status(config)
+            if holdings or prices or quote:
+                raise InputError("--holdings, --prices and --quote go with --targets; without --targets the config "
+                                 "is used.")
+            loaded, path = _config_with(config, band=band, relative_band=relative_band, mode=mode, fee=fee,
+                                        min_trade=min_trade)
+            assessment = api.status(loaded, config_path=path)
         else:
             if holdings is None or prices is None:
                 raise InputError("A what-if plan needs --holdings and --prices as well as --targets.")
@@ -59,12 +63,45 @@ def plan(
                 targets=parse_pairs(targets, "targets"),
                 holdings=parse_pairs(holdings, "holdings"),
                 prices=parse_pairs(prices, "prices"),
-                quote=quote, band=use_band, relative_band=relative_band,
-                mode=mode, fee=fee, min_trade=min_trade,
+                quote=quote or "USDC", band=use_band, relative_band=relative_band,
+                mode=mode or "target", fee=0.001 if fee is None else fee,
+                min_trade=10.0 if min_trade is None else min_trade,
             )
         return assessment.to_dict(), lambda: render_assessment(assessment, title="portfolio")
 
     run(as_json, body)
+
+
+def _config_with(config: Path | None, **flags: object):  # type: ignore[no-untyped-def]
+    """The config with the flags given (not None) in place of its ``[policy]`` band and
+    relative_band and ``[trading]`` mode, fee and min_trade; checked as the file would be."""
+    from pydantic import ValidationError
+
+    from trimtab.config import Config, load_config
+    from trimtab.errors import InputError
+
+    loaded, path = load_config(config)
+    given = {key: value for key, value in flags.items() if value is not None}
+    if not given:
+        return loaded, path
+    policy = {k: v for k, v in given.items() if k in ("band", "relative_band")}
+    edge = given.get("mode", loaded.trading.mode) == "band-edge"  # a calendar policy trades to the band's edge
+    if policy and (loaded.policy.kind == "never" or loaded.policy.kind == "calendar" and not edge):
+        flag = "--" + next(iter(policy)).replace("_", "-")
+        raise InputError(f"{path}'s policy is {loaded.policy.kind}, so {flag} would do nothing: it applies to a "
+                         "threshold or combined policy, or to a calendar one with --mode band-edge.")
+    document = loaded.model_dump()
+    document["policy"].update(policy)
+    document["trading"].update({k: v for k, v in given.items() if k not in policy})
+    try:
+        return Config.model_validate(document), path
+    except ValidationError as e:
+        problem = e.errors()[0]
+        key = str(problem["loc"][-1])
+        # a rule across keys (the emergency band must be wider than the band): name the section's flags
+        named = {key: given[key]} if key in given else (policy if problem["loc"][0] == "policy" else given)
+        flags_text = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in named.items())
+        raise InputError(f"{flags_text}: {problem['msg'].removeprefix('Value error, ').rstrip('.')}.") from None
 
 
 @app.command()
@@ -109,7 +146,7 @@ def _paper_chains(config: Path | None) -> dict[str, dict[str, float]] | None:
 def init(
     targets: Annotated[str, typer.Option(help="Target weights.")] = "BTC=0.5,ETH=0.3,USDC=0.2",
     holdings: Annotated[str, typer.Option(help="Quantities held (static venue).")] = "BTC=0.1,ETH=1.25,USDC=1000",
-    prices: Annotated[str, typer.Option(help="Prices (static venue).")] = "BTC=65000,ETH=2000",
+    prices: Annotated[str | None, typer.Option(help="Prices, e.g. BTC=65000,ETH=2000 (static default: those; paper default: the last closes of the shipped history).")] = None,
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
     venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers), paper (a simulated exchange) or ccxt (a real exchange).")] = "static",
     fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
@@ -175,18 +212,29 @@ def init(
             return document, lambda: stdout.print(
                 f"wrote {path}: {exchange} through ccxt; export {api_key_env} and {secret_env} with your key")
         if venue == "paper":
-            from trimtab.interfaces.cli_execution import init_paper
+            from trimtab.interfaces.cli_execution import init_paper, shipped_prices
 
+            shipped = shipped_prices(parsed_targets) if prices is None else None
             document = init_paper(
-                path, parsed_targets, holdings=holdings, prices=prices, fee=fee, min_trade=min_trade,
-                order_latency=order_latency, chains=chains, markets=markets, slippage_bps=slippage_bps,
-                clock_speed=clock_speed, force=force,
+                path, parsed_targets, holdings=holdings, prices=shipped["text"] if shipped else prices, fee=fee,
+                min_trade=min_trade, order_latency=order_latency, chains=chains, markets=markets,
+                slippage_bps=slippage_bps, clock_speed=clock_speed, force=force,
             )
-            return document, lambda: stdout.print(f"wrote {path} and the paper account {document['account']}")
+            if shipped:
+                document["prices_from"] = {"source": "shipped daily history", "prices": shipped["prices"],
+                                           "dates": shipped["dates"]}
+
+            def render_paper() -> None:
+                stdout.print(f"wrote {path} and the paper account {document['account']}")
+                if shipped:
+                    stdout.print(shipped["note"])
+
+            return document, render_paper
         text = render_config(
             parsed_targets,
             holdings=parse_holdings(parse_pairs(holdings, "holdings")),
-            prices={a: p for a, p in parse_prices(parse_pairs(prices, "prices"), parsed_targets.quote).items()
+            prices={a: p for a, p in parse_prices(parse_pairs(prices or "BTC=65000,ETH=2000", "prices"),
+                                                   parsed_targets.quote).items()
                     if a != parsed_targets.quote},
             venue=venue, fee=fee, min_trade=min_trade,
         )

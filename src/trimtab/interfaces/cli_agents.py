@@ -34,12 +34,7 @@ def mcp(
 
     def body():
         from trimtab.config import DEFAULT_CONFIG
-        from trimtab.errors import InputError
-
-        try:
-            from trimtab.interfaces.mcp_server import serve
-        except ImportError as e:
-            raise InputError(f"`trimtab mcp` needs the MCP SDK ({e.name} is missing): pip install 'trimtab[mcp]'.") from None
+        from trimtab.interfaces.mcp_server import serve  # a missing SDK: output.run names the install command
 
         serve(Path(config or DEFAULT_CONFIG), http_port=http)
         return {}, lambda: None

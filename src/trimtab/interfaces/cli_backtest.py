@@ -55,35 +55,59 @@ def backtest(
 ) -> None:
     """Replay a rebalancing policy over real price history with the live core; print the metrics."""
 
+    chart_failed: dict[str, str] = {}
+
     def body():
         from trimtab.backtest import run_backtest
         from trimtab.interfaces import backtest_options as opt
 
         parsed = opt.parse_targets(targets, quote)
         spec = opt.backtest_spec(
-            targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule), mode=mode, fee=fee,
+            targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule, mode), mode=mode, fee=fee,
             fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
         )
-        close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, [parsed]),
-                               start=start, end=end)
+        chart_path = opt.chart_path(chart, as_json, "backtest.png")
+        chosen = opt.parse_symbols(symbols, [parsed])
+        close = opt.load_close(prices=prices, data=data, symbols=chosen, start=start, end=end)
+        opt.say_if_start_moved(start, int(close.index.as_unit("ns").asi8[0]), chosen)
         result = run_backtest(close, spec)
-        chart_path = chart if chart is not None else (None if as_json else Path("backtest.png"))
         document = result.to_dict()
         if chart_path is not None:
             from trimtab.backtest.chart import backtest_chart
 
-            document["chart"] = str(backtest_chart(result, chart_path))
+            _write_chart(lambda: backtest_chart(result, chart_path), chart_path, document, chart_failed)
 
         def render() -> None:
             from trimtab.backtest.report import render_backtest
 
             render_backtest(result)
-            if chart_path is not None:
+            if document.get("chart"):
                 stdout.print(f"chart: {chart_path}")
 
         return document, render
 
     run(as_json, body)
+    _exit_if_chart_failed(chart_failed)
+
+
+def _write_chart(write, path: Path, document: dict, failed: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Write the chart; when the file cannot be written, keep the results, put the error in the
+    document and remember it for ``_exit_if_chart_failed``."""
+    try:
+        document["chart"] = str(write())
+    except OSError as e:
+        failed["message"] = (f"The chart could not be written to {path}: {e.strerror or e}; "
+                             "the results are complete without it.")
+        document["chart"] = None
+        document["error"] = {"type": "InputError", "message": failed["message"]}
+
+
+def _exit_if_chart_failed(failed: dict[str, str]) -> None:
+    """After the results are printed: the chart's error as one sentence, exit 2."""
+    if failed:
+        from trimtab.interfaces.output import fail
+
+        fail(False, "InputError", failed["message"], 2)
 
 
 def sweep(
@@ -111,6 +135,7 @@ def sweep(
 ) -> None:
     """Backtest every combination of the options on the fast kernel: one row per configuration,
     and a chart of fee drag against max drift (the frontier to choose from)."""
+    chart_failed: dict[str, str] = {}
 
     def body():
         from trimtab.backtest.fast import Prepared
@@ -130,9 +155,11 @@ def sweep(
             modes = [Mode(m) for m in opt.parse_names(mode, "target")]
         except ValueError:
             raise InputError(f"Unknown mode in {mode!r}: use target and/or band-edge.") from None
+        kinds = [PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")]
+        opt.refuse_unused_sweep_options(kinds, modes, bands=bool(bands or relatives), schedules=schedule is not None)
         grid = Grid(
             targets=parsed,
-            policies=[PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")],
+            policies=kinds,
             bands=bands or ([None] if relatives else [0.05]),
             relative_bands=relatives or [None],
             schedules=[Period.parse(s) for s in opt.parse_names(schedule, "monthly")],
@@ -144,30 +171,45 @@ def sweep(
             capital=capital,
         )
         specs = grid.specs()
+        chart_path = opt.chart_path(chart, as_json, "sweep.png")
         if prices is not None and data is not None:
             raise InputError("Give either --prices PATH or --data daily|hourly, not both.")
-        prepared = Prepared.load(data or "daily", opt.parse_symbols(symbols, parsed), start, end, path=prices)
+        chosen = opt.parse_symbols(symbols, parsed)
+        prepared = Prepared.load(data or "daily", chosen, start, end, path=prices)
+        opt.say_if_start_moved(start, int(prepared.times[0]), chosen)
+        _say_if_slow()
         rows = _with_progress(len(specs), lambda progress: run_sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
         first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
-        chart_path = chart if chart is not None else (None if as_json else Path("sweep.png"))
         document = {"start": first, "end": last, "rows": rows}
         if chart_path is not None:
             from trimtab.backtest.chart import frontier_chart
 
-            document["chart"] = str(frontier_chart(rows, chart_path))
+            _write_chart(lambda: frontier_chart(rows, chart_path), chart_path, document, chart_failed)
 
         def render() -> None:
             from trimtab.backtest.report import render_sweep
 
             render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
                                      f"{len(prepared.times):,} bars")
-            if chart_path is not None:
+            if document.get("chart"):
                 stdout.print(f"chart: {chart_path}")
 
         return document, render
 
     run(as_json, body)
+    _exit_if_chart_failed(chart_failed)
+
+
+def _say_if_slow() -> None:
+    """Without numba the kernel runs as plain Python: say so, and how to fix it, before the wait."""
+    from trimtab.backtest.kernel import HAVE_NUMBA
+
+    if not HAVE_NUMBA:
+        from trimtab.extras import missing
+        from trimtab.interfaces.output import stderr
+
+        stderr.print(f"note: {missing('numba')}; without it this sweep runs as plain Python, about 15 times slower.")
 
 
 def _with_progress(total: int, work):

@@ -193,10 +193,13 @@ def history(
 
     def body():
         from trimtab.config import load_config
+        from trimtab.errors import InputError
         from trimtab.interfaces.render_execution import history_document, render_history
         from trimtab.interfaces.wiring import journal_url
         from trimtab.journal import Journal
 
+        if limit < 1:
+            raise InputError(f"--limit {limit} shows nothing: give how many runs and checks to show, 1 or more.")
         loaded, path = load_config(config)
         journal = Journal.open(journal_url(loaded, path))
         document = history_document(journal, loaded.portfolio.name, limit)
@@ -214,11 +217,23 @@ def acknowledge(
 
     def body():
         from trimtab.config import load_config
+        from trimtab.errors import InputError
         from trimtab.interfaces.render_execution import render_outcome, run_document
         from trimtab.interfaces.wiring import build_agent
+        from trimtab.journal.store import StaleState
 
         loaded, path = load_config(config)
-        outcome = build_agent(loaded, path).acknowledge(run_id)
+        agent = build_agent(loaded, path)
+        try:
+            parked = agent.journal.run(run_id)
+        except StaleState:
+            parked = None
+        if parked is None or parked.portfolio != loaded.portfolio.name:
+            raise InputError(f"The journal of {loaded.portfolio.name} has no run {run_id}; `trimtab history` lists "
+                             "its runs.")
+        if parked.state != "needs_attention":
+            raise InputError(f"Run {run_id} is {parked.state}, not needs_attention; there is nothing to acknowledge.")
+        outcome = agent.acknowledge(run_id)
         return {"run": run_document(outcome)}, lambda: render_outcome(outcome, "acknowledged run")
 
     run(as_json, body)
@@ -241,6 +256,29 @@ def demo(
         return summary, lambda: render_demo(summary)
 
     run(as_json, body)
+
+
+def shipped_prices(targets) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The last daily close of each non-quote target in the shipped history: ``{"text": "BTC=..,ETH=..",
+    "prices": {...}, "dates": {...}, "note": a sentence saying where they came from}``; raise
+    ``InputError`` for an asset the history lacks."""
+    from trimtab.data import chosen_symbols, load_prices
+    from trimtab.errors import InputError
+
+    close = load_prices("daily")
+    try:
+        assets = chosen_symbols([a for a in targets.assets if a != targets.quote], list(close.columns))
+    except InputError as e:
+        raise InputError(f"{e} Give --prices for a paper portfolio of these assets.") from None
+    last = {a: close[a].dropna() for a in assets}
+    prices = {a: float(series.iloc[-1]) for a, series in last.items()}
+    dates = {a: f"{series.index[-1]:%Y-%m-%d}" for a, series in last.items()}
+    newest = max(dates.values())
+    shown = ", ".join(f"{a} {p:,.2f}" + ("" if dates[a] == newest else f" (its last, {dates[a]})")
+                      for a, p in prices.items())
+    return {"text": ",".join(f"{a}={p!r}" for a, p in prices.items()), "prices": prices, "dates": dates,
+            "note": f"prices: the last daily closes in the shipped history, {newest}: {shown}; "
+                    "pass --prices to choose others"}
 
 
 def init_paper(path: Path, targets, *, holdings: str, prices: str, fee: float, min_trade: float,  # type: ignore[no-untyped-def]

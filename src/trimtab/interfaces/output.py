@@ -8,17 +8,21 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from trimtab.errors import TrimtabError
 
 #: Piped output is not cut to 80 columns: a table read by a program or a log keeps every cell.
 _PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-stdout = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+#: No markup and no emoji codes: every string is printed as it is, so text from users and venues
+#: (``pip install 'trimtab[mcp]'``, ``[execution] kill_switch``, ``:warning:``) keeps its brackets
+#: and colons. Style goes in ``style=`` or a ``rich.text.Text``, never in ``[bold]...[/]`` tags.
+stdout = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH, markup=False, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def tidy(value: Any) -> Any:
@@ -43,8 +47,9 @@ def run(as_json: bool, body: Callable[[], tuple[dict[str, Any], Callable[[], Non
     """Run a command body that returns ``(document, render)``; print one or the other.
 
     A ``TrimtabError`` becomes one sentence (on stderr, or as ``{"error": ...}`` with --json) and
-    its exit code (2 for bad input). Anything else is a bug: one line, exit 1, and the traceback
-    only when ``TRIMTAB_DEBUG`` is set.
+    its exit code (2 for bad input); so does a missing optional part (``trimtab.extras``: what
+    needs it and the exact install command, exit 2). Anything else is a bug: one line, exit 1,
+    and the traceback only when ``TRIMTAB_DEBUG`` is set.
     """
     try:
         document, render = body()
@@ -52,25 +57,38 @@ def run(as_json: bool, body: Callable[[], tuple[dict[str, Any], Callable[[], Non
         fail(as_json, type(e).__name__, str(e), e.exit_code)
     except KeyboardInterrupt:
         fail(as_json, "Interrupted", "Interrupted; nothing more was started.", 130)
-    except Exception as e:  # a bug: say so plainly
-        if os.environ.get("TRIMTAB_DEBUG"):
-            raise
-        fail(as_json, "InternalError", f"internal error ({type(e).__name__}: {e}); rerun with TRIMTAB_DEBUG=1 for details.", 1)
+    except ModuleNotFoundError as e:  # an optional part not installed: say which and how
+        from trimtab.extras import missing
+
+        sentence = missing(e.name or "")
+        if sentence is None:
+            _bug(as_json, e)
+        fail(as_json, "MissingPart", sentence, 2)
+    except Exception as e:
+        _bug(as_json, e)
     if as_json:
         emit_json(document)
     else:
         render()
 
 
-def fail(as_json: bool, kind: str, message: str, code: int) -> None:
+def _bug(as_json: bool, e: Exception) -> NoReturn:
+    """A bug: say so plainly (the traceback only with ``TRIMTAB_DEBUG``)."""
+    if os.environ.get("TRIMTAB_DEBUG"):
+        raise e
+    fail(as_json, "InternalError", f"internal error ({type(e).__name__}: {e}); rerun with TRIMTAB_DEBUG=1 for details.", 1)
+
+
+def fail(as_json: bool, kind: str, message: str, code: int) -> NoReturn:
     if as_json:
         emit_json({"error": {"type": kind, "message": message}})
-    stderr.print(f"[bold red]error:[/] {message}")
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
-    return "-" if fraction is None else f"{fraction * 100:.{digits}f}%"
+    """``0.15`` -> ``15.0%``; None or NaN (a figure that does not exist) -> ``-``, never ``nan%``."""
+    return "-" if fraction is None or math.isnan(fraction) else f"{fraction * 100:.{digits}f}%"
 
 
 def money(amount: float) -> str:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from trimtab.errors import InputError
+
+#: A chain's name: words of letters and digits joined by - or _ (ethereum, arbitrum-one, polygon_pos).
+_CHAIN_NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z][a-z0-9]*)*")
 
 
 def parse_pairs(text: str, what: str) -> list[tuple[str, float]]:
@@ -41,6 +46,7 @@ def parse_chains(text: str) -> dict[str, dict[str, float]]:
             chain, _, share = part.strip().partition(":")
             if not chain.strip():
                 raise InputError(f"An empty chain name in {item!r}.")
+            _check_chain_name(chain.strip().lower(), item)
             try:
                 chains[chain.strip().lower()] = float(share) if share else None
             except ValueError:
@@ -53,3 +59,16 @@ def parse_chains(text: str) -> dict[str, dict[str, float]]:
             raise InputError(f"The shares in {item!r} must be non-negative and sum to 1.")
         result[asset.strip().upper()] = shares
     return result
+
+
+def _check_chain_name(chain: str, item: str) -> None:
+    """Refuse a chain name that is really a typo, such as ``ethereum-0.5`` for ``ethereum:0.5``."""
+    if _CHAIN_NAME.fullmatch(chain):
+        return
+    name, _, tail = chain.rpartition("-")
+    try:
+        float(tail)
+        hint = f"; a share goes after a colon: {name}:{tail}"
+    except ValueError:
+        hint = " (letters and digits, words joined by - or _, e.g. arbitrum-one)"
+    raise InputError(f"{chain!r} in --chains {item!r} is not a chain name{hint}.")

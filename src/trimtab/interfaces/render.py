@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from trimtab.core.assessment import Assessment
 from trimtab.interfaces.output import money, percent, quantity, stdout
@@ -31,9 +32,10 @@ def render_assessment(a: Assessment, *, title: str) -> None:
         stdout.print(f"in transit: {money(v.in_transit_value)} {v.quote} (counted in the total and the weights)")
     flight = a.in_flight_line()
     if flight:
-        stdout.print(f"[bold]{flight}[/]")
-    verdict = "[bold yellow]rebalance[/]" if a.decision.rebalance else "[green]hold[/]"
-    stdout.print(f"max drift {percent(a.drift.max_drift)}; decision: {verdict} ({a.decision.reason})")
+        stdout.print(Text(flight, style="bold"))
+    verdict = ("rebalance", "bold yellow") if a.decision.rebalance else ("hold", "green")
+    stdout.print(Text.assemble(f"max drift {percent(a.drift.max_drift)}; decision: ", verdict,
+                               f" ({a.decision.reason})"))
     plan = a.plan
     if plan.is_empty:
         stdout.print(f"plan ({plan.mode}): nothing to trade")
@@ -47,4 +49,4 @@ def render_assessment(a: Assessment, *, title: str) -> None:
         expected = ", ".join(f"{asset} {percent(w)}" for asset, w in plan.expected_weights.items())
         stdout.print(f"turnover {money(plan.turnover)} {v.quote}, fees {money(plan.fees)} {v.quote}; after: {expected}")
     for skipped in plan.skipped:
-        stdout.print(f"[dim]skipped: {skipped.reason}[/]")
+        stdout.print(f"skipped: {skipped.reason}", style="dim")

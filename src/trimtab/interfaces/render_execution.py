@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from trimtab.engine.agent import RebalanceResult
 from trimtab.engine.executor import RunOutcome
@@ -43,7 +44,7 @@ def render_outcome(outcome: RunOutcome, title: str) -> None:
                       money(leg.value or 0.0), money(leg.fee or 0.0), leg.state + (f" ({leg.error})" if leg.error else ""))
     stdout.print(table)
     if outcome.reason:
-        stdout.print(f"[bold]{outcome.state}[/]: {outcome.reason}")
+        stdout.print(Text.assemble((outcome.state, "bold"), f": {outcome.reason}"))
 
 
 def render_rebalance(result: RebalanceResult) -> None:
@@ -108,8 +109,8 @@ def render_history(document: dict[str, Any]) -> None:
 
 
 def render_demo(summary: dict[str, Any]) -> None:
-    stdout.print(f"[bold]trimtab demo[/]: {summary['start'][:10]} to {summary['end'][:10]}, "
-                 f"{summary['checks']:,} hourly checks in {summary['wall_seconds']:.1f} s")
+    stdout.print(Text.assemble(("trimtab demo", "bold"), f": {summary['start'][:10]} to {summary['end'][:10]}, "
+                               f"{summary['checks']:,} hourly checks in {summary['wall_seconds']:.1f} s"))
     table = Table(title="summary", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")

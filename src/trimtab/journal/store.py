@@ -78,6 +78,11 @@ class Journal:
             else:
                 engine = create_engine(url, pool_pre_ping=True)
             migrate(engine)
+        except ModuleNotFoundError as e:  # the database's driver is not installed: name the command
+            from trimtab.extras import missing
+
+            raise ConfigError(f"Cannot open the journal at {_redact(url)}: "
+                              + (missing(e.name or "") or f"{e.name} is not installed.")) from e
         except Exception as e:  # the driver's own words, in one sentence
             raise ConfigError(f"Cannot open the journal at {_redact(url)}: {type(e).__name__}: {e}".split("\n")[0]) from e
         return cls(engine)
