@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -62,18 +62,18 @@ def render_rebalance(result: RebalanceResult) -> None:
     stdout.print(f"traded {money(result.outcome.traded_value)}, fees {money(result.outcome.fees)}")
 
 
-def step_document(result: RebalanceResult) -> dict[str, Any]:
+def step_document(result: RebalanceResult, *, at: datetime) -> dict[str, Any]:
+    """One step of ``trimtab run``; ``at`` is the time the check was made and journaled at (the
+    venue's clock, which for a paper venue is its simulated clock), never the wall clock."""
     a = result.assessment
     assert a is not None
-    return {"at": _now_text(), "max_drift": a.drift.max_drift,
+    return {"at": _utc(at).isoformat(timespec="seconds"), "max_drift": a.drift.max_drift,
             "decision": ("rebalance: " if a.decision.rebalance else "hold: ") + a.decision.reason,
             "resumed": run_document(result.resumed), "run": run_document(result.outcome)}
 
 
-def _now_text() -> str:
-    from datetime import datetime
-
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:
