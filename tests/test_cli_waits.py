@@ -55,3 +55,22 @@ def test_run_prints_the_time_the_journal_stores_for_the_check(tmp_path):
     stored = [datetime.fromisoformat(c["at"]).replace(microsecond=0) for c in checks]
     assert datetime.fromisoformat(step["at"]) == stored[0]
     assert printed.split()[0] == stored[1].isoformat()
+
+
+def test_history_at_80_columns_shows_whole_run_ids_states_and_every_leg(tmp_path):
+    # Arrange
+    directory = make_portfolio(tmp_path)
+    run_id = json.loads(run_cli("rebalance", "--yes", "--json", cwd=directory).stdout)["run"]["id"]
+    run_cli("run", "--once", cwd=directory)
+    # Act
+    text = run_cli("history", cwd=directory, env={"COLUMNS": "80"}).stdout
+    # Assert
+    lines = text.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines), text
+    assert "…" not in text
+    assert f"run {run_id}  completed  " in text
+    legs = [line.split()[:4] for line in lines if line.split()[:1] in (["gathering"], ["selling"], ["bridging"], ["buying"])]
+    assert legs == [["gathering", "bridge", "BTC", "bitcoin"], ["selling", "sell", "BTC", "on"],
+                    ["bridging", "bridge", "USDC", "ethereum"], ["buying", "buy", "ETH", "on"]]
+    assert any(line.endswith("arrived") for line in map(str.rstrip, lines))
+    assert "hold" in text and "is within" in text
