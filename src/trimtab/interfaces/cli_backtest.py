@@ -67,8 +67,9 @@ def backtest(
         close = opt.load_close(prices=prices, data=data, symbols=opt.parse_symbols(symbols, [parsed]),
                                start=start, end=end)
         result = run_backtest(close, spec)
+        hold = run_backtest(close, spec.buy_and_hold()).metrics
         chart_path = chart if chart is not None else (None if as_json else Path("backtest.png"))
-        document = result.to_dict()
+        document = {**result.to_dict(), "buy_and_hold": hold.to_dict()}
         if chart_path is not None:
             from trimtab.backtest.chart import backtest_chart
 
@@ -77,7 +78,7 @@ def backtest(
         def render() -> None:
             from trimtab.backtest.report import render_backtest
 
-            render_backtest(result)
+            render_backtest(result, hold)
             if chart_path is not None:
                 stdout.print(f"chart: {chart_path}")
 
@@ -149,25 +150,41 @@ def sweep(
         prepared = Prepared.load(data or "daily", opt.parse_symbols(symbols, parsed), start, end, path=prices)
         rows = _with_progress(len(specs), lambda progress: run_sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
+        hold = buy_and_hold_rows(prepared, specs)
         first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
         chart_path = chart if chart is not None else (None if as_json else Path("sweep.png"))
-        document = {"start": first, "end": last, "rows": rows}
+        document = {"start": first, "end": last, "rows": rows, "buy_and_hold": hold}
         if chart_path is not None:
             from trimtab.backtest.chart import frontier_chart
 
-            document["chart"] = str(frontier_chart(rows, chart_path))
+            document["chart"] = str(frontier_chart(rows, chart_path, hold=hold))
 
         def render() -> None:
             from trimtab.backtest.report import render_sweep
 
             render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
-                                     f"{len(prepared.times):,} bars")
+                                     f"{len(prepared.times):,} bars", hold=hold)
             if chart_path is not None:
                 stdout.print(f"chart: {chart_path}")
 
         return document, render
 
     run(as_json, body)
+
+
+def buy_and_hold_rows(prepared, specs) -> list[dict]:  # type: ignore[no-untyped-def]
+    """One buy-and-hold row per portfolio (targets) of the sweep, in the sweep's row shape: the
+    baseline its policies are read against."""
+    from trimtab.backtest.fast import run_fast
+    from trimtab.backtest.grid import describe
+
+    rows: dict[str, dict] = {}
+    for spec in specs:
+        key = repr(sorted(spec.targets.weights.items()))
+        if key not in rows:
+            baseline = spec.buy_and_hold()
+            rows[key] = {**describe(baseline), **run_fast(prepared, baseline).to_dict()}
+    return list(rows.values())
 
 
 def _with_progress(total: int, work):
