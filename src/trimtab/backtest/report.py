@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
 from rich.table import Table
 
 from trimtab.backtest.metrics import Metrics
@@ -101,10 +102,11 @@ def _targets_text(targets) -> str:
     return str(targets)
 
 
-def render_compare(rows: Sequence[dict], *, title: str) -> None:
+def render_compare(rows: Sequence[dict], *, title: str, rule: str) -> None:
     """The blog's claims beside the measured numbers, one policy a row, then each verdict."""
     table = Table(title=title, title_justify="left", padding=(0, 1), caption_justify="left",
-                  caption="(blog): what the blog claims; fee drag and return are per year; vol = volatility")
+                  caption="(blog): what the blog claims; fee drag and return are per year; vol = volatility.\n"
+                          f"The rule for every verdict: {escape(rule)}.")
     for header in ("policy", "rebal/mo", "trades/mo", "(blog)", "max drift", "(blog)",
                    "fee drag", "(blog)", "return", "vol"):
         table.add_column(header, justify="left" if header == "policy" else "right", no_wrap=True)
@@ -122,4 +124,4 @@ def render_compare(rows: Sequence[dict], *, title: str) -> None:
         )
     stdout.print(table)
     for r in rows:
-        stdout.print(f"[bold]{r['policy']}[/]: {r['verdict']}")
+        stdout.print(f"[bold]{r['policy']}[/]: {escape(r['verdict'])}")

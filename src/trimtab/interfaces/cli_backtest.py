@@ -207,21 +207,21 @@ def compare(
     years; measured numbers beside the claims, and a plain verdict for each policy."""
 
     def body():
-        from trimtab.backtest.compare import FEE, TARGETS, last_five_years, run_compare
+        from trimtab.backtest.compare import FEE, RULE, TARGETS, last_five_years, run_compare
         from trimtab.data import load_prices
 
         close = last_five_years(load_prices(data, [a for a in TARGETS if a != "USDC"]))
         rows = run_compare(close)
         document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
                     "targets": TARGETS, "fee": FEE, "fee_model": "proceeds",
-                    "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rows": rows}
+                    "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rule": RULE, "rows": rows}
 
         def render() -> None:
             from trimtab.backtest.report import render_compare
 
             render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
                                        f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "
-                                       f"(a trade = one leg)")
+                                       f"(a trade = one leg)", rule=RULE)
 
         return document, render
 
