@@ -166,6 +166,7 @@ def planned_bridges(
     """The bridges a plan would need if run now, as ``(stage, spec)``: the gathering bridges from
     today's balances, then the quote bridges assuming the sells fetch what was planned. A preview
     for a dry run: the run itself sizes each stage again from the balances it finds."""
+    legs = [leg for leg in legs if leg.asset in markets]  # no market here: the run refuses it, nothing to bridge
     sells = [leg for leg in legs if leg.side is Side.SELL]
     buys = [leg for leg in legs if leg.side is Side.BUY]
     bridges = [("gathering", spec) for spec in gathering_transfers(sells, holdings, markets)]
