@@ -43,3 +43,32 @@ def test_a_listener_that_fails_never_stops_the_run(tmp_path):
     # Assert
     assert outcome.state == "completed"
     assert all(leg.state in ("filled", "arrived") for leg in outcome.legs)
+
+
+def test_the_cli_prints_a_still_waiting_bridge_at_most_every_so_often_with_route_and_eta():
+    from datetime import timedelta
+
+    from rich.console import Console
+
+    from trimtab.engine.progress import ProgressEvent
+    from trimtab.interfaces.render_progress import ProgressPrinter
+
+    # Arrange
+    console = Console(record=True, width=200, force_terminal=False)
+    printer = ProgressPrinter(console, every=3600)
+    bridge = dict(run_id="r1", stage="bridging", asset="USDC", chain="ethereum", to_chain="base", quantity=500.5,
+                  eta=START + timedelta(minutes=8))
+    # Act
+    printer(ProgressEvent(kind=ProgressKind.BRIDGE_SENT, at=START, **bridge))
+    for minute in range(1, 8):
+        printer(ProgressEvent(kind=ProgressKind.BRIDGE_WAITING, at=START + timedelta(minutes=minute), **bridge))
+    printer(ProgressEvent(kind=ProgressKind.BRIDGE_ARRIVED, at=START + timedelta(minutes=8), **bridge))
+    # Assert
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "  sent: bridge of 500.5 USDC ethereum -> base; expected at 2025-01-01 00:08:00 (in about 8 min, venue clock)",
+        "  arrived: bridge of 500.5 USDC ethereum -> base at 2025-01-01 00:08:00",
+    ]
+    assert ProgressPrinter(console, every=0).line(ProgressEvent(
+        kind=ProgressKind.BRIDGE_WAITING, at=START + timedelta(minutes=5), **bridge)).startswith(
+        "  waiting: bridge of 500.5 USDC ethereum -> base; expected at 2025-01-01 00:08:00 (in about 3 min")
