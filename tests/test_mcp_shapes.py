@@ -4,6 +4,7 @@ and a second approval that says so. Real subprocesses and the MCP SDK's real cli
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def test_mcp_results_round_money_to_cents_and_weights_like_the_cli(tmp_path):
 
     # Act
     held, plan = anyio.run(scenario)
-    cli = __import__("json").loads(run_cli("status", "--json", cwd=portfolio).stdout)
+    cli = json.loads(run_cli("status", "--json", cwd=portfolio).stdout)
     # Assert
     assert cents(held["total_value"]) and all(cents(a["value"]) for a in held["assets"])
     assert all(round(a["weight"], 6) == a["weight"] and round(a["drift"], 6) == a["drift"] for a in held["assets"])
@@ -48,7 +49,7 @@ def test_mcp_results_round_money_to_cents_and_weights_like_the_cli(tmp_path):
 def test_a_python_plan_has_the_plan_id_mcp_and_the_cli_call_it(tmp_path):
     portfolio = make_portfolio(tmp_path / "p")
     stored = trimtab.Rebalancer(portfolio / "trimtab.toml").plan()
-    listed = __import__("json").loads(run_cli("plans", "--json", cwd=portfolio).stdout)["plans"]
+    listed = json.loads(run_cli("plans", "--json", cwd=portfolio).stdout)["plans"]
     assert stored.plan_id == stored.id == listed[0]["plan_id"]
 
 
@@ -59,7 +60,7 @@ def test_approving_an_approved_plan_says_it_was_already_approved(tmp_path):
     first = run_cli("approve", stored.plan_id, cwd=portfolio)
     # Act
     again = run_cli("approve", stored.plan_id, cwd=portfolio)
-    again_json = __import__("json").loads(run_cli("approve", stored.plan_id, "--json", cwd=portfolio).stdout)
+    again_json = json.loads(run_cli("approve", stored.plan_id, "--json", cwd=portfolio).stdout)
     # Assert
     assert first.returncode == 0 and first.stdout.startswith(f"approved {stored.plan_id}")
     assert again.returncode == 0

@@ -56,8 +56,8 @@ def test_the_cli_prints_a_still_waiting_bridge_at_most_every_so_often_with_route
     # Arrange
     console = Console(record=True, width=200, force_terminal=False)
     printer = ProgressPrinter(console, every=3600)
-    bridge = dict(run_id="r1", stage="bridging", asset="USDC", chain="ethereum", to_chain="base", quantity=500.5,
-                  eta=START + timedelta(minutes=8))
+    bridge = {"run_id": "r1", "stage": "bridging", "asset": "USDC", "chain": "ethereum", "to_chain": "base",
+              "quantity": 500.5, "eta": START + timedelta(minutes=8)}
     # Act
     printer(ProgressEvent(kind=ProgressKind.BRIDGE_SENT, at=START, **bridge))
     for minute in range(1, 8):
