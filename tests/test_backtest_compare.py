@@ -2,7 +2,7 @@
 
 import json
 
-from trimtab.backtest.compare import CLAIMS, verdict
+from trimtab.backtest.compare import CLAIMS, RULE, fits, verdict
 
 
 def test_verdict_agrees_only_when_every_check_holds():
@@ -11,6 +11,16 @@ def test_verdict_agrees_only_when_every_check_holds():
     said = verdict(five, trades=1.0, rebalances=0.5, max_drift=0.068, fee_drag=0.0005)
     assert said.startswith("disagrees:")
     assert "1.0 trades/month (0.5 rebalances), not 6-12" in said and "is far from the claimed 0.6-1.2%" in said
+
+
+def test_one_rule_decides_every_check_and_the_verdict_states_its_range():
+    five = CLAIMS[1]
+    daily = verdict(five, trades=1.0, rebalances=0.5, max_drift=0.068, fee_drag=0.0005)
+    hourly = verdict(five, trades=1.2, rebalances=0.6, max_drift=0.057, fee_drag=0.0005)
+    assert "max drift 6.8% is about 8% [6-10%]" in daily
+    assert "max drift 5.7% is not about 8% [6-10%]" in hourly
+    assert "not 6-12 [4.5-15]" in daily and "the claimed 0.6-1.2% [0.45-1.5%]" in daily
+    assert fits(0.06, 0.08, 0.08) and fits(15, 6, 12) and not fits(15.1, 6, 12) and not fits(0.0599, 0.08, 0.08)
 
 
 def test_a_monthly_count_of_one_fits_when_the_blog_counts_rebalances():
@@ -36,5 +46,7 @@ def test_compare_json_reports_the_five_policies_on_the_last_five_years(cli):
 def test_compare_table_shows_claims_and_verdicts(cli):
     result = cli("compare")
     assert result.returncode == 0, result.stderr
-    for words in ("trades/mo", "(blog)", "25-40", "20%+", "5% band + monthly: "):
+    for words in ("trades/mo", "(blog)", "25-40", "20%+", "5% band + monthly: ", "The rule for every verdict: "):
         assert words in result.stdout
+    assert "stays below 20%+ [from 15%]" in result.stdout or "reaches 20%+ [from 15%]" in result.stdout
+    assert json.loads(cli("compare", "--json").stdout)["rule"] == RULE

@@ -117,3 +117,28 @@ def test_sweep_reads_a_price_file_first_through_pandas_then_from_the_cache(cli, 
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["rows"] == json.loads(second.stdout)["rows"]
     assert json.loads(first.stdout)["rows"][0]["bars"] == 30
+
+
+def test_sweep_shows_a_buy_and_hold_row_per_portfolio_in_json_and_table(cli):
+    # Act
+    doc = json.loads(cli("sweep", "--band", "0.05,0.1", "--start", "2023-01-01", "--end", "2024-12-31",
+                         "--json").stdout)
+    table = cli("sweep", "--band", "0.05,0.1", "--start", "2023-01-01", "--end", "2024-12-31", "--chart", "s.png")
+    # Assert
+    (hold,) = doc["buy_and_hold"]
+    assert hold["policy"] == "never" and hold["rebalance_count"] == 0 and hold["total_fees"] == 0
+    assert hold["targets"] == doc["rows"][0]["targets"] and hold["bars"] == doc["rows"][0]["bars"]
+    last = [line for line in table.stdout.splitlines() if "buy and hold" in line]
+    assert len(last) == 1 and f"{hold['final_value']:,.2f}" in last[0]
+
+
+def test_the_frontier_chart_labels_each_point_with_band_schedule_and_mode():
+    from trimtab.backtest.chart import frontier_figure
+
+    rows = [{"policy": p, "band": b, "relative_band": None, "schedule": s, "mode": "target", "max_drift": d,
+             "fee_drag_per_year": f, "annual_return": 0.1}
+            for p, b, s, d, f in [("threshold", 0.05, None, 0.08, 0.004), ("combined", 0.1, "monthly", 0.12, 0.002)]]
+    hold = [{"max_drift": 0.3, "fee_drag_per_year": 0.0, "annual_return": 0.09}]
+    fig = frontier_figure(rows, hold=hold)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["threshold band 5% target", "combined band 10% monthly target", "buy and hold (9.0%/yr)"]

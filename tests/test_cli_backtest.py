@@ -54,3 +54,18 @@ def test_symbols_may_name_the_quote_which_needs_no_prices(cli):
     result = cli("backtest", "--symbols", "BTC,ETH,USDC", "--start", "2024-01-01", "--end", "2024-03-31", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["assets"] == ["BTC", "ETH", "USDC"]
+
+
+def test_backtest_shows_buy_and_hold_beside_the_policy_in_json_and_table(cli):
+    # Act
+    doc = json.loads(cli("backtest", "--start", "2023-01-01", "--end", "2024-12-31", "--json").stdout)
+    table = cli("backtest", "--start", "2023-01-01", "--end", "2024-12-31", "--chart", "b.png").stdout
+    # Assert
+    hold = doc["buy_and_hold"]
+    assert KEYS <= set(hold) and hold["rebalance_count"] == 0 and hold["total_fees"] == 0
+    assert hold["bars"] == doc["bars"] and hold["max_drift"] > doc["max_drift"]
+    header = next(line for line in table.splitlines() if "metric" in line)
+    assert "threshold" in header and "buy and hold" in header
+    final = next(line for line in table.splitlines() if "final value" in line)
+    assert f"{doc['final_value']:,.2f}" in final and f"{hold['final_value']:,.2f}" in final
+    assert f"threshold vs buy and hold: final value {(doc['final_value'] / hold['final_value'] - 1) * 100:+.1f}%" in table

@@ -165,7 +165,7 @@ def test_a_dry_run_shows_what_routing_eth_for_btc_through_eth_btc_would_save(tmp
     pairs = json.loads(result.stdout)["direct_pairs"]
     (trade,) = pairs["trades"]
     assert (trade["sell"], trade["buy"], trade["market"]) == ("ETH", "BTC", "ETH/BTC")
-    assert pairs["saving"] == pytest.approx(trade["value"] * 0.001, rel=1e-6) and pairs["executed"]
+    assert pairs["saving"] == pytest.approx(trade["value"] * 0.001, abs=0.005) and pairs["executed"]  # cents
     assert "direct pair: sell" in text.stdout and "would save" in text.stdout
     assert binance_server.requests_to(*ORDER) == []
 

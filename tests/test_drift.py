@@ -29,12 +29,14 @@ def test_seed_example_weights_and_drifts_come_out_exactly():
     assert drift.worst.asset == "BTC"
 
 
-def test_drift_is_signed_and_relative_drift_divides_by_target():
+def test_drift_and_relative_drift_are_both_signed_and_their_sizes_are_absolute():
     _, drift = seed_drift()
     assert drift["BTC"].drift == pytest.approx(0.15)
     assert drift["ETH"].drift == pytest.approx(-0.05)
     assert drift["BTC"].relative_drift == pytest.approx(0.30)
-    assert drift["USDC"].relative_drift == pytest.approx(0.50)
+    assert drift["USDC"].relative_drift == pytest.approx(-0.50)  # underweight: negative, like its drift
+    assert drift["USDC"].absolute_relative_drift == pytest.approx(0.50)
+    assert drift.max_relative_drift == pytest.approx(0.50)
 
 
 def test_relative_drift_is_undefined_for_a_zero_target_instead_of_dividing_by_zero():

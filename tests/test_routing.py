@@ -63,3 +63,21 @@ def test_a_sell_is_capped_at_what_sits_on_its_market_chain():
     assert [o.quantity for o in orders] == [0.3] and skipped == []
     bridges = routing.gathering_transfers([sell], {"BTC": {"ethereum": 0.3, "bitcoin": 1.0}}, MARKETS)
     assert [(b.chain, b.to_chain, b.quantity) for b in bridges] == [("bitcoin", "ethereum", 0.2)]
+
+
+def test_planned_bridges_preview_gathering_then_quote_bridges_and_skip_assets_without_a_market():
+    from trimtab.core.plan import Leg, Side
+    from trimtab.core.rules import MarketRules
+    from trimtab.engine.routing import planned_bridges
+    from trimtab.venues.base import Market
+
+    markets = {"BTC": Market(asset="BTC", chain="ethereum", rules=MarketRules()),
+               "ETH": Market(asset="ETH", chain="arbitrum", rules=MarketRules())}
+    legs = [Leg(side=Side.SELL, asset="BTC", quantity=0.02, price=50000.0, value=1000.0, fee=1.0),
+            Leg(side=Side.BUY, asset="ETH", quantity=0.25, price=2000.0, value=500.0, fee=0.5),
+            Leg(side=Side.BUY, asset="SOL", quantity=1.0, price=100.0, value=100.0, fee=0.1)]
+    holdings = {"BTC": {"bitcoin": 0.05, "ethereum": 0.005}, "USDC": {"base": 10.0}}
+    bridges = planned_bridges(legs, holdings, markets, "USDC")
+    assert [(stage, s.asset, s.chain, s.to_chain) for stage, s in bridges] == [
+        ("gathering", "BTC", "bitcoin", "ethereum"), ("bridging", "USDC", "ethereum", "arbitrum")]
+    assert bridges[0][1].quantity == 0.015 and bridges[1][1].quantity == 500.5

@@ -75,7 +75,7 @@ def test_calendar_fires_at_the_first_check_of_each_new_period(period, previous, 
 
 def test_calendar_does_not_fire_on_the_very_first_check():
     decision = CalendarTrigger(Period.MONTHLY).decide(CALM, Moment(now=datetime(2026, 4, 1)))
-    assert not decision.rebalance and "starts now" in decision.reason
+    assert not decision.rebalance and "starts counting at this first check" in decision.reason
 
 
 def production(**kw):
@@ -134,3 +134,18 @@ def test_durations_parse_in_the_units_users_write():
     assert parse_duration("2d") == timedelta(days=2)
     with pytest.raises(InputError, match="not a duration"):
         parse_duration("soon")
+
+
+def test_a_hold_of_the_production_policy_is_one_sentence_that_says_the_drift_once():
+    # Arrange
+    first = Moment(now=NOW.now)
+    # Act
+    quiet = production().decide(CALM, first).reason
+    cooling = production().decide(SEED_DRIFT, Moment(now=NOW.now, previous_check_at=NOW.previous_check_at,
+                                                     last_rebalance_at=NOW.now - timedelta(hours=1))).reason
+    # Assert
+    assert quiet.count("max drift") == 1 and ";" not in quiet
+    assert quiet.endswith("is within band 0.050 and emergency band 0.150, and the monthly schedule starts counting "
+                          "at this first check")
+    assert cooling == ("BTC drift 0.150 > band 0.050, but the last rebalance was less than 1d ago, "
+                       "and it is within emergency band 0.150")

@@ -72,14 +72,45 @@ def _window_max(series: np.ndarray, step: int) -> np.ndarray:
         return np.nanmax(padded.reshape(-1, step), axis=1)
 
 
-def frontier_chart(rows: Sequence[dict], path: str | os.PathLike[str]) -> Path:
-    """Fee drag per year against max drift, one point per configuration, colour = annual return;
-    the lower-left edge is the frontier a user chooses from."""
+#: Up to this many configurations every point is labelled; above it, the frontier's points only.
+LABEL_ALL_UP_TO = 30
+
+
+def point_label(row: dict, *, with_policy: bool = False) -> str:
+    """A sweep row's configuration in a few words: band, schedule and mode (and the policy when
+    the sweep has several), e.g. ``band 5% monthly target``."""
+    parts = [str(row["policy"])] if with_policy else []
+    if row.get("band") is not None:
+        parts.append(f"band {row['band'] * 100:g}%")
+    if row.get("relative_band") is not None:
+        parts.append(f"rel. {row['relative_band'] * 100:g}%")
+    if row.get("schedule"):
+        parts.append(str(row["schedule"]))
+    parts.append(str(row["mode"]))
+    return " ".join(parts)
+
+
+def frontier_chart(rows: Sequence[dict], path: str | os.PathLike[str], *, hold: Sequence[dict] = ()) -> Path:
+    """Fee drag per year against max drift, one labelled point per configuration (band, schedule,
+    mode), colour = annual return, buy and hold as a star; the lower-left edge is the frontier a
+    user chooses from."""
+    plt = _pyplot()
+    fig = frontier_figure(rows, hold=hold)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def frontier_figure(rows: Sequence[dict], *, hold: Sequence[dict] = ()):  # type: ignore[no-untyped-def]
+    """The frontier chart as a matplotlib figure (``frontier_chart`` writes it); every point with
+    ``LABEL_ALL_UP_TO`` configurations or fewer is labelled, else the frontier's points."""
     plt = _pyplot()
     drift = np.array([r["max_drift"] for r in rows], dtype=float) * 100
     drag = np.array([r["fee_drag_per_year"] for r in rows], dtype=float) * 100
     ret = np.array([r["annual_return"] for r in rows], dtype=float) * 100
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, ax = plt.subplots(figsize=(10, 6.5))
     points = ax.scatter(drift, drag, c=ret, cmap="viridis", s=18)
     fig.colorbar(points, ax=ax, label="annual return (%)")
     order = np.argsort(drift)
@@ -89,12 +120,19 @@ def frontier_chart(rows: Sequence[dict], path: str | os.PathLike[str]) -> Path:
             best = drag[i]
             frontier.append(i)
     ax.plot(drift[frontier], drag[frontier], color="#c0392b", lw=1, label="frontier (least drag for its drift)")
+    with_policy = len({r["policy"] for r in rows}) > 1
+    labelled = range(len(rows)) if len(rows) <= LABEL_ALL_UP_TO else frontier
+    for i in labelled:
+        ax.annotate(point_label(rows[i], with_policy=with_policy), (drift[i], drag[i]), xytext=(4, 3),
+                    textcoords="offset points", fontsize=7, color="#333333")
+    for row in hold:
+        x, y = row["max_drift"] * 100, row["fee_drag_per_year"] * 100
+        ax.scatter([x], [y], marker="*", s=120, color="#e67e22", zorder=3)
+        ax.annotate(f"buy and hold ({row['annual_return'] * 100:.1f}%/yr)", (x, y), xytext=(-6, 5), ha="right",
+                    textcoords="offset points", fontsize=7, color="#e67e22")
     ax.set_xlabel("max drift (%)")
     ax.set_ylabel("fee drag per year (%)")
-    ax.set_title(f"{len(rows)} configurations")
+    shown = "every point labelled" if len(rows) <= LABEL_ALL_UP_TO else "frontier points labelled"
+    ax.set_title(f"{len(rows)} configurations ({shown}: band, schedule, mode)")
     ax.legend()
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return fig

@@ -31,8 +31,12 @@ from trimtab.core.triggers import Period
 
 TARGETS = {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}
 FEE = 0.001
-#: A drift claim of "about c" holds when the measured maximum is within this share of c.
-DRIFT_TOLERANCE = 0.25
+#: The one rule for every check: a measured figure agrees with a claimed value or range when it
+#: lies in that range widened by this share each way (8% -> 6-10%; 6-12 -> 4.5-15); a claim of at
+#: least c ("20%+") agrees from (1 - TOLERANCE) x c.
+TOLERANCE = 0.25
+RULE = ("a figure agrees with the blog when it lies within the claimed value or range widened by 25% each way "
+        "(8% -> 6-10%, 6-12 trades -> 4.5-15); a claim of at least c (20%+) needs 75% of c")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,32 +99,40 @@ def run_compare(close: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def fits(measured: float, low: float, high: float) -> bool:
+    """The one rule (``TOLERANCE``): ``measured`` lies in ``low..high`` widened by 25% each way."""
+    return low * (1 - TOLERANCE) <= measured <= high * (1 + TOLERANCE)
+
+
 def verdict(claim: Claim, trades: float, rebalances: float, max_drift: float, fee_drag: float) -> str:
-    """One plain sentence: "agrees" or "disagrees", then each check (counts within 10% of the
-    claimed range, a drift within 25% of the claimed value, a fee drag within 25% of its range)."""
+    """One plain sentence: "agrees" or "disagrees", then each check, every one by the same rule
+    (``fits``), with the range it allows in brackets."""
     low, high = claim.trades
     said = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+    allowed = f"[{low * (1 - TOLERANCE):g}-{high * (1 + TOLERANCE):g}]"
     checks: list[tuple[str, bool]] = []
-    if low * 0.9 <= trades <= high * 1.1:
-        checks.append((f"{trades:.1f} trades/month fit the claimed {said}", True))
-    elif low * 0.9 <= rebalances <= high * 1.1:
-        text = f"{rebalances:.1f} rebalances/month fit the claimed {said} if the blog counts rebalances ({trades:.1f} legs)"
+    if fits(trades, low, high):
+        checks.append((f"{trades:.1f} trades/month fit the claimed {said} {allowed}", True))
+    elif fits(rebalances, low, high):
+        text = (f"{rebalances:.1f} rebalances/month fit the claimed {said} {allowed} if the blog counts rebalances "
+                f"({trades:.1f} legs)")
         checks.append((text, True))
     else:
-        checks.append((f"{trades:.1f} trades/month ({rebalances:.1f} rebalances), not {said}", False))
+        checks.append((f"{trades:.1f} trades/month ({rebalances:.1f} rebalances), not {said} {allowed}", False))
+    c = claim.max_drift * 100
     if claim.max_drift_at_least:
-        ok = max_drift >= claim.max_drift
+        ok = max_drift * 100 >= c * (1 - TOLERANCE)
         checks.append((f"max drift {max_drift * 100:.1f}% " + ("reaches" if ok else "stays below")
-                       + f" {claim.max_drift * 100:g}%", ok))
+                       + f" {c:g}%+ [from {c * (1 - TOLERANCE):g}%]", ok))
     else:
-        ok = abs(max_drift - claim.max_drift) <= DRIFT_TOLERANCE * claim.max_drift
+        ok = fits(max_drift * 100, c, c)
         checks.append((f"max drift {max_drift * 100:.1f}% " + ("is about" if ok else "is not about")
-                       + f" {claim.max_drift * 100:g}%", ok))
+                       + f" {c:g}% [{c * (1 - TOLERANCE):g}-{c * (1 + TOLERANCE):g}%]", ok))
     if claim.fee_drag:
-        lo, hi = claim.fee_drag
-        claimed = f"{lo * 100:g}%" if lo == hi else f"{lo * 100:g}-{hi * 100:g}%"
-        ok = lo * 0.75 <= fee_drag <= hi * 1.25
+        lo, hi = (x * 100 for x in claim.fee_drag)
+        claimed = f"{lo:g}%" if lo == hi else f"{lo:g}-{hi:g}%"
+        ok = fits(fee_drag * 100, lo, hi)
         checks.append((f"fee drag {fee_drag * 100:.2f}%/yr " + ("fits" if ok else "is far from")
-                       + f" the claimed {claimed}", ok))
+                       + f" the claimed {claimed} [{lo * (1 - TOLERANCE):.3g}-{hi * (1 + TOLERANCE):.3g}%]", ok))
     head = "agrees" if all(ok for _, ok in checks) else "disagrees"
     return f"{head}: " + "; ".join(text for text, _ in checks) + "."

@@ -8,19 +8,34 @@ from collections.abc import Sequence
 from rich.table import Table
 from rich.text import Text
 
+from trimtab.backtest.metrics import Metrics
 from trimtab.backtest.simulator import BacktestResult
 from trimtab.interfaces.output import money, percent, stdout
 
 
-def render_backtest(result: BacktestResult) -> None:
+def render_backtest(result: BacktestResult, hold: Metrics | None = None) -> None:
+    """The policy's metrics, and beside them buy and hold's (``hold``: the same targets, never
+    rebalanced) when given."""
     m, s = result.metrics, result.spec
     table = Table(title=f"backtest {result.index[0]:%Y-%m-%d %H:%M} .. {result.index[-1]:%Y-%m-%d %H:%M} "
                         f"({m.bars:,} bars): {s.describe()}", title_justify="left")
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column(str(s.policy.kind), justify="right")
+    if hold is not None:
+        table.add_column("buy and hold", justify="right")
+    held = dict(_metric_rows(hold, s.quote, s.capital)) if hold is not None else {}
+    for name, value in _metric_rows(m, s.quote, s.capital):
+        table.add_row(name, value, *([held.get(name, "-")] if hold is not None else []))
+    stdout.print(table)
+    if hold is not None:
+        stdout.print(f"{s.policy.kind} vs buy and hold: final value {(m.final_value / hold.final_value - 1) * 100:+.1f}%")
+
+
+def _metric_rows(m: Metrics, quote: str, capital: float) -> list[tuple[str, str]]:
     short = _too_short(m)
     rows = [
-        ("final value", f"{money(m.final_value)} {s.quote} (from {money(s.capital)})"),
+        ("starting value", f"{money(capital)} {quote}"),
+        ("final value", f"{money(m.final_value)} {quote}"),
         ("annual return", f"n/a: {short}; total return {percent(m.total_return, 2)}" if short
          else percent(m.annual_return)),
         ("volatility (annual)", f"n/a: {short}" if short or math.isnan(m.volatility) else percent(m.volatility)),
@@ -34,12 +49,10 @@ def render_backtest(result: BacktestResult) -> None:
     ]
     if m.total_slippage:
         rows.append(("slippage", money(m.total_slippage)))
-    for name, value in rows:
-        table.add_row(name, value)
-    stdout.print(table)
+    return rows
 
 
-def _too_short(m) -> str | None:  # type: ignore[no-untyped-def]
+def _too_short(m: Metrics) -> str | None:
     """Why the window has no annual figures (``metrics.MIN_DAYS_TO_ANNUALISE``), or None."""
     from trimtab.backtest.metrics import MIN_DAYS_TO_ANNUALISE, long_enough_to_annualise
 
@@ -72,11 +85,14 @@ SWEEP_COLUMNS = (
 )
 
 
-def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
-    """A table of sweep rows (at most ``limit``, the rest counted); configuration columns that are
-    the same on every row are said once in the caption instead."""
+def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60, hold: Sequence[dict] = ()) -> None:
+    """A table of sweep rows (at most ``limit``, the rest counted), then a buy-and-hold row per
+    portfolio (``hold``); configuration columns that are the same on every row are said once in
+    the caption instead (the policy column stays when buy-and-hold rows are shown)."""
     config_keys = [key for key, _, _ in SWEEP_COLUMNS[:6]]
     same = {k for k in config_keys if len({repr(r[k]) for r in rows}) == 1}
+    if hold:
+        same.discard("policy")
     columns = [c for c in SWEEP_COLUMNS if c[0] not in same]
     caption = "; ".join(f"{k}: {_targets_text(rows[0][k]) if k == 'targets' else rows[0][k]}"
                         for k in config_keys if k in same and rows[0][k] is not None)
@@ -84,8 +100,15 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60) -> None:
     for _, header, _ in columns:
         table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode") else "right",
                          no_wrap=header == "targets")
-    for row in rows[:limit]:
-        table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in columns))
+    shown = list(rows[:limit])
+    for i, row in enumerate(shown):
+        table.add_row(*(fmt(_targets_text(row[key]) if key == "targets" else row[key]) for key, _, fmt in columns),
+                      end_section=bool(hold) and i == len(shown) - 1)
+    for row in hold:
+        baseline = {**row, "policy": "buy and hold", "band": None, "relative_band": None, "schedule": None,
+                    "mode": "-"}
+        table.add_row(*(fmt(_targets_text(baseline[key]) if key == "targets" else baseline[key])
+                        for key, _, fmt in columns), style="italic")
     stdout.print(table)
     if len(rows) > limit:
         stdout.print(f"... and {len(rows) - limit} more rows (use --json for all)", style="dim")
@@ -97,10 +120,11 @@ def _targets_text(targets) -> str:
     return str(targets)
 
 
-def render_compare(rows: Sequence[dict], *, title: str) -> None:
+def render_compare(rows: Sequence[dict], *, title: str, rule: str) -> None:
     """The blog's claims beside the measured numbers, one policy a row, then each verdict."""
     table = Table(title=title, title_justify="left", padding=(0, 1), caption_justify="left",
-                  caption="(blog): what the blog claims; fee drag and return are per year; vol = volatility")
+                  caption="(blog): what the blog claims; fee drag and return are per year; vol = volatility.\n"
+                          f"The rule for every verdict: {rule}.")
     for header in ("policy", "rebal/mo", "trades/mo", "(blog)", "max drift", "(blog)",
                    "fee drag", "(blog)", "return", "vol"):
         table.add_column(header, justify="left" if header == "policy" else "right", no_wrap=True)

@@ -67,6 +67,13 @@ class BacktestSpec:
     def quote(self) -> str:
         return self.targets.quote
 
+    def buy_and_hold(self) -> BacktestSpec:
+        """The same targets, capital and costs with the ``never`` policy: the baseline every
+        result is read against (bar 0 buys the targets, then nothing trades)."""
+        from dataclasses import replace
+
+        return replace(self, policy=PolicySpec(kind=PolicyKind.NEVER), mode=Mode.TARGET)
+
     def describe(self) -> str:
         """A short label such as ``threshold band 0.050, target, per-leg 0.10%``."""
         p = self.policy

@@ -42,7 +42,7 @@ class Band:
         """Why ``drift`` is outside this band, in words, or None when it is inside."""
         if self.absolute is not None and drift.absolute_drift > self.absolute + DRIFT_EPSILON:
             return f"{drift.asset} drift {drift.absolute_drift:.3f} > band {self.absolute:.3f}"
-        relative = drift.relative_drift
+        relative = drift.absolute_relative_drift
         if self.relative is not None and relative is not None and relative > self.relative + DRIFT_EPSILON:
             return f"{drift.asset} relative drift {relative:.3f} > relative band {self.relative:.3f}"
         if self.absolute is None and drift.target == 0 and drift.weight > DRIFT_EPSILON:

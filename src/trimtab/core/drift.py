@@ -16,8 +16,11 @@ DRIFT_EPSILON = 1e-12
 class AssetDrift:
     """One asset's current weight against its target.
 
-    ``drift`` is signed (weight - target); ``relative_drift`` is ``|drift| / target`` and is
-    ``None`` for a zero target, where it is undefined.
+    Both per-asset figures are signed, positive when the asset is overweight: ``drift`` is
+    ``weight - target`` and ``relative_drift`` is ``drift / target`` (``None`` for a zero target,
+    where it is undefined): weight 0.10 on target 0.20 is drift -0.10, relative drift -0.5. Their
+    sizes are ``absolute_drift`` and ``absolute_relative_drift``; the report's ``max_drift`` and
+    ``max_relative_drift`` are sizes too (never negative).
     """
 
     asset: str
@@ -36,7 +39,12 @@ class AssetDrift:
     def relative_drift(self) -> float | None:
         if self.target == 0:
             return None
-        return abs(self.weight - self.target) / self.target
+        return (self.weight - self.target) / self.target
+
+    @property
+    def absolute_relative_drift(self) -> float | None:
+        relative = self.relative_drift
+        return None if relative is None else abs(relative)
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ class DriftReport:
     @property
     def max_relative_drift(self) -> float | None:
         """The largest relative drift over assets with a non-zero target; None if there are none."""
-        defined = [a.relative_drift for a in self.assets if a.relative_drift is not None]
+        defined = [a.absolute_relative_drift for a in self.assets if a.absolute_relative_drift is not None]
         return max(defined) if defined else None
 
 

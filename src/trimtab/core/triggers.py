@@ -21,11 +21,19 @@ from trimtab.errors import InputError
 
 @dataclass(frozen=True, kw_only=True)
 class Decision:
-    """Whether to rebalance, which trigger said so, and a reason a person can read."""
+    """Whether to rebalance, which trigger said so, and a reason a person can read.
+
+    A hold also keeps its parts, so that ``AnyOf`` can say several holds in one sentence without
+    repeating the drift: ``drift_text`` ("max drift 0.100 (USDC)") and the bands it is ``within``
+    (threshold triggers), and ``notes`` (every other trigger's clause).
+    """
 
     rebalance: bool
     trigger: str
     reason: str
+    drift_text: str = ""
+    within: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,11 +90,10 @@ class ThresholdTrigger:
             _, why = max(breaches, key=lambda pair: pair[0].absolute_drift)
             return Decision(rebalance=True, trigger=self.name, reason=why)
         worst = drift.worst
-        return Decision(
-            rebalance=False,
-            trigger=self.name,
-            reason=f"max drift {worst.absolute_drift:.3f} ({worst.asset}) is within {self.band.describe()}",
-        )
+        said = f"max drift {worst.absolute_drift:.3f} ({worst.asset})"
+        band = ("emergency " if self.name == "emergency_band" else "") + self.band.describe()
+        return Decision(rebalance=False, trigger=self.name, reason=f"{said} is within {band}", drift_text=said,
+                        within=(band,))
 
 
 @dataclass(frozen=True)
@@ -100,18 +107,16 @@ class CalendarTrigger:
 
     def decide(self, drift: DriftReport, moment: Moment) -> Decision:
         if moment.previous_check_at is None:
-            return Decision(
-                rebalance=False, trigger="schedule", reason=f"first check: the {self.period} schedule starts now"
-            )
+            reason = f"the {self.period} schedule starts counting at this first check"
+            return Decision(rebalance=False, trigger="schedule", reason=reason, notes=(reason,))
         if self.period.key(moment.now) != self.period.key(moment.previous_check_at):
             return Decision(
                 rebalance=True,
                 trigger="schedule",
                 reason=f"first check of a new {_period_noun(self.period)} ({moment.now:%Y-%m-%d})",
             )
-        return Decision(
-            rebalance=False, trigger="schedule", reason=f"not a new {_period_noun(self.period)} yet"
-        )
+        reason = f"it is not a new {_period_noun(self.period)} yet"
+        return Decision(rebalance=False, trigger="schedule", reason=reason, notes=(reason,))
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,12 @@ class AnyOf:
         for decision in decisions:
             if decision.rebalance:
                 return decision
-        held_back = any(d.trigger == "cooldown" for d in decisions)
-        return Decision(
-            rebalance=False,
-            trigger="cooldown" if held_back else "none",
-            reason="; ".join(d.reason for d in decisions),
-        )
+        held_back = [d for d in decisions if d.trigger == "cooldown"]
+        drift_text = next((d.drift_text for d in decisions if d.drift_text), "")
+        within = tuple(dict.fromkeys(band for d in decisions for band in d.within))
+        notes = tuple(dict.fromkeys(note for d in (*held_back, *decisions) for note in _notes(d)))
+        return Decision(rebalance=False, trigger="cooldown" if held_back else "none",
+                        reason=_sentence(drift_text, within, notes), drift_text=drift_text, within=within, notes=notes)
 
 
 @dataclass(frozen=True)
@@ -144,11 +149,8 @@ class Cooldown:
         decision = self.inner.decide(drift, moment)
         last = moment.last_rebalance_at
         if decision.rebalance and last is not None and _utc(moment.now) - _utc(last) < self.period:
-            return Decision(
-                rebalance=False,
-                trigger="cooldown",
-                reason=f"{decision.reason}, but the last rebalance was less than {format_duration(self.period)} ago",
-            )
+            reason = f"{decision.reason}, but the last rebalance was less than {format_duration(self.period)} ago"
+            return Decision(rebalance=False, trigger="cooldown", reason=reason, notes=(reason,))
         return decision
 
 
@@ -158,6 +160,27 @@ class Never:
 
     def decide(self, drift: DriftReport, moment: Moment) -> Decision:
         return Decision(rebalance=False, trigger="never", reason="the policy never rebalances")
+
+
+def _notes(decision: Decision) -> tuple[str, ...]:
+    """A hold's clauses other than "drift is within a band" (a plain Decision: its whole reason)."""
+    if decision.notes or decision.within:
+        return decision.notes
+    return (decision.reason,)
+
+
+def _sentence(drift_text: str, within: tuple[str, ...], notes: tuple[str, ...]) -> str:
+    """One sentence for a hold: a cooldown first (it is why a breach waits), then the drift and
+    every band it is within, said once, then the other clauses: "max drift 0.100 (USDC) is within
+    band 0.050 and emergency band 0.150, and it is not a new month yet"."""
+    parts = [n for n in notes if "but the last rebalance" in n]
+    if drift_text:
+        bands = " and ".join(sorted(within, key=lambda band: band.startswith("emergency")))
+        parts.append(f"{'it' if parts else drift_text} is within {bands}")  # a cooldown already said the drift
+    parts += [n for n in notes if n not in parts]
+    if len(parts) <= 2:
+        return ", and ".join(parts)
+    return ", ".join(parts[:-1]) + ", and " + parts[-1]
 
 
 def _utc(moment: datetime) -> datetime:

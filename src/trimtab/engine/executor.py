@@ -11,6 +11,7 @@ is ever sent twice (and the venue's idempotency on client ids backs that up).
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from typing import Any
 from trimtab.core.plan import Leg, Plan, Side
 from trimtab.engine import routing, states
 from trimtab.engine.guards import Guards
+from trimtab.engine.progress import ProgressEvent, ProgressKind, ProgressListener
 from trimtab.engine.routing import LegSpec
 from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, OrderRejected, UnknownOrder, VenueError
 from trimtab.journal import Journal, LegRecord, RunRecord, client_id
@@ -52,13 +54,16 @@ class Executor:
     """Runs plans on ``venue``, recording every step in ``journal`` (see the module docstring).
 
     ``wait(seconds)`` lets venue time pass while bridges travel: a real sleep in production, a
-    clock advance in a simulation.
+    clock advance in a simulation. ``progress`` (settable later) receives a ``ProgressEvent`` per
+    stage, order and bridge (``engine/progress.py``); interfaces render them.
     """
 
     def __init__(self, venue: Venue, journal: Journal, *, portfolio: str = "main", quote: str = "USDC",
                  guards: Guards | None = None, wait: Callable[[float], None] | None = None,
-                 transfer_timeout: timedelta = timedelta(hours=2), retries: int = 3) -> None:
+                 transfer_timeout: timedelta = timedelta(hours=2), retries: int = 3,
+                 progress: ProgressListener | None = None) -> None:
         self.venue, self.journal, self.portfolio, self.quote = venue, journal, portfolio, quote
+        self.progress = progress
         self.guards, self.transfer_timeout, self.retries = guards or Guards(), transfer_timeout, retries
         self.wait = wait or (lambda seconds: time.sleep(min(max(seconds, 0.05), 0.25)))
 
@@ -152,6 +157,7 @@ class Executor:
         records = [_record(run.id, existing + i, target, spec) for i, spec in enumerate(specs)]
         reason = "; ".join(filter(None, [run.reason, *notes]))
         self.journal.move_run(run.id, run.state, target, at=self.venue.now(), reason=reason, new_legs=records)
+        self._emit(ProgressKind.STAGE_STARTED, run.id, target, legs=len(records))
 
     def _size(self, stage: str, run: RunRecord) -> tuple[list[LegSpec], list[str]]:
         plan = run.plan
@@ -215,6 +221,8 @@ class Executor:
             what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"bridge of {leg.asset}"
             return f"{what} failed at the venue: {e.venue_message}"
         except UnknownOrder:
+            if leg.kind != "transfer":
+                self._emit(ProgressKind.ORDER_SENT, run.id, leg.stage, asset=leg.asset, side=leg.side, chain=leg.chain)
             try:
                 answer = self._send(leg)
             except FINAL_REFUSALS as e:
@@ -259,6 +267,8 @@ class Executor:
                     "mid_price": answer.mid_price, "value": answer.value, "fee": answer.fee,
                     "slippage": answer.slippage, "at": answer.at}
             self._move(leg, "filled", fill=fill, filled_quantity=answer.quantity, value=answer.value, fee=answer.fee)
+            self._emit(ProgressKind.ORDER_FILLED, run.id, leg.stage, asset=leg.asset, side=leg.side, chain=leg.chain,
+                       quantity=answer.quantity, value=answer.value)
             return None
         if (answer.asset, answer.from_chain, answer.to_chain) != (leg.asset, leg.chain, leg.to_chain):
             self._move(leg, "needs_attention", error=f"venue reports a bridge of {answer.asset}")
@@ -269,6 +279,8 @@ class Executor:
         price = leg.planned_price or 1.0
         self._move(leg, "in_transit", transfer=record, filled_quantity=answer.amount, value=answer.amount * price,
                    fee=answer.fee * price)
+        self._emit(ProgressKind.BRIDGE_SENT, run.id, leg.stage, asset=leg.asset, chain=leg.chain, to_chain=leg.to_chain,
+                   quantity=answer.amount, eta=answer.arrives_at)
         return None
 
     def _await_transfers(self, run: RunRecord) -> str | None:
@@ -290,10 +302,14 @@ class Executor:
                 except FINAL_REFUSALS as e:  # failed or refunded on the way: a person must look
                     self._move(leg, "needs_attention", error=e.venue_message)
                     return f"bridge {leg.client_id} of {leg.asset} {e}"
+                bridge = {"asset": leg.asset, "chain": leg.chain, "to_chain": leg.to_chain,
+                          "quantity": leg.filled_quantity, "eta": transfer.arrives_at}
                 if transfer.status is TransferStatus.ARRIVED:
                     self._move(leg, "arrived", transfer_update={"state": "arrived", "arrived_at": now})
+                    self._emit(ProgressKind.BRIDGE_ARRIVED, run.id, leg.stage, **bridge)
                 else:
                     earliest = min(earliest or transfer.arrives_at, transfer.arrives_at)
+                    self._emit(ProgressKind.BRIDGE_WAITING, run.id, leg.stage, **bridge)
             if earliest is not None:
                 if now > deadline:
                     return f"bridges still in transit after {self.transfer_timeout}"
@@ -308,6 +324,15 @@ class Executor:
         states.check_run_move(run.state, "needs_attention")
         self.journal.move_run(run.id, run.state, "needs_attention", at=self.venue.now(), reason=reason)
         return self._outcome(self.journal.run(run.id))
+
+    def _emit(self, kind: ProgressKind, run_id: str, stage: str, **values: Any) -> None:
+        """Tell the progress listener, if any; its failure is logged and never stops the run."""
+        if self.progress is None:
+            return
+        try:
+            self.progress(ProgressEvent(kind=kind, run_id=run_id, stage=stage, at=self.venue.now(), **values))
+        except Exception:
+            logging.getLogger("trimtab.executor").exception("a progress listener failed")
 
     def _move(self, leg: LegRecord, target: str, **values: Any) -> None:
         states.check_leg_move(leg.state, target)

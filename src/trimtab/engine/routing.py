@@ -158,3 +158,22 @@ def real_proceeds(fills: Sequence[Mapping[str, float | str]]) -> float:
     ``ETH/BTC``, credits BTC, not the quote, and is left out)."""
     return math.fsum(float(f["value"]) - float(f["fee"]) for f in fills
                      if f["side"] == str(Side.SELL) and "/" not in str(f["asset"]))
+
+
+def planned_bridges(
+    legs: Sequence[Leg], holdings: Mapping[str, Mapping[str, float]], markets: Mapping[str, Market], quote: str
+) -> list[tuple[str, LegSpec]]:
+    """The bridges a plan would need if run now, as ``(stage, spec)``: the gathering bridges from
+    today's balances, then the quote bridges assuming the sells fetch what was planned. A preview
+    for a dry run: the run itself sizes each stage again from the balances it finds."""
+    legs = [leg for leg in legs if leg.asset in markets]  # no market here: the run refuses it, nothing to bridge
+    sells = [leg for leg in legs if leg.side is Side.SELL]
+    buys = [leg for leg in legs if leg.side is Side.BUY]
+    bridges = [("gathering", spec) for spec in gathering_transfers(sells, holdings, markets)]
+    quote_by_chain = dict(holdings.get(quote, {}))
+    for leg in sells:
+        chain = markets[leg.asset].chain
+        quote_by_chain[chain] = quote_by_chain.get(chain, 0.0) + leg.quote_change
+    budgets = {leg.asset: leg.value + leg.fee for leg in buys}
+    bridges += [("bridging", spec) for spec in quote_transfers(budgets, quote_by_chain, markets, quote)]
+    return bridges

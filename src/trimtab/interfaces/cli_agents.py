@@ -58,12 +58,19 @@ def approve(
 
         loaded, path = load_config(config)
         desk = build_desk(loaded, path)
+        already = desk.get(plan_id).state == "approved"
         record = desk.approve(plan_id, by=getpass.getuser())
         view = plan_view(record, desk.rails.require_approval)
         legs = ", ".join(f"{leg.side} {leg.quantity:.8g} {leg.asset}" for leg in view.legs) or "no legs"
-        return ({"plan": view.model_dump(mode="json"), "approved_by": record.approved_by},
-                lambda: stdout.print(f"approved {record.id} ({legs}; turnover {view.turnover:,.2f}, "
-                                     f"fees {view.fees:,.2f}); it may execute until {view.expires_at[:19]} UTC"))
+        if already:
+            when = f" at {record.approved_at:%Y-%m-%d %H:%M:%S} UTC" if record.approved_at else ""
+            line = (f"{record.plan_id} was already approved by {record.approved_by}{when}; nothing changed "
+                    f"({legs}); it may execute until {view.expires_at[:19]} UTC")
+        else:
+            line = (f"approved {record.plan_id} ({legs}; turnover {view.turnover:,.2f}, fees {view.fees:,.2f}); "
+                    f"it may execute until {view.expires_at[:19]} UTC")
+        return ({"plan": view.model_dump(mode="json"), "approved_by": record.approved_by, "already_approved": already},
+                lambda: stdout.print(line))
 
     run(as_json, body)
 

@@ -71,7 +71,8 @@ def backtest(
         close = opt.load_close(prices=prices, data=data, symbols=chosen, start=start, end=end)
         opt.say_if_start_moved(start, int(close.index.as_unit("ns").asi8[0]), chosen)
         result = run_backtest(close, spec)
-        document = result.to_dict()
+        hold = run_backtest(close, spec.buy_and_hold()).metrics
+        document = {**result.to_dict(), "buy_and_hold": hold.to_dict()}
         if chart_path is not None:
             from trimtab.backtest.chart import backtest_chart
 
@@ -80,7 +81,7 @@ def backtest(
         def render() -> None:
             from trimtab.backtest.report import render_backtest
 
-            render_backtest(result)
+            render_backtest(result, hold)
             if document.get("chart"):
                 stdout.print(f"chart: {chart_path}")
 
@@ -180,18 +181,19 @@ def sweep(
         _say_if_slow()
         rows = _with_progress(len(specs), lambda progress: run_sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
+        hold = buy_and_hold_rows(prepared, specs)
         first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
-        document = {"start": first, "end": last, "rows": rows}
+        document = {"start": first, "end": last, "rows": rows, "buy_and_hold": hold}
         if chart_path is not None:
             from trimtab.backtest.chart import frontier_chart
 
-            _write_chart(lambda: frontier_chart(rows, chart_path), chart_path, document, chart_failed)
+            _write_chart(lambda: frontier_chart(rows, chart_path, hold=hold), chart_path, document, chart_failed)
 
         def render() -> None:
             from trimtab.backtest.report import render_sweep
 
             render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
-                                     f"{len(prepared.times):,} bars")
+                                     f"{len(prepared.times):,} bars", hold=hold)
             if document.get("chart"):
                 stdout.print(f"chart: {chart_path}")
 
@@ -210,6 +212,21 @@ def _say_if_slow() -> None:
         from trimtab.interfaces.output import stderr
 
         stderr.print(f"note: {missing('numba')}; without it this sweep runs as plain Python, about 15 times slower.")
+
+
+def buy_and_hold_rows(prepared, specs) -> list[dict]:  # type: ignore[no-untyped-def]
+    """One buy-and-hold row per portfolio (targets) of the sweep, in the sweep's row shape: the
+    baseline its policies are read against."""
+    from trimtab.backtest.fast import run_fast
+    from trimtab.backtest.grid import describe
+
+    rows: dict[str, dict] = {}
+    for spec in specs:
+        key = repr(sorted(spec.targets.weights.items()))
+        if key not in rows:
+            baseline = spec.buy_and_hold()
+            rows[key] = {**describe(baseline), **run_fast(prepared, baseline).to_dict()}
+    return list(rows.values())
 
 
 def _with_progress(total: int, work):
@@ -232,21 +249,21 @@ def compare(
     years; measured numbers beside the claims, and a plain verdict for each policy."""
 
     def body():
-        from trimtab.backtest.compare import FEE, TARGETS, last_five_years, run_compare
+        from trimtab.backtest.compare import FEE, RULE, TARGETS, last_five_years, run_compare
         from trimtab.data import load_prices
 
         close = last_five_years(load_prices(data, [a for a in TARGETS if a != "USDC"]))
         rows = run_compare(close)
         document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
                     "targets": TARGETS, "fee": FEE, "fee_model": "proceeds",
-                    "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rows": rows}
+                    "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rule": RULE, "rows": rows}
 
         def render() -> None:
             from trimtab.backtest.report import render_compare
 
             render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
                                        f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "
-                                       f"(a trade = one leg)")
+                                       f"(a trade = one leg)", rule=RULE)
 
         return document, render
 

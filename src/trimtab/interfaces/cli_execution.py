@@ -52,6 +52,7 @@ def rebalance(
             raise InputError("--json cannot ask for confirmation: add --yes to trade, or --dry-run to look.")
         loaded, path = load_config(config)
         agent = build_agent(loaded, path)
+        show_progress(agent)
 
         def confirm(assessment) -> bool:  # type: ignore[no-untyped-def]
             render_assessment(assessment, title="rebalance")
@@ -61,8 +62,8 @@ def rebalance(
                 return False
 
         def moved(change: str) -> None:
-            stdout.print(f"[bold yellow]the portfolio changed while you read the plan ({change}); "
-                         "here is the plan for it now[/]")
+            stdout.print(f"the portfolio changed while you read the plan ({change}); here is the plan for it now",
+                         style="bold yellow")
 
         result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm, moved=moved)
         if result.outcome is not None:
@@ -71,6 +72,9 @@ def rebalance(
         pairs = direct_pairs(agent, result.assessment, loaded.trading) if dry_run else None
         if pairs is not None:
             document["direct_pairs"] = pairs
+        bridges = planned_bridges(agent, result.assessment) if dry_run else None
+        if bridges is not None:
+            document["bridges"] = bridges
         costs = venue_costs(agent, result.assessment) if dry_run else None
         if costs is not None:
             document["venue_costs"] = costs
@@ -78,6 +82,8 @@ def rebalance(
 
         def render() -> None:
             render_rebalance(result)
+            for line in bridge_lines(bridges or [], document["assessment"]["quote"] if bridges else ""):
+                stdout.print(line)
             if pairs:
                 for trade in pairs["trades"]:
                     stdout.print(f"direct pair: sell {trade['value']:,.2f} of {trade['sell']} for {trade['buy']} on "
@@ -101,6 +107,55 @@ def rebalance(
     run(as_json, body)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
+
+
+def show_progress(agent) -> None:  # type: ignore[no-untyped-def]
+    """Print the executor's progress (stages, orders, bridges and their ETA) on stderr, so a long
+    wait says what it waits for and stdout keeps only the result."""
+    from trimtab.interfaces.output import stderr
+    from trimtab.interfaces.render_progress import ProgressPrinter
+
+    agent.executor.progress = ProgressPrinter(stderr)
+
+
+def planned_bridges(agent, assessment) -> list[dict[str, Any]] | None:  # type: ignore[no-untyped-def]
+    """The bridges the plan would need now (``routing.planned_bridges``), each with its fee in the
+    quote and its arrival window where the venue can estimate them (``bridge_estimate``), else None."""
+    if assessment is None:
+        return None
+    if assessment.plan.is_empty:
+        return []
+    from trimtab.engine.routing import planned_bridges as route
+    from trimtab.venues.base import by_chain
+
+    plan = assessment.plan
+    estimate = getattr(agent.venue, "bridge_estimate", None)
+    bridges = []
+    for stage, spec in route(plan.legs, by_chain(agent.venue.balances()), agent.venue.markets(), plan.quote):
+        price = spec.price or 1.0
+        guess = estimate(spec.asset, spec.quantity, spec.chain, spec.to_chain) if estimate else None
+        bridges.append({"stage": stage, "asset": spec.asset, "from_chain": spec.chain, "to_chain": spec.to_chain,
+                        "quantity": spec.quantity, "value": spec.quantity * price,
+                        "fee": guess["fee"] * price if guess else None,
+                        "seconds_low": guess["seconds_low"] if guess else None,
+                        "seconds_high": guess["seconds_high"] if guess else None})
+    return bridges
+
+
+def bridge_lines(bridges: list[dict[str, Any]], quote: str) -> list[str]:
+    """One line per planned bridge: asset, route, value, expected fee and time."""
+    lines = []
+    for b in bridges:
+        fee = "fee unknown" if b["fee"] is None else f"fee about {b['fee']:,.2f} {quote}"
+        if b["seconds_low"] is None:
+            when = "arrival time unknown"
+        else:
+            low, high = b["seconds_low"] / 60, b["seconds_high"] / 60
+            span = f"{low:.0f}" if round(low) == round(high) else f"{low:.0f}-{high:.0f}"
+            when = f"arrives {span} min after it is sent (venue clock)"
+        lines.append(f"bridge ({b['stage']}): {b['quantity']:.8g} {b['asset']} {b['from_chain']} -> "
+                     f"{b['to_chain']}, worth {b['value']:,.2f} {quote}; {fee}; {when}")
+    return lines
 
 
 def summarize_costs(costs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -156,6 +211,7 @@ def run_loop(
         loaded, path = load_config(config)
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
         agent = build_agent(loaded, path)
+        show_progress(agent)
         stop = {"now": False}
 
         def request_stop(signum, frame):  # type: ignore[no-untyped-def]
@@ -165,7 +221,8 @@ def run_loop(
         steps: list[dict[str, Any]] = []
         try:
             while True:
-                step = step_document(agent.check())
+                at = agent.venue.now()  # the portfolio's one clock: printed as the journal stores it
+                step = step_document(agent.check(at), at=at)
                 steps.append(step)
                 if not as_json:
                     stdout.print(f"{step['at']}  max drift {step['max_drift'] * 100:.1f}%  {step['decision']}"

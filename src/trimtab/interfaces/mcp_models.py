@@ -7,11 +7,12 @@ can smuggle an instruction through a field.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trimtab.engine.approvals import PLAN_ID
+from trimtab.interfaces.numbers import round_document
 
 Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,15}$", description="An asset symbol such as BTC.")]
 PlanId = Annotated[str, Field(pattern=PLAN_ID.pattern, description="A plan id from plan_rebalance, e.g. p3f9a0c41b2d7.")]
@@ -23,7 +24,15 @@ Band = Annotated[float, Field(gt=0, lt=1, description="A band as a fraction, e.g
 
 
 class _Result(BaseModel):
+    """A tool result: its numbers rounded by the same rule as the CLI's ``--json`` documents
+    (``interfaces/numbers.py``: money to the cent, fractions to 6 decimals)."""
+
     model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rounded(cls, data: Any) -> Any:
+        return round_document(data) if isinstance(data, dict) else data
 
 
 class Decision(_Result):

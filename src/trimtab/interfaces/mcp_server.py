@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -205,4 +206,11 @@ def serve(config_path: Path, *, http_port: int | None = None) -> None:
     import uvicorn
 
     app = BearerAuth(server.streamable_http_app(host="127.0.0.1"), token)
+    print(listening_line(http_port, variable), file=sys.stderr, flush=True)
     uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning")
+
+
+def listening_line(port: int, variable: str) -> str:
+    """Where ``--http`` listens and where its token comes from (the variable's name, never the token)."""
+    return (f"trimtab mcp: serving MCP over streamable HTTP at http://127.0.0.1:{port}/mcp (this machine only); "
+            f"clients must send 'Authorization: Bearer <token>' with the token from ${variable}. Ctrl-C stops.")

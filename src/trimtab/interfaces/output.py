@@ -4,7 +4,6 @@ and every expected error turned into one sentence and an exit code in one place.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -26,16 +25,11 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emo
 
 
 def tidy(value: Any) -> Any:
-    """Round floats to 12 significant digits (0.15000000000000002 -> 0.15); NaN and inf -> None."""
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return None
-        return float(f"{value:.12g}")
-    if isinstance(value, dict):
-        return {str(k): tidy(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [tidy(v) for v in value]
-    return value
+    """A document rounded by the one rule in ``interfaces/numbers.py`` (money to the cent,
+    fractions to 6 decimals, the rest to 12 significant digits; NaN and inf -> None)."""
+    from trimtab.interfaces.numbers import round_document
+
+    return round_document(value)
 
 
 def emit_json(document: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -63,18 +63,18 @@ def render_rebalance(result: RebalanceResult) -> None:
     stdout.print(f"traded {money(result.outcome.traded_value)}, fees {money(result.outcome.fees)}")
 
 
-def step_document(result: RebalanceResult) -> dict[str, Any]:
+def step_document(result: RebalanceResult, *, at: datetime) -> dict[str, Any]:
+    """One step of ``trimtab run``; ``at`` is the time the check was made and journaled at (the
+    venue's clock, which for a paper venue is its simulated clock), never the wall clock."""
     a = result.assessment
     assert a is not None
-    return {"at": _now_text(), "max_drift": a.drift.max_drift,
+    return {"at": _utc(at).isoformat(timespec="seconds"), "max_drift": a.drift.max_drift,
             "decision": ("rebalance: " if a.decision.rebalance else "hold: ") + a.decision.reason,
             "resumed": run_document(result.resumed), "run": run_document(result.outcome)}
 
 
-def _now_text() -> str:
-    from datetime import datetime
-
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:
@@ -92,20 +92,54 @@ def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, 
 
 
 def render_history(document: dict[str, Any]) -> None:
-    runs = Table(title=f"runs of {document['portfolio']} (newest first)", title_justify="left")
-    for name in ("run", "created", "state", "legs", "value before", "value after", "fees", "reason"):
-        runs.add_column(name)
-    for r in document["runs"]:
-        runs.add_row(r["id"], r["created_at"][:19], r["state"], str(len(r["legs"])),
-                     money(r["value_before"] or 0.0), money(r["value_after"] or 0.0), money(r["fees"]), r["reason"])
-    stdout.print(runs)
-    checks = Table(title="checks (newest first)", title_justify="left")
-    for name in ("at", "value", "max drift", "decision", "reason"):
-        checks.add_column(name)
+    """Each run as a heading (id, state, time, values, fees, reason; never cut) over a table of its
+    legs, then the checks; readable at 80 columns, where only the long text columns wrap."""
+    runs = document["runs"]
+    stdout.print(Text.assemble((f"runs of {document['portfolio']}", "bold"), " (newest first)" + ("" if runs else ": none yet")))
+    for r in runs:
+        after = "-" if r["value_after"] is None else money(r["value_after"])
+        stdout.print(Text.assemble("\n", (f"run {r['id']}", "bold"), f"  {r['state']}  {_when(r['created_at'])}"))
+        stdout.print(f"  value {money(r['value_before'] or 0.0)} -> {after}, fees {money(r['fees'])}")
+        if r["reason"]:
+            stdout.print(f"  {r['reason']}")
+        if r["legs"]:
+            stdout.print(_legs_table(r["legs"]))
+    stdout.print(Text.assemble("\n", ("checks", "bold"), " (newest first)" + ("" if document["checks"] else ": none yet")))
+    if not document["checks"]:
+        return
+    checks = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+    checks.add_column("at", no_wrap=True)
+    checks.add_column("value", justify="right", no_wrap=True)
+    checks.add_column("drift", justify="right", no_wrap=True)
+    checks.add_column("decision", no_wrap=True)
+    checks.add_column("reason", ratio=1)
     for c in document["checks"]:
-        checks.add_row(c["at"][:19], money(c["total_value"]), percent(c["max_drift"]),
+        checks.add_row(_when(c["at"]), money(c["total_value"]), percent(c["max_drift"]),
                        "rebalance" if c["rebalance"] else "hold", c["reason"])
     stdout.print(checks)
+
+
+def _legs_table(legs: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+    table.add_column("stage", no_wrap=True)
+    table.add_column("leg", ratio=1)
+    for name in ("quantity", "value", "fee"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    for leg in legs:
+        if leg["kind"] == "transfer":
+            what = f"bridge {leg['asset']} {leg['chain']} -> {leg['to_chain']}"
+        else:
+            what = f"{leg['side']} {leg['asset']} on {leg['chain']}"
+        what += f" ({leg['error']})" if leg["error"] else ""
+        table.add_row(leg["stage"], what, quantity(leg["filled_quantity"] or 0.0), money(leg["value"] or 0.0),
+                      money(leg["fee"] or 0.0), leg["state"])
+    return table
+
+
+def _when(iso: str) -> str:
+    """``2026-12-06T21:40:25.123+00:00`` -> ``2026-12-06 21:40:25`` (UTC, to the second)."""
+    return iso[:19].replace("T", " ")
 
 
 def render_demo(summary: dict[str, Any]) -> None:

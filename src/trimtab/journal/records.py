@@ -37,6 +37,11 @@ class RunRecord:
     value_before: float | None = None
     value_after: float | None = None
 
+    @property
+    def run_id(self) -> str:
+        """The run's id under the name every interface uses (``RunOutcome.run_id``, MCP ``run_id``)."""
+        return self.id
+
 
 @dataclass(frozen=True, kw_only=True)
 class LegRecord:
@@ -95,6 +100,11 @@ class PlanRecord:
     run_id: str | None = None
     reason: str = ""
     snapshot: Mapping[str, Any] | None = None
+
+    @property
+    def plan_id(self) -> str:
+        """The plan's id under the name every interface uses (MCP ``plan_id``, ``Step.plan_id``)."""
+        return self.id
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -315,6 +315,12 @@ class PaperVenue:
         self._sleep(self.settings.order_latency / 2)
         return self.transfer_status(client_id)
 
+    def bridge_estimate(self, asset: str, amount: float, from_chain: str, to_chain: str) -> dict[str, float]:
+        """What a bridge of ``amount`` would cost and take here, before sending it: ``fee`` in the
+        asset's units and the arrival window ``seconds_low``..``seconds_high`` on the venue's clock."""
+        low, high = self.settings.bridge_minutes
+        return {"fee": amount * self.settings.bridge_fee, "seconds_low": low * 60, "seconds_high": high * 60}
+
     def transfer_status(self, client_id: str) -> Transfer:
         self._check_up()
         self._settle()
