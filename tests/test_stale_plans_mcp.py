@@ -101,7 +101,7 @@ def make_slow_bridge_portfolio(directory, seconds: float):
     """The issue's set-up: a paper portfolio at clock speed 1 whose BTC trades on bitcoin (held on
     ethereum), so a rebalance first bridges BTC for ``seconds``."""
     directory.mkdir(parents=True)
-    made = run_cli("init", "--venue", "paper", "--clock-speed", "1", "--markets", "BTC=bitcoin,ETH=ethereum",
+    made = run_cli("init", "--venue", "paper", "--prices", "BTC=65000,ETH=2000", "--clock-speed", "1", "--markets", "BTC=bitcoin,ETH=ethereum",
                    cwd=directory)
     assert made.returncode == 0, made.stderr
     config = directory / "trimtab.toml"

@@ -4,6 +4,7 @@ and every expected error turned into one sentence and an exit code in one place.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
