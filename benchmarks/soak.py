@@ -39,6 +39,8 @@ START_VALUE = 10_000.0
 PLACEMENT = {"BTC": {"bitcoin": 0.6, "ethereum": 0.4}, "ETH": {"arbitrum": 0.5, "ethereum": 0.5},
              "USDC": {"ethereum": 0.5, "base": 0.5}}
 MARKETS = {"BTC": "ethereum", "ETH": "arbitrum"}
+#: Where the owner puts money in: never where it trades, so runs must bridge it first.
+HOME = {"BTC": "bitcoin", "ETH": "ethereum", "USDC": "base"}
 STEPS = {"BTC": 1e-5, "ETH": 1e-4}
 UNFINISHED = "SELECT 1 FROM runs WHERE state NOT IN ('completed', 'failed', 'needs_attention') LIMIT 1"
 
@@ -128,7 +130,7 @@ def child(directory: Path, incarnation: int) -> int:
         log.write(f"fault\t{kind}\t{call}\t{detail}\n")
 
     venue = FaultyVenue(paper, rates=spread_rates(params["rate"], params["write_rate"]), seed=params["seed"] * 100_003 + incarnation,
-                        owner=paper_owner(paper.path, {a: list(c) for a, c in PLACEMENT.items()}), on_fault=on_fault)
+                        owner=paper_owner(paper.path, HOME), on_fault=on_fault)
     journal = Journal.open(journal_url(config, path))
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, path), wait=paper.advance,

@@ -30,21 +30,23 @@ OWNER_TABLE = """CREATE TABLE IF NOT EXISTS soak_owner_changes (at REAL NOT NULL
 CENT = 0.005
 
 
-def paper_owner(path: Path, chains: dict[str, list[str]]):  # type: ignore[no-untyped-def]
-    """The account's owner: ``owner(rng)`` withdraws 2-10% of one holding, or deposits as much of
-    one asset on one of its ``chains`` (so that later runs must bridge it), and records it."""
+def paper_owner(path: Path, home: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The account's owner: ``owner(rng)`` takes 5-20% of one holding out where it trades, or puts as
+    much in on the asset's ``home`` chain (so that later runs must bridge it), and records it."""
     db = paper_store.connect(path)
     db.execute(OWNER_TABLE)
 
     def owner(rng: random.Random) -> str | None:
         with paper_store.write(db):
-            rows = db.execute("SELECT asset, chain, quantity FROM balances WHERE quantity > 0 ORDER BY asset, chain").fetchall()
+            rows = db.execute("SELECT asset, chain, quantity FROM balances WHERE quantity > 0 "
+                              "ORDER BY asset, chain").fetchall()
+            rows = [r for r in rows if home.get(r[0]) != r[1]] or rows
             if not rows:
                 return None
             asset, chain, quantity = rng.choice(rows)
-            delta = -quantity * rng.uniform(0.02, 0.10)
+            delta = -quantity * rng.uniform(0.05, 0.20)
             if rng.random() < 0.5:
-                delta, chain = -delta, rng.choice(chains.get(asset, [chain]))
+                delta, chain = -delta, home.get(asset, chain)
             (at,) = db.execute("SELECT sim_anchor FROM clock").fetchone()  # the clock is frozen (speed 0)
             db.execute("INSERT INTO balances VALUES (?, ?, ?) ON CONFLICT (asset, chain) DO UPDATE "
                        "SET quantity = quantity + ?", (asset, chain, delta, delta))

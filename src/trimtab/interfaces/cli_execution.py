@@ -138,7 +138,11 @@ def run_loop(
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps."""
+    """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps.
+
+    A check the venue fails (a timeout, a 5xx, a 429) is reported and the loop goes on: the next
+    check finishes any run it interrupted. A run parked for a person, or a refused key, stops it.
+    """
 
     def body():
         import signal
@@ -146,7 +150,8 @@ def run_loop(
 
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
-        from trimtab.interfaces.render_execution import step_document
+        from trimtab.errors import VenueError
+        from trimtab.interfaces.render_execution import failed_step_document, step_document
         from trimtab.interfaces.wiring import build_agent
 
         loaded, path = load_config(config)
@@ -161,9 +166,16 @@ def run_loop(
         steps: list[dict[str, Any]] = []
         try:
             while True:
-                step = step_document(agent.check())
+                try:
+                    step = step_document(agent.check())
+                except VenueError as e:  # a failed check is not news: the next one resumes from the journal
+                    if not e.retryable:
+                        raise
+                    step = failed_step_document(e)
                 steps.append(step)
-                if not as_json:
+                if not as_json and "error" in step:
+                    stdout.print(f"{step['at']}  check failed: {step['error']}; trying again at the next check")
+                elif not as_json:
                     stdout.print(f"{step['at']}  max drift {step['max_drift'] * 100:.1f}%  {step['decision']}"
                                  + (f"  -> run {step['run']['id']} {step['run']['state']}" if step["run"] else ""))
                 if once or stop["now"]:

@@ -70,6 +70,11 @@ def step_document(result: RebalanceResult) -> dict[str, Any]:
             "resumed": run_document(result.resumed), "run": run_document(result.outcome)}
 
 
+def failed_step_document(error: Exception) -> dict[str, Any]:
+    """A check of the production loop that the venue failed (it is tried again at the next one)."""
+    return {"at": _now_text(), "error": f"{type(error).__name__}: {error}", "run": None}
+
+
 def _now_text() -> str:
     from datetime import datetime
 
