@@ -2,16 +2,21 @@
 
     python benchmarks/soak.py [--days 365] [--seed 1] [--fault-rate 0.01] [--kill-every 20] [--json]
 
-A paper portfolio (BTC/ETH/USDC 50/30/20, spread over four chains so that bridges happen) replays
-the shipped hourly history on the paper venue's simulated clock. A child process runs the loop
-`trimtab run` runs (``Agent.check`` once an hour, built from the config by ``interfaces/wiring``)
-on the venue wrapped in ``FaultyVenue``: ``--fault-rate`` of the venue calls fail (timeouts, 5xx,
-429, lost answers after the effect, partial fills, stalled, refused and refunded bridges, prices
-10x off, the owner moving money). The parent SIGKILLs the child at random moments (half of them
-while a run is in flight) and starts it again; it must resume from the journal. At the end it
-prints the faults injected by kind, runs, orders, duplicates (must be 0) and the value reconciled
-against the paper venue's own ledger to the cent (see soak_ledger.py); it exits 1 when there is a
-duplicate, a mismatch between venue and journal, or the books do not reconcile.
+A paper portfolio (BTC/ETH/USDC 50/30/20 over four chains; the owner deposits off the market
+chains, so runs bridge) replays the shipped hourly history on the paper venue's simulated clock. A
+child process runs the loop `trimtab run` runs (``Agent.check`` once an hour, a check the venue
+fails retried at the next one; venue, journal, guards and strategy built from the config by
+``interfaces/wiring``) on the venue wrapped in ``FaultyVenue``: ``--fault-rate`` of the calls fail
+with a timeout, 5xx or 429, and each order or bridge meets ``--write-fault-rate`` of each fault
+only writes have (a lost answer after the effect, a partial fill, a stalled, refused or refunded
+bridge); prices come 10x off and the owner moves money at a quarter of ``--fault-rate``. The
+executor waits for bridges by advancing the simulated clock; a run parked for a person is
+acknowledged (the soak plays the operator). The parent SIGKILLs the child at random moments (a
+share ``--aim`` of them while a run is in flight) and starts it again; it must resume from the
+journal. At the end it prints the faults injected by kind, runs, orders, duplicates (must be 0)
+and the value reconciled against the paper venue's own ledger to the cent (see soak_ledger.py);
+it exits 1 on a duplicate, a mismatch between venue and journal, a crash of the loop, or books
+that do not reconcile.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import signal
 import sqlite3
@@ -42,7 +46,10 @@ MARKETS = {"BTC": "ethereum", "ETH": "arbitrum"}
 #: Where the owner puts money in: never where it trades, so runs must bridge it first.
 HOME = {"BTC": "bitcoin", "ETH": "ethereum", "USDC": "base"}
 STEPS = {"BTC": 1e-5, "ETH": 1e-4}
-UNFINISHED = "SELECT 1 FROM runs WHERE state NOT IN ('completed', 'failed', 'needs_attention') LIMIT 1"
+#: A run in flight, and how far it got (its state and the legs that moved past submitting).
+UNFINISHED = ("SELECT r.id, r.state, (SELECT COUNT(*) FROM legs l WHERE l.run_id = r.id AND l.state NOT IN "
+              "('planned', 'submitting')) FROM runs r WHERE r.state NOT IN ('completed', 'failed', 'needs_attention') "
+              "LIMIT 1")
 
 CONFIG = """\
 [portfolio]
@@ -110,6 +117,8 @@ def set_up(directory: Path, *, start: datetime, end: datetime, seed: int, rate: 
 
 def child(directory: Path, incarnation: int) -> int:
     """Run the hourly loop from wherever the venue's clock and the journal stand, until the end."""
+    from soak_ledger import paper_owner
+
     from trimtab.config import load_config
     from trimtab.core.durations import parse_duration
     from trimtab.engine.agent import Agent
@@ -118,7 +127,6 @@ def child(directory: Path, incarnation: int) -> int:
     from trimtab.interfaces.wiring import beside, guards, journal_url, open_venue, strategy
     from trimtab.journal import Journal
     from trimtab.venues.faulty import FaultyVenue, spread_rates
-    from soak_ledger import paper_owner
 
     params = json.loads((directory / "soak.json").read_text())
     end = datetime.fromisoformat(params["end"])
@@ -136,6 +144,7 @@ def child(directory: Path, incarnation: int) -> int:
                         guards=guards(config, path), wait=paper.advance,
                         transfer_timeout=parse_duration(config.execution.transfer_timeout))
     agent = Agent(venue, journal, strategy(config), executor, beside(path, "trimtab.lock"))
+    (directory / "child.up").write_text(str(incarnation))
     while (now := paper.now()) < end:
         calls = sum(venue.calls.values())
         try:
@@ -157,56 +166,71 @@ def child(directory: Path, incarnation: int) -> int:
 
 # -- the parent: start, kill, restart ------------------------------------------------------------
 
-def drive(directory: Path, *, seed: int, kill_every: float, max_kills: int | None) -> dict:
-    """Run children until one reaches the end; SIGKILL them at random moments. Return the tallies."""
+def drive(directory: Path, *, seed: int, kill_every: float, max_kills: int | None, aim: float) -> dict:
+    """Run children until one reaches the end; SIGKILL them at random moments. Return the tallies.
+
+    A kill comes a random time (mean ``kill_every`` s) after the child is up; an aimed one then
+    waits for a run in flight, one that moved since the last aimed kill (so that a run killed
+    while it resumes is not killed there forever)."""
     rng = random.Random(seed)
     kills = aimed = crashes = 0
     errors: list[str] = []
     incarnation = 0
+    last_aimed: tuple | None = None
+    up = directory / "child.up"
     while True:
         incarnation += 1
-        process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", str(directory),
-                                    str(incarnation)], stderr=subprocess.PIPE, text=True)
-        killed = False
-        if max_kills is None or kills < max_kills:
-            deadline = time.monotonic() + rng.expovariate(1 / kill_every)
-            aim = rng.random() < 0.5
-            while process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            if aim and process.poll() is None:
-                killed_in_run = _wait_for_a_run(directory / "trimtab.db", process, seconds=kill_every)
-                if killed_in_run:
-                    time.sleep(rng.uniform(0, 0.03))
-                    aimed += 1
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                killed = True
-                kills += 1
-        _, stderr = process.communicate()
+        up.unlink(missing_ok=True)
+        with (directory / "child.err").open("w") as err:
+            process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", str(directory),
+                                        str(incarnation)], stderr=err)
+            killed = False
+            if max_kills is None or kills < max_kills:
+                _wait(process, 120, up.exists)
+                _wait(process, rng.expovariate(1 / kill_every), lambda: False)
+                if rng.random() < aim:
+                    seen = _wait_for_a_run(directory / "trimtab.db", process, kill_every, last_aimed)
+                    if seen is not None:
+                        time.sleep(rng.uniform(0, 0.03))
+                        aimed, last_aimed = aimed + 1, seen
+                if process.poll() is None:
+                    process.send_signal(signal.SIGKILL)
+                    killed = True
+                    kills += 1
+            process.wait()
         if killed:
             continue
         if process.returncode == 0:
             break
         crashes += 1
-        errors.append(stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {process.returncode}")
+        lines = (directory / "child.err").read_text().strip().splitlines()
+        errors.append(lines[-1] if lines else f"exit {process.returncode}")
         if crashes > 5:
             break
     return {"kills": kills, "kills_during_a_run": aimed, "crashes": crashes, "crash_errors": errors,
             "processes": incarnation}
 
 
-def _wait_for_a_run(journal: Path, process: subprocess.Popen, seconds: float) -> bool:
-    """Poll the journal until a run is in flight (True), the child ends, or ``seconds`` pass."""
+def _wait(process: subprocess.Popen, seconds: float, done) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline and not done():
+        time.sleep(0.01)
+
+
+def _wait_for_a_run(journal: Path, process: subprocess.Popen, seconds: float, last: tuple | None) -> tuple | None:
+    """Poll the journal until a run is in flight and not where it was at the last aimed kill (return
+    where it is), the child ends, or ``seconds`` pass (None)."""
     deadline = time.monotonic() + seconds
     while process.poll() is None and time.monotonic() < deadline:
         try:
             with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
-                if db.execute(UNFINISHED).fetchone():
-                    return True
+                row = db.execute(UNFINISHED).fetchone()
+            if row is not None and tuple(row) != last:
+                return tuple(row)
         except sqlite3.Error:
             pass
         time.sleep(0.005)
-    return False
+    return None
 
 
 def tally_events(directory: Path) -> dict:
@@ -243,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     params = set_up(directory, start=start, end=end, seed=args.seed, rate=args.fault_rate,
                     write_rate=args.write_fault_rate, latency=args.order_latency)
     began = time.perf_counter()
-    processes = drive(directory, seed=args.seed, kill_every=args.kill_every, max_kills=args.kills)
+    processes = drive(directory, seed=args.seed, kill_every=args.kill_every, max_kills=args.kills,
+                      aim=args.aim)
     seconds = time.perf_counter() - began
     books = audit(directory / "paper.db", directory / "trimtab.db", params["holdings"], start)
     result = {"days": args.days, "start": start.isoformat(), "end": end.isoformat(), "seed": args.seed,
@@ -263,22 +288,22 @@ def _text(r: dict) -> str:
     share = r["faults_total"] / max(r["venue_calls"], 1)
     runs = ", ".join(f"{k} {v}" for k, v in sorted(r["runs"].items())) or "none"
     return "\n".join([
-        f"soak: {r['days']} days of hourly checks from {r['start'][:10]}, seed {r['seed']}, "
-        f"in {r['wall_seconds']:.0f} s",
-        f"processes: {r['processes']} ({r['kills']} SIGKILLs, {r['kills_during_a_run']} of them during a run; "
-        f"{r['crashes']} crashes{': ' + '; '.join(r['crash_errors']) if r['crash_errors'] else ''})",
-        f"faults injected: {r['faults_total']} in {r['venue_calls']} venue calls ({share:.2%}; rates: "
-        f"{r['fault_rate']:.1%} of calls, {r['write_fault_rate']:.0%} per write-only kind): {faults}",
+        (f"soak: {r['days']} days of hourly checks from {r['start'][:10]}, seed {r['seed']}, "
+        f"in {r['wall_seconds']:.0f} s"),
+        (f"processes: {r['processes']} ({r['kills']} SIGKILLs, {r['kills_during_a_run']} of them during a run; "
+        f"{r['crashes']} crashes{': ' + '; '.join(r['crash_errors']) if r['crash_errors'] else ''})"),
+        (f"faults injected: {r['faults_total']} in {r['venue_calls']} venue calls ({share:.2%}; rates: "
+        f"{r['fault_rate']:.1%} of calls, {r['write_fault_rate']:.0%} per write-only kind): {faults}"),
         f"checks: {r['checks']} journaled, {r['checks_failed']} failed on a venue error and were retried next hour",
         f"runs: {runs}; {r['acknowledged']} parked runs acknowledged",
-        f"orders sent: {r['venue_orders']}; bridges: {r['venue_transfers']} (+{r['refunds']} refunds); "
-        f"owner changes: {r['owner_changes']}",
-        f"duplicates: {r['duplicates']} (client ids filled twice {r['duplicate_client_ids']}, venue writes "
+        (f"orders sent: {r['venue_orders']}; bridges: {r['venue_transfers']} (+{r['refunds']} refunds); "
+        f"owner changes: {r['owner_changes']}"),
+        (f"duplicates: {r['duplicates']} (client ids filled twice {r['duplicate_client_ids']}, venue writes "
         f"missing from the journal {r['orphan_writes']}); refusals that were fills: {r['refused_but_done']}; "
-        f"quantities differing: {r['wrong_quantity']}; journal fills the venue lacks: {r['journal_only']}",
-        f"value: start {r['start_value']:,.2f} + market {r['market_moves']:,.2f} + owner {r['owner_flows']:,.2f} "
+        f"quantities differing: {r['wrong_quantity']}; journal fills the venue lacks: {r['journal_only']}"),
+        (f"value: start {r['start_value']:,.2f} + market {r['market_moves']:,.2f} + owner {r['owner_flows']:,.2f} "
         f"- fees {r['fees']:,.2f} = {r['expected_final_value']:,.2f}; venue ledger {r['final_value']:,.2f} "
-        f"(difference {r['difference']:+.6f}): {'reconciled to the cent' if r['reconciled'] else 'NOT RECONCILED'}",
+        f"(difference {r['difference']:+.6f}): {'reconciled to the cent' if r['reconciled'] else 'NOT RECONCILED'}"),
         "OK" if r["ok"] else "FAILED",
     ])
 
@@ -292,6 +317,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--write-fault-rate", type=float, default=0.05,
                         help="rate of each write-only fault per order or bridge (default 0.05)")
     parser.add_argument("--kill-every", type=float, default=20.0, help="mean real seconds between SIGKILLs")
+    parser.add_argument("--aim", type=float, default=0.5,
+                        help="share of the kills that wait for a run in flight (default 0.5)")
     parser.add_argument("--kills", type=int, default=None, help="stop killing after this many")
     parser.add_argument("--order-latency", type=float, default=0.005, help="real seconds per paper order")
     parser.add_argument("--dir", help="working directory (default: a new temporary one)")
