@@ -140,8 +140,9 @@ def run_loop(
 ) -> None:
     """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps.
 
-    A check the venue fails (a timeout, a 5xx, a 429) is reported and the loop goes on: the next
-    check finishes any run it interrupted. A run parked for a person, or a refused key, stops it.
+    A check the venue fails (a timeout, a 5xx, a 429), or one made while another process holds the
+    portfolio's lock, is reported and the loop goes on: the next check finishes any run it
+    interrupted. A run parked for a person, a guard's refusal, or a refused key stops it.
     """
 
     def body():
@@ -150,7 +151,7 @@ def run_loop(
 
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
-        from trimtab.errors import VenueError
+        from trimtab.errors import Denied, VenueError
         from trimtab.interfaces.render_execution import failed_step_document, step_document
         from trimtab.interfaces.wiring import build_agent
 
@@ -172,6 +173,10 @@ def run_loop(
                     if not e.retryable:
                         raise
                     step = failed_step_document(e)
+                except Denied as denied:  # another process is rebalancing: check again at the next step
+                    if denied.code != "RUN_LOCKED":
+                        raise
+                    step = failed_step_document(denied)
                 steps.append(step)
                 if not as_json and "error" in step:
                     stdout.print(f"{step['at']}  check failed: {step['error']}; trying again at the next check")
