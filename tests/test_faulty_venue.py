@@ -175,3 +175,16 @@ def test_a_run_through_lost_answers_and_partial_fills_sends_each_leg_once_and_co
     held = consolidate(paper.balances())
     value = held.get("BTC", 0) * 65000 + held.get("ETH", 0) * 2000 + held.get("USDC", 0)
     assert value + costs == pytest.approx(10_000.0, abs=0.005)
+
+
+def test_a_bridge_the_venue_already_has_is_never_refused_on_a_second_send(paper):
+    # Arrange: the first send's answer is lost after the venue started the bridge
+    venue = FaultyVenue(paper, rates={Fault.LOST_ANSWER: 1.0}, seed=1)
+    with pytest.raises(VenueUnavailable):
+        venue.transfer("USDC", 100.0, "base", "ethereum", "t1")
+    # Act: the retry draws a refusal, which the contract does not allow for a known client id
+    venue.rates = {Fault.TRANSFER_FAILED: 1.0}
+    again = venue.transfer("USDC", 100.0, "base", "ethereum", "t1")
+    # Assert
+    assert again == paper.transfer_status("t1")
+    assert venue.counts == {Fault.LOST_ANSWER: 1}

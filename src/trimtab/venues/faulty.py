@@ -14,7 +14,7 @@ production. ``counts`` says what was injected, ``calls`` how many calls were mad
 | lost_answer        | ``place_order``, ``transfer`` | the write is done at the venue, the caller gets a timeout |
 | partial_fill       | ``place_order``            | the venue fills half the quantity (or spends half the amount) |
 | transfer_stalled   | ``transfer``               | the bridge reports in transit for 1-4 hours past its arrival |
-| transfer_failed    | ``transfer``               | ``OrderRejected``: the bridge refused it; nothing moved     |
+| transfer_failed    | ``transfer``               | ``OrderRejected``: the bridge refused it; nothing moved (never for a client id the venue knows) |
 | transfer_refunded  | ``transfer``               | the bridge is sent, then fails: the amount goes back to the source chain (a bridge ``refund-<id>``) and its status is ``OrderRejected`` |
 | price_off          | ``prices``                 | one asset's price 10x too high or too low                   |
 | owner_change       | ``balances``               | the owner moved money first: ``owner(rng)`` changes the inner venue (only with an ``owner``) |
@@ -211,6 +211,8 @@ class FaultyVenue:
     def transfer(self, asset: str, amount: float, from_chain: str, to_chain: str, client_id: str) -> Transfer:
         kind = self._draw("transfer")
         self._unreached(kind, "transfer")
+        if kind is Fault.TRANSFER_FAILED and self._known_transfer(client_id):
+            kind = None  # the contract: a known client id returns the existing bridge, never a refusal
         if kind is Fault.TRANSFER_FAILED:
             self._note(kind, "transfer", client_id)
             raise OrderRejected(f"bridge {client_id} of {amount:g} {asset} {from_chain} -> {to_chain} was refused "
@@ -226,6 +228,13 @@ class FaultyVenue:
             self._note(kind, "transfer", client_id)
         return self._as_seen(sent)
 
+    def _known_transfer(self, client_id: str) -> bool:
+        try:
+            self.inner.transfer_status(client_id)
+            return True
+        except UnknownOrder:
+            return False
+
     def transfer_status(self, client_id: str) -> Transfer:
         self._unreached(self._draw("transfer_status"), "transfer_status")
         return self._as_seen(self.inner.transfer_status(client_id))
@@ -234,11 +243,7 @@ class FaultyVenue:
         """The transfer as this venue reports it: stalled, refunded, or as the inner venue has it."""
         cid = transfer.client_id
         refund = REFUND_PREFIX + cid
-        try:
-            self.inner.transfer_status(refund)
-            refunded = True
-        except UnknownOrder:
-            refunded = False
+        refunded = self._known_transfer(refund)
         if not refunded and self._stalled.get(cid) == timedelta(0) and transfer.status is TransferStatus.ARRIVED:
             try:
                 self.inner.transfer(transfer.asset, transfer.received, transfer.to_chain, transfer.from_chain, refund)
