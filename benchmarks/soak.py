@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
               **processes, **tally_events(directory), **books}
     ok = (result["duplicates"] == 0 and result["reconciled"] and result["quantities_match"]
           and result["refused_but_done"] == 0 and result["wrong_quantity"] == 0 and result["journal_only"] == 0
-          and result["crashes"] == 0)
+          and result["crashes"] == 0 and result["completed_past_a_refusal"] == 0)
     result["ok"] = ok
     print(json.dumps(result, indent=2) if args.json else _text(result))
     return 0 if ok else 1
@@ -295,7 +295,8 @@ def _text(r: dict) -> str:
         (f"faults injected: {r['faults_total']} in {r['venue_calls']} venue calls ({share:.2%}; rates: "
         f"{r['fault_rate']:.1%} of calls, {r['write_fault_rate']:.0%} per write-only kind): {faults}"),
         f"checks: {r['checks']} journaled, {r['checks_failed']} failed on a venue error and were retried next hour",
-        f"runs: {runs}; {r['acknowledged']} parked runs acknowledged",
+        (f"runs: {runs}; {r['acknowledged']} parked runs acknowledged; "
+         f"{r['completed_past_a_refusal']} completed past a refused leg"),
         (f"orders sent: {r['venue_orders']}; bridges: {r['venue_transfers']} (+{r['refunds']} refunds); "
         f"owner changes: {r['owner_changes']}"),
         (f"duplicates: {r['duplicates']} (client ids filled twice {r['duplicate_client_ids']}, venue writes "

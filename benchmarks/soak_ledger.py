@@ -8,7 +8,8 @@ holdings at the history's prices and checks
     starting value + market moves + owner's flows - fees == final value (to the cent),
 
 where the final value is read from the ``balances`` table (plus bridges still in flight), and it
-compares the venue's orders with the journal's legs (duplicates, orphans, refusals that were fills).
+compares the venue's orders with the journal's legs (duplicates, orphans, refusals that were fills,
+runs that completed past a refused leg).
 """
 
 from __future__ import annotations
@@ -149,10 +150,13 @@ def compare_with_journal(paper: Path, journal: Path, orders: list[tuple], transf
     written = {cid for cid, _ in writes}
     lost = [cid for cid, (_, state, _) in legs.items() if state in ("filled", "in_transit", "arrived") and cid not in written]
     runs = dict(_journal_rows(journal, "SELECT state, COUNT(*) FROM runs GROUP BY state"))
+    completed_past_a_refusal = _journal_rows(journal, "SELECT COUNT(DISTINCT r.id) FROM runs r JOIN legs l ON "
+                                                      "l.run_id = r.id WHERE r.state = 'completed' AND l.state IN "
+                                                      "('rejected', 'needs_attention', 'cancelled')")[0][0]
     return {
         "duplicates": len(per_id) + len(orphans), "duplicate_client_ids": len(per_id), "orphan_writes": len(orphans),
         "refused_but_done": len(refused_but_done), "wrong_quantity": len(wrong_quantity), "journal_only": len(lost),
-        "runs": runs, "checks": _journal_rows(journal, "SELECT COUNT(*) FROM checks")[0][0],
+        "runs": runs, "completed_past_a_refusal": completed_past_a_refusal, "checks": _journal_rows(journal, "SELECT COUNT(*) FROM checks")[0][0],
         "legs_unsettled": sum(1 for _, state, _ in legs.values() if state in ("planned", "submitting")),
     }
 

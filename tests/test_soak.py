@@ -29,6 +29,7 @@ def test_two_weeks_with_faults_and_kills_send_nothing_twice_and_reconcile_to_the
     assert soak["duplicates"] == 0 and soak["orphan_writes"] == 0 and soak["duplicate_client_ids"] == 0
     assert soak["refused_but_done"] == 0 and soak["wrong_quantity"] == 0 and soak["journal_only"] == 0
     assert soak["reconciled"] and abs(soak["difference"]) < 0.005 and soak["quantities_match"]
+    assert soak["completed_past_a_refusal"] == 0
     assert soak["crashes"] == 0 and soak["kills"] >= 2 and soak["processes"] == soak["kills"] + 1
     assert soak["checks"] >= 14 * 24 - soak["checks_failed"] - 20
     assert soak["faults_total"] > 0 and soak["venue_orders"] > 0
