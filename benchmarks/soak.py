@@ -137,8 +137,9 @@ def child(directory: Path, incarnation: int) -> int:
     def on_fault(kind, call, detail):  # type: ignore[no-untyped-def]
         log.write(f"fault\t{kind}\t{call}\t{detail}\n")
 
-    venue = FaultyVenue(paper, rates=spread_rates(params["rate"], params["write_rate"]), seed=params["seed"] * 100_003 + incarnation,
-                        owner=paper_owner(paper.path, HOME), on_fault=on_fault)
+    venue = FaultyVenue(paper, rates=spread_rates(params["rate"], params["write_rate"]),
+                        seed=params["seed"] * 100_003 + incarnation, owner=paper_owner(paper.path, HOME),
+                        on_fault=on_fault)
     journal = Journal.open(journal_url(config, path))
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, path), wait=paper.advance,
