@@ -192,3 +192,62 @@ def test_a_parked_run_blocks_rebalance_until_acknowledged(tmp_path):
     assert parked.returncode == 5 and json.loads(parked.stdout)["run"]["state"] == "needs_attention"
     assert blocked.returncode == 3 and f"RUN_NEEDS_ATTENTION: run {run_id} needs attention" in blocked.stderr
     assert acknowledged.returncode == 0 and json.loads(acknowledged.stdout)["run"]["state"] == "failed"
+
+
+def test_run_keeps_going_through_a_venue_outage_and_the_next_check_finishes_the_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # Arrange: the venue is down when the loop's first run starts
+    directory = make_portfolio(tmp_path)
+    venue = PaperVenue(directory / "trimtab-paper.db")
+    venue.set_outage(True)
+    process = subprocess.Popen([sys.executable, "-m", "trimtab", "run", "--interval", "1s", "--json"], cwd=directory,
+                               env={**os.environ, "NO_COLOR": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    # Act: the first check's run cannot reach the venue; two checks later the venue is back
+    wait_for(lambda: process.poll() is not None or journal_rows(directory, "SELECT 1 FROM legs"))
+    time.sleep(4)
+    alive = process.poll() is None
+    venue.set_outage(False)
+    wait_for(lambda: process.poll() is not None or journal_rows(directory, "SELECT 1 FROM runs WHERE state = 'completed'"))
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    # Assert
+    assert alive, f"the loop stopped on a venue outage: {err}"
+    assert process.returncode == 0, err
+    steps = json.loads(out)["checks"]
+    assert any("VenueUnavailable" in (step.get("error") or "") for step in steps)
+    assert [r[0] for r in journal_rows(directory, "SELECT state FROM runs")] == ["completed"]
+
+
+def test_run_keeps_going_while_another_process_holds_the_lock_and_rebalances_after(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from trimtab.engine.lock import PortfolioLock
+
+    # Arrange: another process (this test) is rebalancing the portfolio when the loop starts
+    directory = make_portfolio(tmp_path)
+    with PortfolioLock(directory / "trimtab.lock"):
+        process = subprocess.Popen([sys.executable, "-m", "trimtab", "run", "--interval", "1s", "--json"],
+                                   cwd=directory, env={**os.environ, "NO_COLOR": "1"}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(5)
+        alive = process.poll() is None
+    # Act: the lock is free; the next check rebalances
+    wait_for(lambda: process.poll() is not None or journal_rows(directory, "SELECT 1 FROM runs WHERE state = 'completed'"))
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    # Assert
+    assert alive, f"the loop stopped because another process held the lock: {err}"
+    assert process.returncode == 0, err
+    steps = json.loads(out)["checks"]
+    assert any("RUN_LOCKED" in (step.get("error") or "") for step in steps)
+    assert [r[0] for r in journal_rows(directory, "SELECT state FROM runs")] == ["completed"]

@@ -180,7 +180,8 @@ class Executor:
 
     def _drive_stage(self, run: RunRecord) -> RunOutcome | None:
         legs = [leg for leg in self.journal.legs(run.id) if leg.stage == run.state]
-        refusal: str | None = None
+        # a leg refused before a crash still stops the run: a resumed run never carries on past it
+        refusal: str | None = next((_refused(leg) for leg in legs if leg.state == "rejected"), None)
         for leg in legs:
             if refusal is not None or leg.state not in ("planned", "submitting"):
                 continue  # done, travelling (awaited below), or after a refusal (cancelled below)
@@ -355,6 +356,11 @@ def _record(run_id: str, idx: int, stage: str, spec: LegSpec) -> LegRecord:
                      asset=spec.asset, side=spec.side, chain=spec.chain, to_chain=spec.to_chain,
                      planned_quantity=spec.quantity, quote_amount=spec.quote_amount, planned_price=spec.price,
                      state="planned")
+
+
+def _refused(leg: LegRecord) -> str:
+    what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"bridge of {leg.asset}"
+    return f"{what} was refused by the venue: {leg.error}"
 
 
 def plan_prices(plan: Mapping[str, Any]) -> dict[str, float]:

@@ -197,7 +197,12 @@ def run_loop(
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps."""
+    """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps.
+
+    A check the venue fails (a timeout, a 5xx, a 429), or one made while another process holds the
+    portfolio's lock, is reported and the loop goes on: the next check finishes any run it
+    interrupted. A run parked for a person, a guard's refusal, or a refused key stops it.
+    """
 
     def body():
         import signal
@@ -205,7 +210,8 @@ def run_loop(
 
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
-        from trimtab.interfaces.render_execution import step_document
+        from trimtab.errors import Denied, VenueError
+        from trimtab.interfaces.render_execution import failed_step_document, step_document
         from trimtab.interfaces.wiring import build_agent
 
         loaded, path = load_config(config)
@@ -222,9 +228,20 @@ def run_loop(
         try:
             while True:
                 at = agent.venue.now()  # the portfolio's one clock: printed as the journal stores it
-                step = step_document(agent.check(at), at=at)
+                try:
+                    step = step_document(agent.check(at), at=at)
+                except VenueError as e:  # a failed check is not news: the next one resumes from the journal
+                    if not e.retryable:
+                        raise
+                    step = failed_step_document(e, at)
+                except Denied as denied:  # another process is rebalancing: check again at the next step
+                    if denied.code != "RUN_LOCKED":
+                        raise
+                    step = failed_step_document(denied, at)
                 steps.append(step)
-                if not as_json:
+                if not as_json and "error" in step:
+                    stdout.print(f"{step['at']}  check failed: {step['error']}; trying again at the next check")
+                elif not as_json:
                     stdout.print(f"{step['at']}  max drift {step['max_drift'] * 100:.1f}%  {step['decision']}"
                                  + (f"  -> run {step['run']['id']} {step['run']['state']}" if step["run"] else ""))
                 if once or stop["now"]:

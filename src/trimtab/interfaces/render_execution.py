@@ -77,6 +77,12 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def failed_step_document(error: Exception, at: datetime) -> dict[str, Any]:
+    """A check of the production loop that the venue failed (it is tried again at the next one),
+    at ``at`` on the portfolio's clock."""
+    return {"at": _utc(at).isoformat(timespec="seconds"), "error": f"{type(error).__name__}: {error}", "run": None}
+
+
 def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:
     runs = journal.runs(portfolio, limit=limit)
     return {
