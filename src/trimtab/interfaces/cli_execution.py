@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trimtab.interfaces.output import run, stdout
+from trimtab.interfaces.output import run, stderr, stdout
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
@@ -40,6 +40,7 @@ def rebalance(
     An unfinished run (after a crash) is finished first; no order is ever sent twice.
     """
     state: dict[str, str] = {}
+    senders: list = []
 
     def body():
         from trimtab.config import load_config
@@ -52,6 +53,7 @@ def rebalance(
             raise InputError("--json cannot ask for confirmation: add --yes to trade, or --dry-run to look.")
         loaded, path = load_config(config)
         agent = build_agent(loaded, path)
+        senders.append(start_alerts(agent, loaded))
 
         def confirm(assessment) -> bool:  # type: ignore[no-untyped-def]
             render_assessment(assessment, title="rebalance")
@@ -94,9 +96,33 @@ def rebalance(
 
         return document, render
 
-    run(as_json, body)
+    try:
+        run(as_json, body)
+    finally:
+        stop_alerts(senders)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
+
+
+def start_alerts(agent, config):  # type: ignore[no-untyped-def]
+    """Watch ``agent`` (events journaled for the metrics) and, when ``[alerts] urls`` are set, send
+    its events from a background sender; return the sender or None."""
+    from trimtab.interfaces.wiring import watch_agent
+
+    sender = None
+    if config.alerts.urls:
+        from trimtab.monitor.alerts import sender_from_config
+
+        sender = sender_from_config(config.alerts)
+    watch_agent(agent, config, sender)
+    return sender
+
+
+def stop_alerts(senders) -> None:  # type: ignore[no-untyped-def]
+    """Give queued alerts up to ``[alerts] timeout`` seconds to go out after the command's output."""
+    for sender in senders:
+        if sender is not None:
+            sender.close(wait=sender.wait_on_close)
 
 
 def summarize_costs(costs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -135,10 +161,17 @@ def direct_pairs(agent, assessment, trading) -> dict[str, Any] | None:  # type: 
 def run_loop(
     once: Annotated[bool, typer.Option("--once", help="One check (and rebalance if due), then exit.")] = False,
     interval: Annotated[str | None, typer.Option(help="Time between checks, e.g. 1h (default: policy.check_every).")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", min=1, max=65535,
+        help="Serve Prometheus /metrics on 127.0.0.1:PORT while the loop runs (extra: monitor).")] = None,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps."""
+    """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps.
+
+    Without --once, a check the venue could not answer (a timeout, a 5xx, a rate limit) is reported
+    on stderr and the loop goes on to the next check; [alerts] says when it has gone on too long."""
+    senders: list = []
 
     def body():
         import signal
@@ -146,12 +179,20 @@ def run_loop(
 
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
+        from trimtab.errors import VenueError
         from trimtab.interfaces.render_execution import step_document
         from trimtab.interfaces.wiring import build_agent
 
         loaded, path = load_config(config)
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
         agent = build_agent(loaded, path)
+        senders.append(start_alerts(agent, loaded))
+        if metrics_port is not None:
+            from trimtab.monitor.metrics import serve_metrics
+
+            serve_metrics(agent.journal, metrics_port)
+            if not as_json:
+                stdout.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
         stop = {"now": False}
 
         def request_stop(signum, frame):  # type: ignore[no-untyped-def]
@@ -161,9 +202,17 @@ def run_loop(
         steps: list[dict[str, Any]] = []
         try:
             while True:
-                step = step_document(agent.check())
-                steps.append(step)
-                if not as_json:
+                try:
+                    step = step_document(agent.check())
+                except VenueError as e:
+                    if once or not e.retryable:
+                        raise
+                    stderr.print(f"[yellow]warning:[/] the venue did not answer this check ({e}); trying again "
+                                 "at the next one.")
+                    step = None
+                if step is not None:
+                    steps.append(step)
+                if step is not None and not as_json:
                     stdout.print(f"{step['at']}  max drift {step['max_drift'] * 100:.1f}%  {step['decision']}"
                                  + (f"  -> run {step['run']['id']} {step['run']['state']}" if step["run"] else ""))
                 if once or stop["now"]:
@@ -177,7 +226,10 @@ def run_loop(
             signal.signal(signal.SIGINT, previous)
         return {"checks": steps, "stopped": stop["now"]}, lambda: None
 
-    run(as_json, body)
+    try:
+        run(as_json, body)
+    finally:
+        stop_alerts(senders)
 
 
 def history(
