@@ -14,7 +14,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,23 +119,12 @@ class AgentTools:
                  for c in journal.tool_calls(name, limit=limit)]
         return m.History(runs=runs, plans=plans, tool_calls=calls, checks=journal.count_checks(name))
 
-    def advise_threshold(self, days: int = 90) -> m.Advice:
-        from trimtab.core.advice import advise_band
+    def advise_threshold(self, days: int = 90, tracking_weight: float | None = None) -> m.Advice:
+        """``trimtab.advise`` as the tool's typed result (the same document as ``advise --json``)."""
+        from trimtab.api import advise
 
-        with self._journal() as (config, journal):
-            name = config.portfolio.name
-            checks = [(c.at, c.max_drift) for c in journal.checks(name, limit=100_000)]
-            planned = [(p.created_at, float(p.document.get("max_drift") or 0.0))
-                       for p in journal.plans(name, limit=100_000)]
-            runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
-        # a paper venue's clock may run ahead of the wall clock: the window ends at the latest record
-        end = max([datetime.now(UTC), *(at for at, _ in checks + planned), *runs])
-        start = end - timedelta(days=days)
-        seen = [(at, drift) for at, drift in checks + planned if at >= start and math.isfinite(drift)]
-        runs = [at for at in runs if at >= start]
-        first = min([at for at, _ in seen] + runs, default=end)
-        advice = advise_band(band=config.policy.band, rebalances=runs, drifts=[d for _, d in seen], start=first, end=end)
-        return m.Advice(**{k: getattr(advice, k) for k in m.Advice.model_fields})
+        report = advise(self.config_path, days=days, tracking_weight=tracking_weight)
+        return m.Advice.model_validate(report.to_dict())
 
     def run_backtest(self, targets: dict[str, float], start: str, end: str, data: str = "daily",
                      policy: str = "threshold", band: float | None = 0.05, capital: float = 10_000.0,

@@ -134,7 +134,7 @@ class AlertSender:
             attempts += 1
             try:
                 return bool(plugin.notify(body=body, title=title))
-            except Exception:  # a plugin bug or a network error: a failed attempt, never a crash
+            except Exception:  # noqa: BLE001 - a plugin bug or a network error: a failed attempt, never a crash
                 return False
 
         retrying = Retrying(stop=stop_after_attempt(self.retries + 1) | stop_when_event_set(self._stop),
@@ -148,7 +148,7 @@ class AlertSender:
 
         try:
             plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - an unusable URL is reported, not raised
             return None
         if not plugin:
             return None

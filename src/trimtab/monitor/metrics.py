@@ -104,7 +104,7 @@ class JournalCollector:
         up = GaugeMetricFamily("trimtab_journal_up", "1 when the journal answered this scrape.")
         try:
             figures = journal_figures(self.journal)
-        except Exception as e:  # an unreachable journal is a figure, not a crash
+        except Exception as e:  # noqa: BLE001 - an unreachable journal is a figure, not a crash
             log.warning("metrics: the journal could not be read: %s", type(e).__name__)
             up.add_metric([], 0.0)
             yield up
