@@ -160,7 +160,7 @@ class Watch:
         record_event(self.journal, EventRow(portfolio=self.portfolio, at=self.clock(), kind="refusal", code=code,
                                             message=message[:500]))
         if code == "KILL_SWITCH":
-            self._condition(active, "kill_switch", True, message)
+            self._condition(active, "kill_switch", True, message.removeprefix("KILL_SWITCH: "))
         else:
             self._condition(active, f"guard_refusal:{code}", True, message, {"code": code})
 
@@ -170,7 +170,7 @@ class Watch:
         try:
             self.guards.check_kill_switch()
         except Denied as on:
-            self._condition(active, "kill_switch", True, str(on))
+            self._condition(active, "kill_switch", True, on.message)
         else:
             self._condition(active, "kill_switch", False, "the kill switch is off again")
 
@@ -189,7 +189,7 @@ class Watch:
         else:
             active.pop(name, None)
         kind = name.split(":", 1)[0]
-        title = f"{kind.replace('_', ' ')}: {message}" if on else f"cleared: {message}"
+        title = f"{kind.replace('_', ' ')}: {message}" if on else f"{kind.replace('_', ' ')} cleared: {message}"
         self._emit(kind, phase, title, message, {"condition": name, **(data or {})})
 
     def _daily_summary(self) -> None:

@@ -92,7 +92,8 @@ def test_alerts(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
         loaded, path = load_config(config)
         sender = sender_from_config(loaded.alerts)
         if sender is None:
-            raise InputError(f"{path} has no [alerts] urls; add one, e.g. urls = [\"json://localhost:8080/hook\"].")
+            raise InputError(f"{path} names no alert URL; add one to its alerts section, e.g. "
+                             'urls = ["json://localhost:8080/hook"].')
         try:
             deliveries = sender.send_now(f"[trimtab {loaded.portfolio.name}] test alert",
                                          "This is a test message from `trimtab alerts test`.")
