@@ -3,7 +3,8 @@
 One function, ``advise``, gives the same answer to the CLI (``--json`` too), the MCP tool
 ``advise_threshold``, the Python API (``trimtab.advise``) and the dashboard:
 
-1. **The journal over the window** (the last ``days`` days up to its newest check or run): checks,
+1. **The journal over the window** (the last ``days`` days up to its newest check or run): checks
+   (and an agent's stored plans, which carry the drift they were made at),
    completed rebalances per month, the largest drift, the hours drift stayed past the band, fees
    and slippage (total and per year) and turnover (traded value per year as a share of the average
    value).
@@ -161,7 +162,9 @@ def _journal_window(journal: Journal, portfolio: str, days: int, band: float | N
     c_, r_, f_, l_ = schema.checks, schema.runs, schema.fills, schema.legs
     with journal.engine.connect() as c:
         newest = [c.execute(select(func.max(c_.c.at)).where(c_.c.portfolio == portfolio)).scalar(),
-                  c.execute(select(func.max(r_.c.created_at)).where(r_.c.portfolio == portfolio)).scalar()]
+                  c.execute(select(func.max(r_.c.created_at)).where(r_.c.portfolio == portfolio)).scalar(),
+                  c.execute(select(func.max(schema.plans.c.created_at))
+                            .where(schema.plans.c.portfolio == portfolio)).scalar()]
         known = [_utc(t) for t in newest if t is not None]
         # a paper or demo journal keeps the venue's clock: the window ends at its newest record
         end = max(known) if known else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -171,12 +174,17 @@ def _journal_window(journal: Journal, portfolio: str, days: int, band: float | N
             .where(c_.c.portfolio == portfolio, c_.c.at >= start, c_.c.at <= end).order_by(c_.c.at, c_.c.id))]
         runs = [_utc(at) for (at,) in c.execute(select(r_.c.created_at).where(
             r_.c.portfolio == portfolio, r_.c.state == "completed", r_.c.created_at >= start, r_.c.created_at <= end))]
+        p_ = schema.plans  # an agent's plans carry the drift they were made at (no check is journaled)
+        planned = [(_utc(at), float((doc or {}).get("max_drift") or 0.0)) for at, doc in c.execute(
+            select(p_.c.created_at, p_.c.document).where(p_.c.portfolio == portfolio, p_.c.created_at >= start,
+                                                         p_.c.created_at <= end))]
         ids = select(r_.c.id).where(r_.c.portfolio == portfolio, r_.c.created_at >= start, r_.c.created_at <= end)
         traded, slippage = c.execute(select(func.coalesce(func.sum(f_.c.value), 0.0),
                                             func.coalesce(func.sum(f_.c.slippage), 0.0))
                                      .where(f_.c.run_id.in_(ids))).one()
         fees = c.execute(select(func.coalesce(func.sum(l_.c.fee), 0.0)).where(l_.c.run_id.in_(ids))).scalar_one()
-    first = min([at for at, _, _ in checks] + runs, default=end)
+    drifts = [(at, d) for at, d, _ in checks if math.isfinite(d)] + [(at, d) for at, d in planned if math.isfinite(d)]
+    first = min([at for at, _ in drifts] + runs, default=end)
     span = max((end - first).total_seconds(), 0.0)
     years = span / SECONDS_PER_YEAR
     past = 0.0
@@ -193,12 +201,12 @@ def _journal_window(journal: Journal, portfolio: str, days: int, band: float | N
     window = JournalWindow(
         start=start.isoformat(), end=end.isoformat(), days=span / 86_400, checks=len(checks), rebalances=len(runs),
         rebalances_per_month=per_year(len(runs)) / 12 if span >= 86_400 else None,
-        max_drift=max((d for _, d, _ in checks if math.isfinite(d)), default=None),
+        max_drift=max((d for _, d in drifts), default=None),
         hours_past_band=past / 3600, share_past_band=past / span if span > 0 else 0.0,
         fees=float(fees), fees_per_year=per_year(float(fees)), slippage=float(slippage),
         slippage_per_year=per_year(float(slippage)), traded=float(traded),
         turnover_per_year=per_year(float(traded) / average) if average > 0 else None)
-    return window, [(at, d) for at, d, _ in checks if math.isfinite(d)], runs
+    return window, drifts, runs
 
 
 def _utc(moment: datetime) -> datetime:
