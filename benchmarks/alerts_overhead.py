@@ -9,7 +9,7 @@ emergency band (the emergency condition starts once, then one completed-rebalanc
 - ``alerts``    the watch plus the sender, to a json:// receiver on 127.0.0.1 that answers at once
 - ``hanging``   the same, to a receiver that never answers while the runs go on
 
-For each it prints the median and p90 seconds per rebalance and the difference to ``plain``.
+The modes take turns, one rebalance each. For each it prints the median and p90 seconds per rebalance and the difference to ``plain``.
 
     python benchmarks/alerts_overhead.py [--runs 40] [--json]
 """
@@ -48,42 +48,49 @@ def receiver(hang: threading.Event | None) -> ThreadingHTTPServer:
     return server
 
 
-def measure(mode: str, runs: int) -> tuple[list[float], dict]:
-    import trimtab
-    from trimtab.config import load_config
-    from trimtab.interfaces.cli_execution import start_alerts
-    from trimtab.interfaces.wiring import build_agent
+class Setup:
+    """One mode's portfolio, agent and (maybe) sender and receiver."""
 
-    directory = Path(tempfile.mkdtemp(prefix=f"trimtab-alerts-{mode}-"))
-    config = trimtab.create_paper_portfolio(directory, targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2},
-                                            holdings={"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
-                                            prices={"BTC": 65000, "ETH": 2000}, clock_speed=0)
-    hang = threading.Event()
-    server = None
-    if mode in ("alerts", "hanging"):
-        server = receiver(None if mode == "alerts" else threading.Event())
-        text = config.read_text().replace("urls = []", f'urls = ["json://127.0.0.1:{server.server_address[1]}/h"]')
-        config.write_text(text + "retries = 5\nqueue_size = 10000\n")
-    loaded, path = load_config(config)
-    agent = build_agent(loaded, path)
-    sender = start_alerts(agent, loaded) if mode != "plain" else None
-    times = []
-    for i in range(runs):
-        agent.venue.set_prices({"BTC": 65000 * (1.4 if i % 2 == 0 else 1 / 1.4), "ETH": 2000})
+    def __init__(self, mode: str) -> None:
+        import trimtab
+        from trimtab.config import load_config
+        from trimtab.interfaces.cli_execution import start_alerts
+        from trimtab.interfaces.wiring import build_agent
+
+        self.mode = mode
+        directory = Path(tempfile.mkdtemp(prefix=f"trimtab-alerts-{mode}-"))
+        config = trimtab.create_paper_portfolio(directory, targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2},
+                                                holdings={"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
+                                                prices={"BTC": 65000, "ETH": 2000}, clock_speed=0)
+        self.hang = threading.Event()
+        self.server = None
+        if mode in ("alerts", "hanging"):
+            self.server = receiver(None if mode == "alerts" else self.hang)
+            url = f"json://127.0.0.1:{self.server.server_address[1]}/h"
+            config.write_text(config.read_text().replace("urls = []", f'urls = ["{url}"]')
+                              + "retries = 5\nqueue_size = 10000\n")
+        loaded, path = load_config(config)
+        self.agent = build_agent(loaded, path)
+        self.sender = start_alerts(self.agent, loaded) if mode != "plain" else None
+        self.times: list[float] = []
+
+    def step(self, i: int) -> None:
+        self.agent.venue.set_prices({"BTC": 65000 * (1.4 if i % 2 == 0 else 1 / 1.4), "ETH": 2000})
         started = time.perf_counter()
-        result = agent.rebalance()
-        times.append(time.perf_counter() - started)
+        result = self.agent.rebalance()
+        self.times.append(time.perf_counter() - started)
         assert result.outcome is not None and result.outcome.state == "completed", result.outcome
-    stats = {}
-    if sender is not None:
-        stats = {"queued": sender.queued, "sent_during_runs": sender.sent, "failed": sender.failed,
-                 "dropped": sender.dropped, "pending_after_runs": sender.pending}
-        sender.close(wait=0 if mode == "hanging" else 30)
-        stats["sent_after_close"] = sender.sent
-    hang.set()
-    if server is not None:
-        server.shutdown()
-    return times, stats
+
+    def finish(self) -> dict:
+        stats: dict = {}
+        if self.sender is not None:
+            stats = {"queued": self.sender.queued, "sent_during_runs": self.sender.sent, "failed": self.sender.failed,
+                     "dropped": self.sender.dropped, "pending_after_runs": self.sender.pending}
+            self.sender.close(wait=0 if self.mode == "hanging" else 30)
+        self.hang.set()
+        if self.server is not None:
+            self.server.shutdown()
+        return stats
 
 
 def main() -> None:
@@ -91,14 +98,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    setups = [Setup(mode) for mode in ("plain", "watched", "alerts", "hanging")]
+    for i in range(args.runs + 3):  # the modes take turns, so a busy moment of the machine hits all alike
+        for setup in setups:
+            setup.step(i)
     report = {}
-    for mode in ("plain", "watched", "alerts", "hanging"):
-        measure(mode, 3)  # warm-up: imports, the journal's first migration, apprise's plugin table
-        times, stats = measure(mode, args.runs)
-        report[mode] = {"median_s": statistics.median(times), "p90_s": sorted(times)[int(0.9 * len(times)) - 1],
-                        "runs": len(times), **stats}
-    for mode in report:
-        report[mode]["median_vs_plain_ms"] = (report[mode]["median_s"] - report["plain"]["median_s"]) * 1000
+    for setup in setups:
+        times = setup.times[3:]  # the first three are warm-up (imports, apprise's plugin table)
+        report[setup.mode] = {"median_s": statistics.median(times),
+                              "p90_s": sorted(times)[int(0.9 * len(times)) - 1], "runs": len(times),
+                              **setup.finish()}
+    for figures in report.values():
+        figures["median_vs_plain_ms"] = (figures["median_s"] - report["plain"]["median_s"]) * 1000
     if args.json:
         print(json.dumps(report, indent=2))
         return
