@@ -118,3 +118,11 @@ def test_run_with_metrics_port_serves_metrics_while_the_loop_runs(tmp_path):
     assert got[("trimtab_rebalances_total", (("outcome", "completed"), ("portfolio", "main")))] == 1.0
     assert loop.returncode == 0, err
     assert f"metrics on http://127.0.0.1:{port}/metrics" in out
+
+
+def test_the_cli_config_and_agent_import_no_monitoring_library():
+    # the start-up rule: apprise, prometheus_client and tenacity load only in the commands that use them
+    code = ("import sys, trimtab.interfaces.cli, trimtab.config, trimtab.engine.agent, trimtab.interfaces.wiring; "
+            "print([m for m in ('apprise', 'prometheus_client', 'tenacity', 'numba', 'pandas') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -84,10 +84,10 @@ class Watch:
 
     def succeeded(self, result: RebalanceResult) -> None:
         """A check or rebalance returned ``result``."""
-        from trimtab.journal.events import EventRow, last_venue_row_is_error, record_event
+        from trimtab.journal.events import EventRow, record_event, watch_state
 
-        active = self._active()
-        if last_venue_row_is_error(self.journal, self.portfolio):
+        active, venue_error, summarized = watch_state(self.journal, self.portfolio, self.clock().date().isoformat())
+        if venue_error:
             record_event(self.journal, EventRow(portfolio=self.portfolio, at=self.clock(), kind="venue_ok",
                                                 code="reached"))
         self._condition(active, "venue_unreachable", False, "the venue answers again")
@@ -126,7 +126,8 @@ class Watch:
             self._condition(active, "needs_attention", False, "no run needs attention any more")
         for name in [n for n in active if n.startswith("guard_refusal:") and n.split(":", 1)[1] not in refused]:
             self._condition(active, name, False, f"{name.split(':', 1)[1]} no longer refuses")
-        self._daily_summary()
+        if not summarized:
+            self._daily_summary()
 
     def failed(self, error: TrimtabError) -> None:
         """A check or rebalance raised ``error`` (it is re-raised by the caller)."""
@@ -197,8 +198,6 @@ class Watch:
 
         now = self.clock()
         day = now.date().isoformat()
-        if _has_summary(self.journal, self.portfolio, day):
-            return
         record_event(self.journal, EventRow(portfolio=self.portfolio, at=now, kind="summary", code=day))
         figures = day_figures(self.journal, self.portfolio, now - timedelta(days=1))
         body = (f"last 24 h: {figures['checks']} checks, {figures['runs']} runs ({figures['completed']} completed), "
@@ -263,17 +262,6 @@ def _run_body(outcome: RunOutcome) -> str:
     if outcome.state != "completed":
         lines.append(f"reason: {outcome.reason}")
     return "\n".join(lines)
-
-
-def _has_summary(journal: Journal, portfolio: str, day: str) -> bool:
-    from sqlalchemy import select
-
-    from trimtab.journal import schema
-
-    t = schema.events
-    query = select(t.c.id).where(t.c.portfolio == portfolio, t.c.kind == "summary", t.c.code == day).limit(1)
-    with journal.engine.connect() as c:
-        return c.execute(query).first() is not None
 
 
 def day_figures(journal: Journal, portfolio: str, since: datetime) -> dict[str, Any]:

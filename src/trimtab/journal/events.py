@@ -42,17 +42,28 @@ def record_event(journal: Journal, row: EventRow) -> None:
 
 def active_conditions(journal: Journal, portfolio: str) -> dict[str, str]:
     """The conditions whose newest row is ``start``: name -> the message it started with."""
+    return watch_state(journal, portfolio, "")[0]
+
+
+def watch_state(journal: Journal, portfolio: str, day: str) -> tuple[dict[str, str], bool, bool]:
+    """What a watch needs before a step, read in one connection: the active conditions, whether the
+    newest venue row is an error, and whether ``day``'s summary was already emitted."""
     t = schema.events
-    query = (select(t.c.code, t.c.phase, t.c.message)
-             .where(t.c.portfolio == portfolio, t.c.kind == "condition").order_by(t.c.id))
+    conditions = (select(t.c.code, t.c.phase, t.c.message)
+                  .where(t.c.portfolio == portfolio, t.c.kind == "condition").order_by(t.c.id))
+    venue = (select(t.c.kind).where(t.c.portfolio == portfolio, t.c.kind.in_(["venue_error", "venue_ok"]))
+             .order_by(t.c.id.desc()).limit(1))
+    summary = select(t.c.id).where(t.c.portfolio == portfolio, t.c.kind == "summary", t.c.code == day).limit(1)
     active: dict[str, str] = {}
     with journal.engine.connect() as c:
-        for code, phase, message in c.execute(query):
+        for code, phase, message in c.execute(conditions):
             if phase == "start":
                 active[code] = message
             else:
                 active.pop(code, None)
-    return active
+        venue_error = c.execute(venue).scalar() == "venue_error"
+        summarized = c.execute(summary).first() is not None
+    return active, venue_error, summarized
 
 
 def venue_error_streak(journal: Journal, portfolio: str) -> int:
