@@ -91,3 +91,12 @@ def test_an_observer_that_raises_never_reaches_the_run(tmp_path):
     journal = Journal.open(f"sqlite:///{tmp_path / 'j.db'}")
     Watch(journal, "main", Broken(), emergency_band=0.15).failed(Denied("RUN_CAP", "too big"))  # no raise
     assert event_counts(journal, "refusal") == {("main", "RUN_CAP"): 1}
+
+
+def test_a_dry_run_neither_clears_nor_starts_anything(tmp_path):
+    journal = Journal.open(f"sqlite:///{tmp_path / 'j.db'}")
+    recorder = Recorder()
+    w = watch(journal, recorder)
+    w.failed(Denied("RUN_NEEDS_ATTENTION", "run r1 needs attention"))
+    w.succeeded(RebalanceResult(assessment=None, outcome=None, dry_run=True))
+    assert recorder.seen == [("needs_attention", "start")]

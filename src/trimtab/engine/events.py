@@ -83,8 +83,12 @@ class Watch:
     # -- the two entry points -----------------------------------------------------------------
 
     def succeeded(self, result: RebalanceResult) -> None:
-        """A check or rebalance returned ``result``."""
+        """A check or rebalance returned ``result`` (a dry run says nothing: it skips the resume that
+        would have found a parked run)."""
         from trimtab.journal.events import EventRow, record_event, watch_state
+
+        if result.dry_run:
+            return
 
         active, venue_error, summarized = watch_state(self.journal, self.portfolio, self.clock().date().isoformat())
         if venue_error:
@@ -93,7 +97,7 @@ class Watch:
         self._condition(active, "venue_unreachable", False, "the venue answers again")
         self._kill_switch(active)
         assessment = result.assessment
-        if assessment is not None and not result.dry_run and self.emergency_band is not None:
+        if assessment is not None and self.emergency_band is not None:
             drift = assessment.drift.max_drift
             past = drift > self.emergency_band + DRIFT_EPSILON
             self._condition(active, "emergency_drift", past,
