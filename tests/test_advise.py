@@ -72,3 +72,13 @@ def test_the_human_table_shows_the_current_policy_and_the_verdict(portfolio):
     result = run_cli("advise", cwd=portfolio)
     assert result.returncode == 0, result.stderr
     assert "(current)" in result.stdout and "advice: Over " in result.stdout and "rule of thumb:" in result.stdout
+
+
+def test_the_dashboards_call_takes_a_journal_and_plain_targets_without_a_known_policy(portfolio):
+    from trimtab.journal import Journal
+    from trimtab.monitor.advice import advise
+
+    journal = Journal.open(f"sqlite:///{portfolio / 'trimtab.db'}")
+    report = advise(journal, portfolio="main", targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, policy=None)
+    assert report.current is None and report.suggestion is not None and report.band is None
+    assert report.window.rebalances == 1 and report.action == "keep"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -123,13 +124,23 @@ class AdviceReport:
         return asdict(self)
 
 
-def advise(journal: Journal, *, portfolio: str, targets: Targets, policy: PolicySpec, band: float | None,
-           fee: float, slippage: float = 0.0, days: int = 30, tracking_weight: float = DEFAULT_TRACKING_WEIGHT,
-           capital: float = 10_000.0, price_path: str | None = None) -> AdviceReport:
-    """Advice for ``portfolio`` in ``journal`` (see the module docstring). ``band`` is the band the
-    rules of thumb tune (the config's ``[policy] band``); ``policy`` is the current policy."""
+def advise(journal: Journal, *, portfolio: str, targets: Targets | Mapping[str, float], policy: PolicySpec | None,
+           band: float | None = None, fee: float = 0.001, slippage: float = 0.0, days: float = 30,
+           tracking_weight: float = DEFAULT_TRACKING_WEIGHT, capital: float = 10_000.0,
+           price_path: str | None = None) -> AdviceReport:
+    """Advice for ``portfolio`` in ``journal`` (see the module docstring); the dashboard's one call.
+
+    ``targets``: a ``Targets`` or a weights mapping (quote USDC); ``policy``: the current policy
+    (None when unknown: no ``current`` row); ``band``: the band the rules of thumb tune (default:
+    the policy's); ``fee`` and ``slippage`` as fractions of a leg's notional. Raise ``InputError``
+    for a window under a day or a negative tracking weight."""
+    from trimtab.core.assets import Targets
     from trimtab.errors import InputError
 
+    if not isinstance(targets, Targets):
+        targets = Targets.of(targets)
+    if band is None and policy is not None:
+        band = policy.band
     if days < 1:
         raise InputError("--days must be at least 1.")
     if not (tracking_weight >= 0 and math.isfinite(tracking_weight)):
@@ -154,7 +165,7 @@ def advise(journal: Journal, *, portfolio: str, targets: Targets, policy: Policy
 
 # -- the journal ---------------------------------------------------------------------------------
 
-def _journal_window(journal: Journal, portfolio: str, days: int, band: float | None):  # type: ignore[no-untyped-def]
+def _journal_window(journal: Journal, portfolio: str, days: float, band: float | None):  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
 
     from trimtab.journal import schema
@@ -231,11 +242,12 @@ def _sweep(targets, policy, fee, slippage, capital, end, days, weight, price_pat
     prices = PriceWindow(source="shipped hourly history", start=_iso(prepared.times[0]),
                          end=_iso(prepared.times[-1]), bars=len(prepared.times), assets=list(prepared.columns))
     rows = [_score(prepared, spec, weight, capital, current=False) for spec in _grid(targets, fee, slippage, capital)]
-    rows.append(_score(prepared, _spec(targets, policy, fee, slippage, capital), weight, capital, current=True))
+    if policy is not None:
+        rows.append(_score(prepared, _spec(targets, policy, fee, slippage, capital), weight, capital, current=True))
     return prices, rows, ""
 
 
-def _prices(assets: list[str], end: datetime, days: int, path: str | None):  # type: ignore[no-untyped-def]
+def _prices(assets: list[str], end: datetime, days: float, path: str | None):  # type: ignore[no-untyped-def]
     import numpy as np
 
     from trimtab.backtest.fast import Prepared
@@ -243,11 +255,11 @@ def _prices(assets: list[str], end: datetime, days: int, path: str | None):  # t
 
     whole = Prepared.load("hourly", assets, path=path)
     last = min(int(whole.times[-1]), int(end.timestamp() * 1e9))
-    first = last - days * 86_400 * 10**9
+    first = last - int(days * 86_400 * 10**9)
     keep = (whole.times >= first) & (whole.times <= last)
     if keep.sum() < 48:  # the window is older than the data: take the data's last `days` days instead
         last = int(whole.times[-1])
-        keep = (whole.times >= last - days * 86_400 * 10**9) & (whole.times <= last)
+        keep = (whole.times >= last - int(days * 86_400 * 10**9)) & (whole.times <= last)
     if keep.sum() < 48:
         raise InputError(f"fewer than 48 hourly prices for {', '.join(assets)}")
     return Prepared(np.ascontiguousarray(whole.times[keep]), whole.columns, np.ascontiguousarray(whole.prices[keep]))
