@@ -166,3 +166,52 @@ def test_redact_keeps_only_the_scheme_and_a_webhooks_address(url, shown):
     from trimtab.monitor.alerts import redact
 
     assert redact(url) == shown
+
+
+def test_the_loop_rides_out_a_venue_outage_and_says_so_once_when_it_starts_and_once_when_it_ends(tmp_path):
+    # Arrange: a portfolio that must rebalance, on a paper venue whose orders fail until the outage ends
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    portfolio = make_portfolio(tmp_path / "p")
+
+    def outage(down: bool) -> None:
+        with sqlite3.connect(portfolio / "trimtab-paper.db", timeout=10) as db:
+            db.execute("INSERT OR REPLACE INTO controls VALUES ('outage', ?)", ("1" if down else "0",))
+
+    def errors() -> int:
+        with sqlite3.connect(portfolio / "trimtab.db", timeout=10) as db:
+            return db.execute("SELECT COUNT(*) FROM events WHERE kind = 'venue_error'").fetchone()[0]
+
+    outage(True)
+    with Receiver() as receiver:
+        config = configure(portfolio, [f"json://127.0.0.1:{receiver.port}/hook"])
+        config.write_text(config.read_text().replace("unreachable_after = 3", "unreachable_after = 2"))
+        loop = subprocess.Popen([sys.executable, "-m", "trimtab", "run", "--interval", "1s"], cwd=portfolio,
+                                env={**os.environ, "NO_COLOR": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            # Act: let four checks fail, then end the outage
+            wait_for(lambda: (portfolio / "trimtab.db").exists() and _safe(errors) >= 4, timeout=90, every=0.2)
+            outage(False)
+            wait_for(lambda: any("venue unreachable cleared" in t for t in receiver.titles), timeout=60, every=0.2)
+            wait_for(lambda: any(" completed" in t for t in receiver.titles), timeout=30, every=0.2)
+        finally:
+            loop.send_signal(signal.SIGINT)
+            _, err = loop.communicate(timeout=60)
+        # Assert
+        titles = [t.removeprefix("[trimtab main] ") for t in receiver.titles]
+        unreachable = [t for t in titles if t.startswith("venue unreachable")]
+        assert len(unreachable) == 2 and unreachable[0].startswith("venue unreachable: the venue failed 2 times")
+        assert unreachable[1].startswith("venue unreachable cleared")
+        assert loop.returncode == 0, err
+        assert "the venue did not answer this check" in err
+
+
+def _safe(read) -> int:  # type: ignore[no-untyped-def]
+    try:
+        return read()
+    except sqlite3.OperationalError:  # the journal's tables are not there yet
+        return 0
