@@ -215,3 +215,33 @@ def _safe(read) -> int:  # type: ignore[no-untyped-def]
         return read()
     except sqlite3.OperationalError:  # the journal's tables are not there yet
         return 0
+
+
+def test_an_agents_execute_plan_over_mcp_is_watched_too(tmp_path):
+    # Arrange: plans need a person's approval; alerts go to a local receiver
+    import anyio
+    from mcp_helpers import call, stdio_session
+
+    portfolio = make_portfolio(tmp_path / "p")
+    with Receiver() as receiver:
+        config = configure(portfolio, [f"json://127.0.0.1:{receiver.port}/hook"])
+        config.write_text(config.read_text().replace("require_approval = false", "require_approval = true"))
+
+        async def scenario():
+            async with stdio_session(portfolio) as session:
+                _, plan = await call(session, "plan_rebalance")
+                refused = await call(session, "execute_plan", {"plan_id": plan["plan_id"]})
+                approved = await anyio.to_thread.run_sync(
+                    lambda: run_cli("approve", plan["plan_id"], cwd=portfolio).returncode)
+                done = await call(session, "execute_plan", {"plan_id": plan["plan_id"]})
+                await anyio.to_thread.run_sync(lambda: wait_for(lambda: len(receiver.bodies) >= 3, timeout=30))
+                return refused, approved, done
+
+        # Act
+        (refused_error, _), approved, (done_error, done) = anyio.run(scenario)
+        # Assert
+        assert refused_error is True and approved == 0 and done_error is False and done["run_state"] == "completed"
+        titles = [t.removeprefix("[trimtab main] ") for t in receiver.titles]
+        assert titles[0].startswith("guard refusal: NOT_APPROVED")
+        assert titles[1].startswith("rebalance r") and titles[1].endswith("completed")
+        assert titles[2].startswith("guard refusal cleared: NOT_APPROVED")

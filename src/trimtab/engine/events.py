@@ -237,6 +237,22 @@ def watched(method: Callable[..., RebalanceResult]) -> Callable[..., RebalanceRe
     return wrapper
 
 
+def watch_run(watch: Watch | None, execute: Callable[[], Any], outcome_of: Callable[[Any], RunOutcome]) -> Any:
+    """``execute()`` (e.g. ``PlanDesk.execute``) with ``watch`` told of its run's outcome or its error,
+    as ``watched`` does for the agent's own methods."""
+    if watch is None:
+        return execute()
+    from trimtab.engine.agent import RebalanceResult
+
+    try:
+        done = execute()
+    except TrimtabError as error:
+        _quietly(watch.failed, error)
+        raise
+    _quietly(watch.succeeded, RebalanceResult(assessment=None, outcome=outcome_of(done)))
+    return done
+
+
 def _quietly(function: Callable[[Any], None], argument: Any) -> None:
     try:
         function(argument)

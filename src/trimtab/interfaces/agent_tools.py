@@ -92,8 +92,13 @@ class AgentTools:
             return plan_view(desk.plan(assessment), desk.rails.require_approval)
 
     def execute_plan(self, plan_id: str) -> m.ExecutionView:
+        from trimtab.engine.events import watch_run
+        from trimtab.interfaces.wiring import watch_agent
+
+        config, _ = self._load()
         with self._desk() as desk:
-            done = desk.execute(plan_id)
+            watch_agent(desk.agent, config, alert_sender(config))
+            done = watch_run(desk.agent.watch, lambda: desk.execute(plan_id), lambda d: d.outcome)
         o = done.outcome
         legs = [m.RunLeg(client_id=leg.client_id, stage=leg.stage, kind=leg.kind, side=leg.side, asset=leg.asset,
                          chain=leg.chain, to_chain=leg.to_chain, state=leg.state, filled_quantity=leg.filled_quantity,
@@ -184,6 +189,28 @@ class AgentTools:
         document["journal"]["url"] = _redact(document["journal"]["url"])
         document["path"] = str(path)
         return document
+
+
+_SENDERS: dict[tuple, Any] = {}
+
+
+def alert_sender(config):  # type: ignore[no-untyped-def]
+    """The process's alert sender for a config's ``[alerts]`` (one per distinct section, kept for the
+    server's life and given ``timeout`` seconds to flush at exit), or None without URLs."""
+    alerts = config.alerts
+    if not alerts.urls:
+        return None
+    key = (tuple(u.get_secret_value() for u in alerts.urls), tuple(alerts.events), alerts.queue_size,
+           alerts.retries, alerts.timeout)
+    if key not in _SENDERS:
+        import atexit
+
+        from trimtab.monitor.alerts import sender_from_config
+
+        sender = sender_from_config(alerts)
+        atexit.register(sender.close, sender.wait_on_close)
+        _SENDERS[key] = sender
+    return _SENDERS[key]
 
 
 def plan_view(record, requires_approval: bool) -> m.PlanView:  # type: ignore[no-untyped-def]
