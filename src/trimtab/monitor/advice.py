@@ -226,8 +226,22 @@ def _utc(moment: datetime) -> datetime:
 
 # -- the sweep -----------------------------------------------------------------------------------
 
+_SWEEPS: dict[str, tuple] = {}
+
+
 def _sweep(targets, policy, fee, slippage, capital, end, days, weight, price_path):  # type: ignore[no-untyped-def]
-    """(PriceWindow, candidate rows, a note when no sweep could run)."""
+    """(PriceWindow, candidate rows, a note when no sweep could run); the same question is answered
+    once per process (a server asked again gets the kept answer: the prices are the shipped ones)."""
+    key = repr((sorted(targets.weights.items()), targets.quote, policy, fee, slippage, capital,
+                end, days, weight, price_path))
+    if key not in _SWEEPS:
+        if len(_SWEEPS) > 64:
+            _SWEEPS.clear()
+        _SWEEPS[key] = _run_sweep(targets, policy, fee, slippage, capital, end, days, weight, price_path)
+    return _SWEEPS[key]
+
+
+def _run_sweep(targets, policy, fee, slippage, capital, end, days, weight, price_path):  # type: ignore[no-untyped-def]
     from trimtab.errors import InputError
 
     assets = [a for a in targets.assets if a != targets.quote]
