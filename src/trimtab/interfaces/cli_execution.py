@@ -170,7 +170,8 @@ def run_loop(
     """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps.
 
     Without --once, a check the venue could not answer (a timeout, a 5xx, a rate limit) is reported
-    on stderr and the loop goes on to the next check; [alerts] says when it has gone on too long."""
+    on stderr and the loop goes on to the next check; the venue_unreachable alert says when it has gone
+    on too long."""
     senders: list = []
 
     def body():

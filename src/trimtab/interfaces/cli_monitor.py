@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def advise(
     days: Annotated[int, typer.Option(min=1, max=3650, help="The window of the journal to read, in days.")] = 30,
     tracking_weight: Annotated[float, typer.Option(
-        min=0, max=100, help="Weight of tracking error against fee drag in the score (default 0.1).")] = 0.1,
+        min=0, max=100, help="Weight of tracking error against fee drag in the score.")] = 0.1,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
