@@ -9,6 +9,9 @@ import anyio
 import pytest
 from cli_paper import make_portfolio
 from conftest import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from mcp_helpers import call, stdio_session
 
 import trimtab
@@ -82,3 +85,35 @@ def test_the_dashboards_call_takes_a_journal_and_plain_targets_without_a_known_p
     report = advise(journal, portfolio="main", targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, policy=None)
     assert report.current is None and report.suggestion is not None and report.band is None
     assert report.window.rebalances == 1 and report.action == "keep"
+
+
+def _prepared(steps):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from trimtab.backtest.fast import Prepared
+
+    prices = np.cumprod(np.vstack([[100.0, 50.0], steps]), axis=0)
+    times = (np.arange(len(prices), dtype=np.int64) * 3600 + 1_700_000_000) * 10**9
+    return Prepared(times, ("BTC", "ETH"), prices)
+
+
+@settings(max_examples=50, deadline=None)
+@given(steps=arrays(float, st.tuples(st.integers(3, 60), st.just(2)), elements=st.floats(0.8, 1.25)),
+       scale=st.floats(0.01, 100))
+def test_tracking_error_is_zero_on_target_and_blind_to_scale(steps, scale):
+    import numpy as np
+
+    from trimtab.backtest.spec import BacktestSpec
+    from trimtab.core.assets import Targets
+    from trimtab.core.policy import PolicyKind, PolicySpec
+    from trimtab.monitor.advice import tracking_error
+
+    data = _prepared(steps)
+    spec = BacktestSpec(targets=Targets.of({"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}),
+                        policy=PolicySpec(kind=PolicyKind.THRESHOLD, band=0.05))
+    on_target = np.cumprod(np.concatenate([[1.0], 1 + (data.prices[1:] / data.prices[:-1] - 1) @ [0.5, 0.3]]))
+    held = data.prices @ [0.5 / 100, 0.3 / 50] + 0.2  # bought at bar 0, never rebalanced
+    assert tracking_error(data, spec, on_target * 1000) == pytest.approx(0.0, abs=1e-9)
+    assert tracking_error(data, spec, held * scale) == pytest.approx(tracking_error(data, spec, held), rel=1e-6,
+                                                                     abs=1e-12)
+    assert tracking_error(data, spec, held) >= 0.0
