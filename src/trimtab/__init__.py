@@ -25,6 +25,7 @@ _EXPORTS = {
     "load_config": "trimtab.config",
     "Rebalancer": "trimtab.rebalancer",
     "StepResult": "trimtab.rebalancer",
+    "advise": "trimtab.api",
     "create_paper_portfolio": "trimtab.api",
     "plan": "trimtab.api",
     "rebalance": "trimtab.api",
@@ -40,7 +41,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from trimtab.api import create_paper_portfolio, plan, rebalance, run_backtest, status, sweep
+    from trimtab.api import advise, create_paper_portfolio, plan, rebalance, run_backtest, status, sweep
     from trimtab.rebalancer import Rebalancer, StepResult
     from trimtab.config import Config, load_config
     from trimtab.core.assessment import Assessment

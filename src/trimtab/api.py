@@ -129,6 +129,31 @@ def rebalance(config: str | os.PathLike[str] | None = None, *, dry_run: bool = T
     return bot.execute(bot.plan().id)
 
 
+def advise(config: Config | str | os.PathLike[str] | None = None, *, days: int = 30,
+           tracking_weight: float | None = None):  # type: ignore[no-untyped-def]
+    """Is the band right? The journal's figures over the last ``days`` days, the rules of thumb, and
+    a sweep of bands and schedules over the same assets' recent prices scored by fee drag plus
+    ``tracking_weight`` x tracking error (default 0.1); an ``AdviceReport`` (``.to_dict()`` is what
+    ``trimtab advise --json`` prints). See docs/MONITORING.md."""
+    from trimtab.interfaces.wiring import journal_url
+    from trimtab.journal import Journal
+    from trimtab.monitor.advice import DEFAULT_TRACKING_WEIGHT
+    from trimtab.monitor.advice import advise as advise_journal
+
+    path = Path.cwd() / "trimtab.toml"
+    if not isinstance(config, Config):
+        config, path = load_config(config)
+    slippage = config.venue.slippage_bps / 10_000 if config.venue.kind == "paper" else 0.0
+    journal = Journal.open(journal_url(config, path))
+    try:
+        return advise_journal(journal, portfolio=config.portfolio.name, targets=config.targets,
+                              policy=config.policy.to_spec(), band=config.policy.band, fee=config.trading.fee,
+                              slippage=slippage, days=days,
+                              tracking_weight=DEFAULT_TRACKING_WEIGHT if tracking_weight is None else tracking_weight)
+    finally:
+        journal.close()
+
+
 def run_backtest(
     targets: Pairs,
     *,

@@ -232,6 +232,36 @@ class JournalConfig(_Section):
     url: str = "sqlite:///trimtab.db"
 
 
+class AlertsConfig(_Section):
+    """Where alerts go (``urls``: apprise URLs, e.g. ``json://host/hook``, ``tgram://token/chat``) and
+    which ``events`` are sent (all but ``daily_summary`` by default; see docs/MONITORING.md).
+    A URL may hold a token: it is kept as a ``SecretStr`` and never printed, logged or journaled.
+    ``unreachable_after``: venue errors in a row before ``venue_unreachable`` is sent."""
+
+    urls: list[SecretStr] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=lambda: list(_default_events()))
+    unreachable_after: int = Field(3, ge=1, le=1000)
+    queue_size: int = Field(100, ge=1, le=100_000)
+    retries: int = Field(3, ge=0, le=20)
+    timeout: float = Field(10.0, gt=0, le=300)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        from trimtab.engine.events import EVENT_KINDS
+
+        unknown = [e for e in value if e not in EVENT_KINDS]
+        if unknown:
+            raise ValueError(f"unknown event {unknown[0]!r}; choose from {', '.join(EVENT_KINDS)}")
+        return list(dict.fromkeys(value))
+
+
+def _default_events() -> tuple[str, ...]:
+    from trimtab.engine.events import DEFAULT_EVENT_KINDS
+
+    return DEFAULT_EVENT_KINDS
+
+
 class Config(_Section):
     portfolio: PortfolioConfig
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
@@ -240,6 +270,7 @@ class Config(_Section):
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @property
     def targets(self) -> Targets:

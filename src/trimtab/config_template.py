@@ -141,6 +141,19 @@ http_token_env = "TRIMTAB_MCP_TOKEN"
 [journal]
 # Where every check, decision and trade is recorded (a SQLite file by default, next to this one).
 url = "{journal_url}"
+
+[alerts]
+# Where alerts go: apprise URLs (json://host/path, form://..., tgram://TOKEN/CHAT, discord://...,
+# slack://..., mailto://...). A URL may hold a token: trimtab never prints, logs or journals it.
+# `trimtab alerts test` sends one test message to each. See docs/MONITORING.md.
+urls = []
+# Which events are sent (default: all but the optional daily_summary):
+# rebalance_completed, leg_failed, needs_attention, emergency_drift, guard_refusal,
+# venue_unreachable, kill_switch, daily_summary
+# events = ["rebalance_completed", "leg_failed", "needs_attention", "emergency_drift", "guard_refusal",
+#           "venue_unreachable", "kill_switch"]
+# Venue errors in a row before "venue_unreachable" is sent.
+unreachable_after = 3
 """
 
 

@@ -2,7 +2,8 @@
 
 The base install (``pip install trimtab``, which ``python3 tasks.py demo`` does) carries every
 feature the README shows: the fast sweep kernel (numba), the MCP server (mcp, uvicorn,
-jsonschema) and exchanges through ccxt. Three extras stay optional because few need them and they
+jsonschema), exchanges through ccxt, alerts (apprise) and metrics
+(prometheus-client). Three extras stay optional because few need them and they
 are large: ``postgres`` (a PostgreSQL journal), ``distributed`` (``sweep --scheduler`` on a Dask
 cluster) and ``peers`` (bt and vectorbt, to compare against). ``tests/test_setup_extras.py``
 checks this table against pyproject.toml.
@@ -19,6 +20,9 @@ PARTS: dict[str, tuple[str, str, str | None]] = {
     "mcp": ("`trimtab mcp`", "mcp>=2.3,<3", None),
     "uvicorn": ("`trimtab mcp --http`", "uvicorn>=0.30", None),
     "jsonschema": ("`trimtab mcp`", "jsonschema>=4.20", None),
+    "apprise": ("alerts (`[alerts] urls`)", "apprise>=1.9", None),
+    "prometheus_client": ("Prometheus /metrics", "prometheus-client>=0.20", None),
+    "tenacity": ("retries with backoff", "tenacity>=8.2", None),
     "psycopg": ("a PostgreSQL journal", "psycopg[binary]>=3.1", "postgres"),
     "dask": ("`sweep --scheduler` (a Dask cluster)", "dask[distributed]>=2024.1", "distributed"),
     "distributed": ("`sweep --scheduler` (a Dask cluster)", "dask[distributed]>=2024.1", "distributed"),

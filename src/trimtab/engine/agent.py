@@ -19,6 +19,7 @@ from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
+from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
 from trimtab.engine.lock import PortfolioLock
 from trimtab.errors import Denied, VenueError
@@ -49,7 +50,13 @@ class RebalanceResult:
 
 
 class Agent:
-    """One portfolio's loop on ``venue`` with ``journal`` (see the module docstring)."""
+    """One portfolio's loop on ``venue`` with ``journal`` (see the module docstring).
+
+    ``watch`` (optional, set by the wiring) is told of every check and rebalance and what came of
+    it, and turns that into events for alerts (``engine/events.py``).
+    """
+
+    watch: Watch | None = None
 
     def __init__(self, venue: Venue, journal: Journal, strategy: Strategy, executor: Executor, lock_path: Path) -> None:
         self.venue, self.journal, self.strategy, self.executor = venue, journal, strategy, executor
@@ -122,6 +129,7 @@ class Agent:
         return Moment(now=now, previous_check_at=self.journal.last_check_at(self.portfolio),
                       last_rebalance_at=completed[0].created_at if completed else None)
 
+    @watched
     def rebalance(self, *, dry_run: bool = False, confirm: Callable[[Assessment], bool] | None = None,
                   replans: int = 1, moved: Callable[[str], None] | None = None) -> RebalanceResult:
         """One rebalance now, whatever the policy says. Raise ``Denied`` when another process holds
@@ -155,6 +163,7 @@ class Agent:
                 outcome = self._execute(assessment) if not assessment.plan.is_empty else None
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
+    @watched
     def check(self, now: datetime | None = None) -> RebalanceResult:
         """One step of the production loop: resume, check, record the check, act if the policy says so."""
         with PortfolioLock(self.lock_path):

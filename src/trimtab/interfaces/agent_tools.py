@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +105,15 @@ class AgentTools:
         """Every guardrail, then the run starts and is driven on its own thread; the answer comes when
         the run ended or after ``wait_seconds``, whichever is first. A run still going (a bridge
         travels) is reported as it stands (``plan_state`` ``executing``): poll ``get_run``."""
-        from trimtab.interfaces.wiring import build_desk
+        from trimtab.engine.events import watch_run
+        from trimtab.interfaces.wiring import build_desk, watch_agent
 
-        desk = build_desk(*self._load())
+        config, path = self._load()
+        desk = build_desk(config, path)
+        watch_agent(desk.agent, config, alert_sender(config))
         try:
-            started = desk.begin(plan_id)
+            # a refusal is told to the watch (alerts, metrics); success is told when the run ends
+            started = watch_run(desk.agent.watch, lambda: desk.begin(plan_id), None)
         except BaseException:
             _close(desk)
             raise
@@ -168,23 +172,12 @@ class AgentTools:
                  for c in journal.tool_calls(name, limit=limit)]
         return m.History(runs=runs, plans=plans, tool_calls=calls, checks=journal.count_checks(name))
 
-    def advise_threshold(self, days: int = 90) -> m.Advice:
-        from trimtab.core.advice import advise_band
+    def advise_threshold(self, days: int = 90, tracking_weight: float | None = None) -> m.Advice:
+        """``trimtab.advise`` as the tool's typed result (the same document as ``advise --json``)."""
+        from trimtab.api import advise
 
-        with self._journal() as (config, journal):
-            name = config.portfolio.name
-            checks = [(c.at, c.max_drift) for c in journal.checks(name, limit=100_000)]
-            planned = [(p.created_at, float(p.document.get("max_drift") or 0.0))
-                       for p in journal.plans(name, limit=100_000)]
-            runs = [r.created_at for r in journal.runs(name, states=["completed"], limit=100_000)]
-        # a paper venue's clock may run ahead of the wall clock: the window ends at the latest record
-        end = max([datetime.now(UTC), *(at for at, _ in checks + planned), *runs])
-        start = end - timedelta(days=days)
-        seen = [(at, drift) for at, drift in checks + planned if at >= start and math.isfinite(drift)]
-        runs = [at for at in runs if at >= start]
-        first = min([at for at, _ in seen] + runs, default=end)
-        advice = advise_band(band=config.policy.band, rebalances=runs, drifts=[d for _, d in seen], start=first, end=end)
-        return m.Advice(**{k: getattr(advice, k) for k in m.Advice.model_fields})
+        report = advise(self.config_path, days=days, tracking_weight=tracking_weight)
+        return m.Advice.model_validate(report.to_dict())
 
     def run_backtest(self, targets: dict[str, float], start: str, end: str, data: str = "daily",
                      policy: str = "threshold", band: float | None = 0.05, capital: float = 10_000.0,
@@ -246,6 +239,28 @@ class AgentTools:
         return document
 
 
+_SENDERS: dict[tuple, Any] = {}
+
+
+def alert_sender(config):  # type: ignore[no-untyped-def]
+    """The process's alert sender for a config's ``[alerts]`` (one per distinct section, kept for the
+    server's life and given ``timeout`` seconds to flush at exit), or None without URLs."""
+    alerts = config.alerts
+    if not alerts.urls:
+        return None
+    key = (tuple(u.get_secret_value() for u in alerts.urls), tuple(alerts.events), alerts.queue_size,
+           alerts.retries, alerts.timeout)
+    if key not in _SENDERS:
+        import atexit
+
+        from trimtab.monitor.alerts import sender_from_config
+
+        sender = sender_from_config(alerts)
+        atexit.register(sender.close, sender.wait_on_close)
+        _SENDERS[key] = sender
+    return _SENDERS[key]
+
+
 def plan_view(record, requires_approval: bool) -> m.PlanView:  # type: ignore[no-untyped-def]
     doc = record.document
     return m.PlanView(
@@ -269,8 +284,10 @@ def _drive(desk, started) -> None:  # type: ignore[no-untyped-def]
     process that takes the lock finishes it, and ``settle`` closes its plan."""
     import logging
 
+    from trimtab.engine.events import watch_run
+
     try:
-        desk.finish(started)
+        watch_run(desk.agent.watch, lambda: desk.finish(started), lambda done: done.outcome)
     except Exception:
         logging.getLogger("trimtab.mcp").exception("run %s stopped; the next rebalance resumes it", started.run_id)
     finally:

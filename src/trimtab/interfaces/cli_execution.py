@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trimtab.interfaces.output import run, stdout
+from trimtab.interfaces.output import run, stderr, stdout
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
@@ -40,6 +40,7 @@ def rebalance(
     An unfinished run (after a crash) is finished first; no order is ever sent twice.
     """
     state: dict[str, str] = {}
+    senders: list = []
 
     def body():
         from trimtab.config import load_config
@@ -53,6 +54,7 @@ def rebalance(
         loaded, path = load_config(config)
         agent = build_agent(loaded, path)
         show_progress(agent)
+        senders.append(start_alerts(agent, loaded))
 
         def confirm(assessment) -> bool:  # type: ignore[no-untyped-def]
             render_assessment(assessment, title="rebalance")
@@ -104,7 +106,10 @@ def rebalance(
 
         return document, render
 
-    run(as_json, body)
+    try:
+        run(as_json, body)
+    finally:
+        stop_alerts(senders)
     if state.get("run") in EXIT_BY_STATE:
         raise typer.Exit(EXIT_BY_STATE[state["run"]])
 
@@ -158,6 +163,27 @@ def bridge_lines(bridges: list[dict[str, Any]], quote: str) -> list[str]:
     return lines
 
 
+def start_alerts(agent, config):  # type: ignore[no-untyped-def]
+    """Watch ``agent`` (events journaled for the metrics) and, when ``[alerts] urls`` are set, send
+    its events from a background sender; return the sender or None."""
+    from trimtab.interfaces.wiring import watch_agent
+
+    sender = None
+    if config.alerts.urls:
+        from trimtab.monitor.alerts import sender_from_config
+
+        sender = sender_from_config(config.alerts)
+    watch_agent(agent, config, sender)
+    return sender
+
+
+def stop_alerts(senders) -> None:  # type: ignore[no-untyped-def]
+    """Give queued alerts up to ``[alerts] timeout`` seconds to go out after the command's output."""
+    for sender in senders:
+        if sender is not None:
+            sender.close(wait=sender.wait_on_close)
+
+
 def summarize_costs(costs: list[dict[str, Any]]) -> dict[str, Any]:
     """The plan's cost as the venue quotes it: the sum of every leg's quoted cost (None if any leg
     could not be quoted), the planned fees it replaces, and the legs' times added up (they run in
@@ -194,6 +220,9 @@ def direct_pairs(agent, assessment, trading) -> dict[str, Any] | None:  # type: 
 def run_loop(
     once: Annotated[bool, typer.Option("--once", help="One check (and rebalance if due), then exit.")] = False,
     interval: Annotated[str | None, typer.Option(help="Time between checks, e.g. 1h (default: policy.check_every).")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", min=1, max=65535,
+        help="Serve Prometheus /metrics on 127.0.0.1:PORT while the loop runs.")] = None,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -201,8 +230,10 @@ def run_loop(
 
     A check the venue fails (a timeout, a 5xx, a 429), or one made while another process holds the
     portfolio's lock, is reported and the loop goes on: the next check finishes any run it
-    interrupted. A run parked for a person, a guard's refusal, or a refused key stops it.
+    interrupted (with --once such a check exits 4). A run parked for a person, a guard's refusal,
+    or a refused key stops it; the venue_unreachable alert says when the venue has been away too long.
     """
+    senders: list = []
 
     def body():
         import signal
@@ -218,6 +249,13 @@ def run_loop(
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
         agent = build_agent(loaded, path)
         show_progress(agent)
+                senders.append(start_alerts(agent, loaded))
+        if metrics_port is not None:
+            from trimtab.monitor.metrics import serve_metrics
+
+            serve_metrics(agent.journal, metrics_port)
+            if not as_json:
+                stdout.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
         stop = {"now": False}
 
         def request_stop(signum, frame):  # type: ignore[no-untyped-def]
@@ -231,7 +269,7 @@ def run_loop(
                 try:
                     step = step_document(agent.check(at), at=at)
                 except VenueError as e:  # a failed check is not news: the next one resumes from the journal
-                    if not e.retryable:
+                    if once or not e.retryable:
                         raise
                     step = failed_step_document(e, at)
                 except Denied as denied:  # another process is rebalancing: check again at the next step
@@ -255,7 +293,10 @@ def run_loop(
             signal.signal(signal.SIGINT, previous)
         return {"checks": steps, "stopped": stop["now"]}, lambda: None
 
-    run(as_json, body)
+    try:
+        run(as_json, body)
+    finally:
+        stop_alerts(senders)
 
 
 def history(

@@ -189,8 +189,49 @@ class History(_Result):
     checks: int = Field(description="How many policy checks the journal holds.")
 
 
+class AdviceCandidate(_Result):
+    policy: str = Field(description="threshold, calendar or combined.")
+    band: float | None
+    schedule: str | None
+    emergency_band: float | None
+    rebalances_per_month: float
+    fee_drag_per_year: float = Field(description="Fees as a share of the portfolio per year.")
+    tracking_error: float = Field(description="Annualised std of the return gap to the on-target portfolio.")
+    max_drift: float
+    turnover_per_year: float
+    score: float = Field(description="fee_drag_per_year + tracking_weight x tracking_error; lowest is best.")
+    current: bool = Field(description="True for the configured policy's own row.")
+
+
+class AdviceWindow(_Result):
+    start: str
+    end: str
+    days: float
+    checks: int
+    rebalances: int
+    rebalances_per_month: float | None
+    max_drift: float | None
+    hours_past_band: float
+    share_past_band: float
+    fees: float
+    fees_per_year: float | None
+    slippage: float
+    slippage_per_year: float | None
+    traded: float
+    turnover_per_year: float | None
+
+
+class AdvicePrices(_Result):
+    source: str
+    start: str | None
+    end: str | None
+    bars: int
+    assets: list[str]
+
+
 class Advice(_Result):
-    action: Literal["raise", "lower", "keep"]
+    portfolio: str
+    action: Literal["raise", "lower", "keep"] = Field(description="The rule of thumb on the journal's history.")
     band: float | None
     suggested_band: float | None
     rebalances: int
@@ -198,6 +239,13 @@ class Advice(_Result):
     rebalances_per_month: float
     max_drift: float | None
     reason: str
+    window: AdviceWindow = Field(description="The journal's figures over the window.")
+    tracking_weight: float
+    prices: AdvicePrices = Field(description="The price history the sweep ran over.")
+    current: AdviceCandidate | None = Field(description="The configured policy's own row.")
+    suggestion: AdviceCandidate | None = Field(description="The lowest score of the sweep (the grounded advice).")
+    candidates: list[AdviceCandidate] = Field(description="The best few of the sweep, best first.")
+    verdict: str = Field(description="The grounded suggestion in one sentence, with its figures.")
 
 
 class BacktestView(_Result):

@@ -138,10 +138,13 @@ def _register_tools(server: MCPServer, tools: AgentTools) -> None:
 
     @server.tool(annotations=READ)
     @as_tool_error
-    def advise_threshold(days: Annotated[int, Field(ge=7, le=3650)] = 90) -> m.Advice:
-        """Advice on the band from the journal's last `days` of checks and rebalances: raise it when it
-        trades too often, lower it when drift ran far past it, else keep it."""
-        return tools.advise_threshold(days)
+    def advise_threshold(days: Annotated[int, Field(ge=7, le=3650)] = 90,
+                         tracking_weight: Annotated[float, Field(ge=0, le=100)] = 0.1) -> m.Advice:
+        """Advice on the band from the journal's last `days` of checks and rebalances (raise it when it
+        trades too often, lower it when drift ran far past it), grounded by a sweep of bands and
+        schedules over the same assets' recent prices, scored by fee drag + tracking_weight x
+        tracking error: the best candidates, the current policy's row and a one-sentence verdict."""
+        return tools.advise_threshold(days, tracking_weight)
 
     @server.tool(annotations=READ)
     @as_tool_error

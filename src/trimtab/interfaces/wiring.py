@@ -164,3 +164,17 @@ def build_desk(config: Config, config_path: Path):  # type: ignore[no-untyped-de
     from trimtab.engine.approvals import PlanDesk
 
     return PlanDesk(build_agent(config, config_path), guardrails(config))
+
+
+def watch_agent(agent: Agent, config: Config, observer=None) -> None:  # type: ignore[no-untyped-def]
+    """Give ``agent`` a watch: its steps become events (journaled conditions, venue errors and
+    refusals that the metrics count) told to ``observer`` (an alert sender, or nobody)."""
+    from trimtab.engine.events import Watch
+
+    class Nobody:
+        def notify(self, event) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    agent.watch = Watch(agent.journal, config.portfolio.name, observer or Nobody(),
+                        emergency_band=config.policy.emergency_band, unreachable_after=config.alerts.unreachable_after,
+                        guards=agent.executor.guards)

@@ -8,6 +8,8 @@
 ``plans``      plans made for an agent (``plan_rebalance``): legs, prices, expiry, approval, run, and
                the snapshot of the portfolio it was made from (since migration 0003).
 ``tool_calls`` every call an agent made through an interface: time, tool, arguments, outcome.
+``events``     what the engine saw that a check or run does not keep: venue errors, refusals, and the
+               start and end of each alert condition (emergency drift, venue unreachable, ...).
 """
 
 from __future__ import annotations
@@ -123,4 +125,15 @@ tool_calls = Table(
     Column("code", String(32), nullable=True),
     Column("message", Text, nullable=False, server_default=""),
     Column("duration_ms", Float, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("portfolio", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(24), nullable=False),  # venue_error | venue_ok | refusal | condition
+    Column("code", String(64), nullable=False),  # error class, refusal code, or condition name
+    Column("phase", String(8), nullable=False),  # seen | start | clear
+    Column("message", Text, nullable=False, server_default=""),
 )
