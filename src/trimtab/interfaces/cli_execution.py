@@ -249,7 +249,7 @@ def run_loop(
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
         agent = build_agent(loaded, path)
         show_progress(agent)
-                senders.append(start_alerts(agent, loaded))
+        senders.append(start_alerts(agent, loaded))
         if metrics_port is not None:
             from trimtab.monitor.metrics import serve_metrics
 
