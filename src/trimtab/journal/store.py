@@ -21,7 +21,7 @@ from trimtab.journal import schema
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0003"
+HEAD = "0004"
 
 
 class StaleState(TrimtabError):
