@@ -277,8 +277,9 @@ def run_loop(
                         raise
                     step = failed_step_document(denied, at)
                 steps.append(step)
-                if not as_json and "error" in step:
-                    stdout.print(f"{step['at']}  check failed: {step['error']}; trying again at the next check")
+                if "error" in step:  # a warning, on stderr: stdout keeps the checks (and --json its document)
+                    stderr.print(f"{step['at']}  warning: the venue did not answer this check ({step['error']}); "
+                                 "trying again at the next one", style="yellow")
                 elif not as_json:
                     stdout.print(f"{step['at']}  max drift {step['max_drift'] * 100:.1f}%  {step['decision']}"
                                  + (f"  -> run {step['run']['id']} {step['run']['state']}" if step["run"] else ""))

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from rich.text import Text
+
 from trimtab.interfaces.output import percent, run, stdout
 
 alerts_app = typer.Typer(help="Alerts sent to the URLs in the config's alerts section.", no_args_is_help=True)
@@ -48,8 +50,8 @@ def render_advice(d: dict[str, Any]) -> None:
     from rich.table import Table
 
     w = d["window"]
-    stdout.print(f"[bold]{d['portfolio']}[/]: the journal from {w['start'][:16]} to {w['end'][:16]} "
-                 f"({w['days']:.1f} days covered, {w['checks']} checks)")
+    stdout.print(Text.assemble((d["portfolio"], "bold"), f": the journal from {w['start'][:16]} to {w['end'][:16]} "
+                               f"({w['days']:.1f} days covered, {w['checks']} checks)"))
     per_year = "" if w["fees_per_year"] is None else f" ({w['fees_per_year']:,.2f} a year)"
     turnover = "-" if w["turnover_per_year"] is None else f"{w['turnover_per_year']:.2f}x a year"
     rate = "" if w["rebalances_per_month"] is None else f" ({w['rebalances_per_month']:.1f} a month)"
@@ -58,7 +60,7 @@ def render_advice(d: dict[str, Any]) -> None:
                  f"({percent(w['share_past_band'])} of the time)")
     stdout.print(f"  fees {w['fees']:,.2f}{per_year}, slippage {w['slippage']:,.2f}, traded {w['traded']:,.2f} "
                  f"(turnover {turnover})")
-    stdout.print(f"rule of thumb: [bold]{d['action']}[/] - {d['reason']}")
+    stdout.print(Text.assemble("rule of thumb: ", (d["action"], "bold"), f" - {d['reason']}"))
     rows = list(d["candidates"])
     if d["current"] is not None and not any(r["current"] for r in rows):
         rows.append(d["current"])
@@ -75,7 +77,7 @@ def render_advice(d: dict[str, Any]) -> None:
                           percent(r["fee_drag_per_year"], 3), percent(r["tracking_error"], 2),
                           percent(r["max_drift"]), f"{r['turnover_per_year']:.2f}x", percent(r["score"], 3))
         stdout.print(table)
-    stdout.print(f"[bold]advice:[/] {d['verdict']}")
+    stdout.print(Text.assemble(("advice:", "bold"), f" {d['verdict']}"))
 
 
 @alerts_app.command("test")
@@ -104,8 +106,8 @@ def test_alerts(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
 
         def render() -> None:
             for d in deliveries:
-                mark = "[green]arrived[/]" if d.arrived else f"[red]did not arrive[/] after {d.attempts} attempt(s)"
-                stdout.print(f"{d.url}: {mark}")
+                mark = ("arrived", "green") if d.arrived else (f"did not arrive after {d.attempts} attempt(s)", "red")
+                stdout.print(Text.assemble(f"{d.url}: ", mark))
 
         return document, render
 
