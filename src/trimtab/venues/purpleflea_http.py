@@ -39,6 +39,7 @@ from trimtab.errors import (
     VenueError,
     VenueUnavailable,
 )
+from trimtab.venues import retry
 
 
 class PurpleFleaClient:
@@ -60,14 +61,9 @@ class PurpleFleaClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict:
         """GET ``path``; retried on 429, 5xx and network errors; raise the translated error."""
-        for attempt in range(self.retries + 1):
-            try:
-                return self._call("GET", path, operation, params=params)
-            except VenueError as e:
-                if not e.retryable or attempt == self.retries:
-                    raise
-                self.sleep(self.rate_limit_wait if isinstance(e, RateLimited) else self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
+        return retry.retrying(lambda: self._call("GET", path, operation, params=params), retries=self.retries,
+                              backoff=self.backoff, sleep=self.sleep,
+                              wait_for=lambda e, s: self.rate_limit_wait if isinstance(e, RateLimited) else s)
 
     def post(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict:
         """POST ``path``; resent only after a 429 (refused unprocessed), once the 60 s window has
