@@ -59,9 +59,12 @@ class PurpleFleaClient:
     def close(self) -> None:
         self._http.close()
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict:
-        """GET ``path``; retried on 429, 5xx and network errors; raise the translated error."""
-        return retry.retrying(lambda: self._call("GET", path, operation, params=params), retries=self.retries,
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str,
+            retries: int | None = None) -> dict:
+        """GET ``path``; retried on 429, 5xx and network errors (``retries``, default the client's;
+        0 for a read that is polled anyway); raise the translated error."""
+        retries = self.retries if retries is None else retries
+        return retry.retrying(lambda: self._call("GET", path, operation, params=params), retries=retries,
                               backoff=self.backoff, sleep=self.sleep,
                               wait_for=lambda e, s: self.rate_limit_wait if isinstance(e, RateLimited) else s)
 
