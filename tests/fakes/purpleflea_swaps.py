@@ -123,6 +123,7 @@ class Wagyu:
         self.limits = dict(WAGYU_LIMITS)  # calls per 60 s per IP; the server is one IP for all clients
         self.other_clients = {"quote": 0, "order": 0, "status": 0}  # spent by others in each window
         self.calls: dict[str, int] = {"quote": 0, "order": 0, "status": 0}  # every call, refused or not
+        self.log: list[tuple[str, float, bool]] = []  # (kind, fake time, answered) of every call
         self._windows: dict[str, list[float]] = {}  # kind -> [window start, calls in it]
 
     def _call(self, failure_code: str, kind: str) -> None:
@@ -136,7 +137,14 @@ class Wagyu:
         window[1] += 1
         if self.rate_limited_calls or window[1] > self.limits[kind]:
             self.rate_limited_calls = max(self.rate_limited_calls - 1, 0)
+            self.log.append((kind, now, False))
             raise ApiError(400, failure_code, "Wagyu API error 429: Too many requests, please slow down")
+        self.log.append((kind, now, True))
+
+    def busiest_minute(self, kind: str) -> int:
+        """The most ``kind`` calls made in any 60 s of fake time (refused ones included)."""
+        times = sorted(t for k, t, _ in self.log if k == kind)
+        return max((sum(1 for u in times if t <= u < t + 60) for t in times), default=0)
 
     def quote(self, q: dict, failure_code: str = "quote_failed") -> dict:
         """Wagyu's raw quote for ``amount`` smallest units of ``from_token`` (string amounts, seconds)."""

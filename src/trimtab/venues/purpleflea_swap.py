@@ -141,7 +141,7 @@ class Swaps:
                                       to_asset=to_asset, amount=amount, now=now, extra=extra)
                 record, step = adopted
         if step == "abandoned":
-            raise OrderRejected(record["abandoned"], venue_message="abandoned")
+            raise OrderRejected(record["abandoned"], venue_message=record.get("why", "abandoned"))
         if step == "ordered":
             return self._send_deposit(client_id, record)
         if step == "sending":
@@ -264,9 +264,11 @@ class Swaps:
         self.ledger.record(client_id, "swap", "ordered", record)
         return record
 
-    def _abandon(self, client_id: str, record: dict[str, Any], reason: str) -> OrderRejected:
-        self.ledger.record(client_id, "swap", "abandoned", {**record, "abandoned": reason})
-        return OrderRejected(reason, venue_message="abandoned")
+    def _abandon(self, client_id: str, record: dict[str, Any], why: str) -> OrderRejected:
+        """Record that this order will never be funded, and the refusal that says why."""
+        reason = f"{self._what(client_id, record)}: {why}"
+        self.ledger.record(client_id, "swap", "abandoned", {**record, "abandoned": reason, "why": why})
+        return OrderRejected(reason, venue_message=why)
 
     def _deposit_amount(self, record: dict[str, Any]) -> Decimal | None:
         """What to send, in decimals: our own amount, if the order's ``deposit.amount`` is it in
@@ -285,11 +287,11 @@ class Swaps:
         chain, asset = request["from_chain"], record["from_asset"]
         what = self._what(client_id, record)
         if not deposit.get("address"):
-            raise self._abandon(client_id, record, f"{what}: the order has no deposit address, so it is not funded "
+            raise self._abandon(client_id, record, "the order has no deposit address, so it is not funded "
                                                    "and expires unpaid; nothing was sent")
         amount = self._deposit_amount(record)
         if amount is None:
-            raise self._abandon(client_id, record, f"{what}: the order asks for {deposit.get('amount')} "
+            raise self._abandon(client_id, record, f"the order asks for {deposit.get('amount')} "
                                                    f"{deposit.get('token', '')}, which is not the amount ordered; "
                                                    "nothing was sent and the order expires unpaid")
         body = {"chain": chain, "to": deposit["address"], "amount": format(amount.normalize(), "f"),
@@ -303,7 +305,7 @@ class Swaps:
             answer = self.api.post("/v1/wallet/send", body, operation=f"{what}: send the deposit")
         except VenueError as e:
             if not e.retryable:  # refused before anything left: the unpaid order expires by itself
-                self._abandon(client_id, record, f"{what}: the deposit was refused ({e.venue_message}); "
+                self._abandon(client_id, record, f"the deposit was refused ({e.venue_message}); "
                                                  "nothing was sent and the order expires unpaid")
                 raise
             return self._judge_lost_send(client_id, record)  # a 5xx or a lost answer: did it leave?
@@ -321,7 +323,7 @@ class Swaps:
             return record
         waited = self.clock() - float(record.get("send_at") or 0)
         if waited >= self.settle:
-            raise self._abandon(client_id, record, f"{what}: the deposit's answer was lost and, {waited:.0f} s "
+            raise self._abandon(client_id, record, f"the deposit's answer was lost and, {waited:.0f} s "
                                 "later, neither the order, the deposit address nor our balance shows it: it did not "
                                 "happen; nothing will be sent again and the order expires unpaid")
         raise VenueUnavailable(f"{what}: the deposit's answer was lost; trimtab checks the balances again in "
@@ -360,12 +362,10 @@ class Swaps:
                 str(event.get("from_amount")) == request["amount"]
             if same and event.get("order_id") not in claimed and event.get("created_at", 0) >= int(record["asked_at"]) - 1:
                 adopted = {**record, "order_id": event["order_id"], "swap_id": event.get("id"), "deposit": None}
-                reason = (f"{self._what(client_id, record)}: the answer to the order was lost; Wagyu order "
-                          f"{event['order_id']} exists, but its deposit address is in no field the API guarantees "
-                          "(activity and status do not carry it), so it is not funded and expires unpaid; "
-                          "nothing was sent")
-                self.ledger.record(client_id, "swap", "abandoned", {**adopted, "abandoned": reason})
-                return {**adopted, "abandoned": reason}, "abandoned"
+                self._abandon(client_id, adopted, f"the answer to the order was lost; Wagyu order {event['order_id']} "
+                              "exists, but its deposit address is in no field the API guarantees (activity and "
+                              "status do not carry it), so it is not funded and expires unpaid; nothing was sent")
+                return self.ledger.get(client_id)[1], "abandoned"  # type: ignore[index]
         return None
 
     @staticmethod
