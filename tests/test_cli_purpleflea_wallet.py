@@ -300,3 +300,26 @@ def test_item8_swap_states_must_name_an_outcome(tmp_path, purpleflea):
     configure(tmp_path, swap_states='{ settled = "done" }')
     result = run_cli("plan", cwd=tmp_path, env=KEY)
     assert result.returncode == 2 and "swap_states" in result.stderr, result.stdout + result.stderr
+
+
+def test_item4_a_cross_chain_rebalance_reads_status_at_the_venues_pace_within_wagyus_limit(tmp_path, purpleflea):
+    """Issue 10 item 4: in real time (the fake's clock at our pace), a bridge and a buy that each take
+    8 s with ``poll_seconds = 0.5`` are read at the venue's pace with backoff (0.5, 1, 2, 4 s): a
+    handful of status reads, none refused by Wagyu's 20 a minute. At four reads a second the run
+    exhausted the limit and parked in needs_attention."""
+    # Arrange
+    wallet = purpleflea.wallet
+    addresses = funded(wallet)
+    portfolio(tmp_path, wallet.url)
+    configure(tmp_path, poll_seconds="0.5")
+    wallet.wagyu.delay_seconds = 8
+    before = value(wallet, addresses)
+    # Act
+    with RunningClock(purpleflea.clock, rate=1):
+        result = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert result.returncode == 0 and json.loads(result.stdout)["run"]["state"] == "completed", result.stdout
+    assert wallet.wagyu.busiest_minute("status") <= 10
+    assert all(ok for _, _, ok in wallet.wagyu.log)
+    gas = Decimal("0.0002") * 3500 + Decimal("0.00001") * 3500
+    assert before - value(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))
