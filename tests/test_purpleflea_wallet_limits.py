@@ -83,7 +83,7 @@ def test_a_bridge_whose_status_reads_fail_with_5xx_and_timeouts_stays_in_transit
     # Assert
     assert str(started.status) == str(during.status) == "in_transit"
     assert str(arrived.status) == "arrived" and arrived.received == pytest.approx(400 * 0.993)
-    assert held(wallet, "base", "USDC") == Decimal("20") + 400 * Decimal("0.993")
+    assert held(wallet, "base", "USDC") == Decimal(20) + 400 * Decimal("0.993")
 
 
 # -- item 4: polled at the venue's pace, within Wagyu's limits ------------------------------------------

@@ -214,10 +214,9 @@ class PurpleFleaWalletVenue:
         step, record, result = found
         if step == "done":
             return _order(client_order_id, result or {})
-        if step == "intent":  # the order's answer was lost: did Wagyu create it?
-            if self.swaps._adopt(client_order_id, record) is None:
-                self.ledger.forget(client_order_id)
-                raise UnknownOrder(f"The wallet has no order {client_order_id} (its request never created one).")
+        if step == "intent" and self.swaps._adopt(client_order_id, record) is None:  # the answer was lost
+            self.ledger.forget(client_order_id)
+            raise UnknownOrder(f"The wallet has no order {client_order_id} (its request never created one).")
         asset = record["from_asset"] if record["to_asset"] == "USDC" else record["to_asset"]
         side = Side.SELL if record["to_asset"] == "USDC" else Side.BUY
         record = self.swaps.resume(client_order_id)  # an abandoned order raises; an unsent deposit is judged
