@@ -16,8 +16,9 @@ No step is ever repeated blindly:
 * a deposit whose answer was lost or failed (timeout, 5xx) is judged by what can prove it: the
   order's ``depositTxHash`` or a status past the deposit, the deposit address's balance, the
   sender's balance against the one recorded before the send. Any of them: it was sent. None of them
-  once ``settle`` seconds have passed since the send: it was not, the order is ``abandoned`` (never
-  funded twice). Before that: ``VenueUnavailable`` (ask again later).
+  once ``settle`` seconds have passed since the send (looked at again every ``settle / 6`` meanwhile):
+  it was not, the order is ``abandoned`` (never funded twice). A clock that went backwards leaves it
+  undecided: ``VenueUnavailable`` (ask again later).
 * a deposit amount that is neither our amount in smallest units nor in decimals (the unit is
   unspecified) is not sent.
 
@@ -100,8 +101,10 @@ class Swaps:
 
     def __init__(self, api: PurpleFleaClient, ledger: Ledger, addresses: dict[str, str], keys: dict[str, str], *,
                  terminal: Mapping[str, str] | None = None, status_per_minute: int = 10,
-                 settle: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+                 settle: float = 60.0, clock: Callable[[], float] = time.time,
+                 wait: Callable[[float], Any] = time.sleep) -> None:
         self.api, self.ledger, self.addresses, self._keys = api, ledger, addresses, keys
+        self.wait = wait
         self.terminal = {str(k).lower(): v for k, v in (TERMINAL if terminal is None else terminal).items()}
         self.status_per_minute, self.settle, self.clock = status_per_minute, settle, clock
         self._reads: deque[float] = deque()
@@ -316,12 +319,16 @@ class Swaps:
     def _judge_lost_send(self, client_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """Decide whether a deposit whose answer was lost (or a 5xx) left the wallet (see the module)."""
         what = self._what(client_id, record)
-        evidence = self._deposit_evidence(client_id, record)
-        if evidence is not None:
-            record = {**record, "deposit_evidence": evidence}
-            self.ledger.record(client_id, "swap", "sent", record)
-            return record
-        waited = self.clock() - float(record.get("send_at") or 0)
+        while True:
+            evidence = self._deposit_evidence(client_id, record)
+            if evidence is not None:
+                record = {**record, "deposit_evidence": evidence}
+                self.ledger.record(client_id, "swap", "sent", record)
+                return record
+            waited = self.clock() - float(record.get("send_at") or 0)
+            if waited >= self.settle or waited < 0:
+                break
+            self.wait(min(self.settle / 6, self.settle - waited))  # balances may lag the chain: look again
         if waited >= self.settle:
             raise self._abandon(client_id, record, f"the deposit's answer was lost and, {waited:.0f} s "
                                 "later, neither the order, the deposit address nor our balance shows it: it did not "

@@ -77,7 +77,7 @@ class PurpleFleaWalletVenue:
         self.swaps = Swaps(api, ledger, self.addresses, {
             c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains},
             terminal=swap_states, status_per_minute=status_per_minute, settle=6 * poll_seconds,
-            clock=lambda: self.now().timestamp())
+            clock=lambda: self.now().timestamp(), wait=wait)
 
     def __repr__(self) -> str:
         return f"PurpleFleaWalletVenue({self.api.base_url!r}, chains={self.chains})"
