@@ -66,15 +66,15 @@ def test_a_sell_whose_every_status_read_fails_is_confirmed_by_balance_not_refuse
     assert wallet.wagyu.log and not any(ok for kind, _, ok in wallet.wagyu.log if kind == "status")
 
 
-def test_a_bridge_whose_status_reads_fail_with_5xx_and_timeouts_stays_in_transit_then_arrives(wallet, purpleflea,
+def test_a_bridge_whose_status_reads_fail_with_500s_and_timeouts_stays_in_transit_then_arrives(wallet, purpleflea,
                                                                                            tmp_path):
-    """Item 3: 502s and a hang on the status path say nothing about the bridge: it stays in transit
-    (no refusal), and arrives by balance."""
+    """Item 3: 500s (§2 internal_error) and a hang on the status path say nothing about the bridge:
+    it stays in transit (no refusal), and arrives by balance."""
     # Arrange
     venue = paced_wallet_venue(purpleflea, tmp_path)
     venue.api._http.timeout = __import__("httpx").Timeout(0.3)
     started = venue.transfer("USDC", 400.0, "ethereum", "base", "b-00")
-    wallet.fail_next(STATUS, status=502, code="rpc_error", times=100)
+    wallet.fail_next(STATUS, status=500, code="internal_error", times=100)
     # Act
     during = venue.transfer_status("b-00")
     purpleflea.clock.advance(200)  # the bridge's 180 s pass
