@@ -236,3 +236,19 @@ def test_value_is_conserved_across_the_faulted_swaps_up_to_fees_and_gas(wallet, 
     gas = 3 * wallet.gas["base"] * Decimal(str(PRICES["ETH"]))
     assert before - worth() == pytest.approx(fees + gas, abs=Decimal("0.01"))
     assert len(wallet.requests_to(*SWAP)) == 3 and len(wallet.requests_to(*SEND)) == 3
+
+
+def test_wagyus_429_on_an_order_is_waited_out_and_sent_once_more_creating_one_order(wallet, purpleflea, tmp_path):
+    """§4.6: Wagyu's limit (5 orders, 20 quotes a minute, shared) surfaces as 400 swap_failed naming
+    a 429. Wagyu refused it, so no order exists: the venue waits the minute out and orders once more,
+    and exactly one order is created (it used to be a final refusal that failed the run)."""
+    # Arrange
+    venue = paced_wallet_venue(purpleflea, tmp_path)
+    wallet.wagyu.rate_limited_calls = 1
+    began = purpleflea.clock.now()
+    # Act
+    order = venue.place_order("ETH", Side.SELL, quantity=0.1, client_order_id="r-00")
+    # Assert
+    assert order.quantity == pytest.approx(0.1) and purpleflea.clock.now() - began >= 60
+    assert len(wallet.requests_to(*SWAP)) == 2 and len(wallet.wagyu.orders) == 1
+    assert len(wallet.requests_to(*SEND)) == 1

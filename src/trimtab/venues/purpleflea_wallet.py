@@ -169,7 +169,8 @@ class PurpleFleaWalletVenue:
         try:
             quote = self.api.get("/v1/wallet/swap/quote", {
                 "from_chain": from_chain, "to_chain": to_chain, "from_token": asset_from, "to_token": asset_to,
-                "amount": str(smallest(amount, from_chain, asset_from))}, operation=f"quote {what}")["quote"]
+                "amount": str(smallest(amount, from_chain, asset_from))}, operation=f"quote {what}",
+                retries=0)["quote"]  # a dry run shows "no quote" rather than wait out a limit
         except VenueError as e:
             return {"leg": what, "planned_fee": planned_fee, "venue_cost": None, "eta_seconds": None,
                     "note": f"no quote: {e.venue_message}"}
