@@ -27,9 +27,9 @@ Status words are unspecified by the contract: ``terminal`` (config ``venue.swap_
 that fails (``400 status_check_failed``, 5xx, 429, a timeout), is *pending*, not news. A pending
 swap is confirmed by the destination balance: it rose since the intent by the expected output less
 2 % (less the deposit's gas when that is paid in the same asset), after what every other travelling
-swap of ours into the same balance needs. Status reads are paced: at most ``status_per_minute`` in
-any 60 s (Wagyu allows 20 a minute, shared by every client of the server); a read over the budget
-is skipped and the swap stays pending.
+swap of ours into the same balance (ordered in the last 6 hours) needs. Status reads are paced: at
+most ``status_per_minute`` in any 60 s (Wagyu allows 20 a minute, shared by every client of the
+server); a read over the budget is skipped and the swap stays pending.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ TERMINAL = {"completed": "completed", "failed": "failed", "refunded": "refunded"
 OUTCOMES = ("completed", "failed", "refunded", "expired")
 #: Deposit gas a same-chain swap into the native may cost out of the balance that confirms it.
 GAS_ALLOWANCE = {"ethereum": Decimal("0.005"), "base": Decimal("0.0005"), "solana": Decimal("0.001")}
+#: A swap of ours older than this no longer counts against another's confirmation (Bitcoin: up to 4 h).
+TRAVEL_HORIZON = 6 * 3600.0
 #: How far below the expected output a balance may rise and still confirm a swap (slippage, rounding).
 CONFIRM_TOLERANCE = Decimal("0.02")
 
@@ -249,9 +251,11 @@ class Swaps:
         now = self._balance(r["to_chain"], record["to_asset"])
         if now is None:
             return False
-        need = self._need(record)
+        need, now_s = self._need(record), self.clock()
         for other, step, theirs in self.ledger.records("swap"):
             if other == client_id or step not in ("ordered", "sending", "sent") or theirs.get("outcome"):
+                continue
+            if now_s - float(theirs.get("asked_at") or 0) > TRAVEL_HORIZON:  # long over, whatever its word
                 continue
             if (theirs["request"]["to_chain"], theirs["to_asset"]) == (r["to_chain"], record["to_asset"]):
                 need += self._need(theirs)
