@@ -25,11 +25,11 @@ No step is ever repeated blindly:
 Status words are unspecified by the contract: ``terminal`` (config ``venue.swap_states``, default
 :data:`TERMINAL`) maps the words trimtab trusts to an outcome; any other word, and a status read
 that fails (``400 status_check_failed``, 5xx, 429, a timeout), is *pending*, not news. A pending
-swap is confirmed by the destination balance: it rose since the intent by the expected output less
-2 % (less the deposit's gas when that is paid in the same asset), after what every other travelling
-swap of ours into the same balance (ordered in the last 6 hours) needs. Status reads are paced: at
-most ``status_per_minute`` in any 60 s (Wagyu allows 20 a minute, shared by every client of the
-server); a read over the budget is skipped and the swap stays pending.
+swap is confirmed by the destination balance (``purpleflea_balances.arrived``: it rose since the
+intent by the expected output less 2 %, after what every other travelling swap of ours into the
+same balance needs). Status reads are paced: at most ``status_per_minute`` in any 60 s (Wagyu
+allows 20 a minute, shared by every client of the server); a read over the budget is skipped and
+the swap stays pending.
 """
 
 from __future__ import annotations
@@ -39,50 +39,23 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from trimtab.errors import KeyRejected, OrderRejected, VenueError, VenueUnavailable
+from trimtab.venues import purpleflea_balances as balances
+from trimtab.venues.purpleflea_balances import USDC_CONTRACT, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
 
-#: Native asset and decimals of each chain the venue can fund a swap from (§4.1, §4.5).
-NATIVE = {"ethereum": ("ETH", 18), "base": ("ETH", 18), "solana": ("SOL", 9)}
-#: USDC's contract per EVM chain: ``/send`` takes tokens by contract only, always with 6 decimals.
-USDC_CONTRACT = {"ethereum": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
-                 "base": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"}
+__all__ = ["OUTCOMES", "TERMINAL", "SwapState", "Swaps"]
+
 #: Status words and what they mean to trimtab (the default of ``venue.swap_states``); any other
 #: word is pending. The contract names no words (§4.6): these follow its fields and fault list
 #: (``completedAt``, ``errorMessage``, ``refundTxHash``, expiry).
 TERMINAL = {"completed": "completed", "failed": "failed", "refunded": "refunded", "expired": "expired"}
 #: What an outcome may be.
 OUTCOMES = ("completed", "failed", "refunded", "expired")
-#: Deposit gas a same-chain swap into the native may cost out of the balance that confirms it.
-GAS_ALLOWANCE = {"ethereum": Decimal("0.005"), "base": Decimal("0.0005"), "solana": Decimal("0.001")}
-#: A swap of ours older than this no longer counts against another's confirmation (Bitcoin: up to 4 h).
-TRAVEL_HORIZON = 6 * 3600.0
-#: How far below the expected output a balance may rise and still confirm a swap (slippage, rounding).
-CONFIRM_TOLERANCE = Decimal("0.02")
-
-
-def decimals(chain: str, asset: str) -> int:
-    """Decimals of ``asset`` on ``chain`` (USDC: 6; natives: their own)."""
-    if asset == "USDC":
-        return 6
-    native = NATIVE.get(chain)
-    if native is None or native[0] != asset:
-        raise OrderRejected(f"{asset} on {chain} cannot be swapped from this wallet (sources: ETH and USDC on "
-                            "ethereum and base, SOL on solana).")
-    return native[1]
-
-
-def smallest(amount: float, chain: str, asset: str) -> int:
-    """``amount`` in smallest units, rounded down: 1.5 USDC -> 1500000."""
-    return int((Decimal(repr(amount)) * 10 ** decimals(chain, asset)).to_integral_value(rounding=ROUND_DOWN))
-
-
-def whole(units: int | str, chain: str, asset: str) -> Decimal:
-    return Decimal(int(units)) / 10 ** decimals(chain, asset)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,49 +190,16 @@ class Swaps:
     def _balance(self, chain: str, asset: str, address: str | None = None) -> Decimal | None:
         """``asset`` held at ``address`` (default ours) on ``chain``, or None when it cannot be read."""
         address = address or self.addresses.get(chain)
-        if address is None:
-            return None
-        try:
-            if asset == "USDC":
-                body = self.api.get("/v1/wallet/usdc-balance", {chain: address}, operation=f"read USDC on {chain}")
-                rows = [r for r in body.get("balances", []) if r.get("chain") == chain]
-                if not rows or rows[0].get("error"):
-                    return None
-                return Decimal(str(rows[0]["usdc_balance"]))
-            body = self.api.get(f"/v1/wallet/balance/{address}", {"chain": chain},
-                                operation=f"read {asset} on {chain}")
-            native = body["balance"]["native"]
-            return Decimal(str(native["amount"])) if native.get("symbol") == asset else None
-        except (VenueError, KeyError, TypeError, InvalidOperation):
-            return None
-
-    def _need(self, record: dict[str, Any]) -> Decimal:
-        """How much the destination balance must rise to show this swap arrived."""
-        r = record["request"]
-        expected = whole(record.get("expected") or 0, r["to_chain"], record["to_asset"])
-        need = expected * (1 - CONFIRM_TOLERANCE)
-        if r["from_chain"] == r["to_chain"] and NATIVE.get(r["to_chain"], ("",))[0] == record["to_asset"]:
-            need -= GAS_ALLOWANCE.get(r["to_chain"], Decimal(0))
-        return max(need, Decimal(0))
+        return None if address is None else balances.read_balance(self.api, chain, asset, address)
 
     def _arrived_by_balance(self, client_id: str, record: dict[str, Any]) -> bool:
-        """The destination balance rose since the intent by this swap's need plus every other
-        travelling swap's into the same balance (so one arrival never confirms two swaps)."""
+        """The destination balance shows the swap arrived (``purpleflea_balances.arrived``)."""
         r = record["request"]
         if record.get("baseline") is None or not record.get("expected"):
             return False
-        now = self._balance(r["to_chain"], record["to_asset"])
-        if now is None:
-            return False
-        need, now_s = self._need(record), self.clock()
-        for other, step, theirs in self.ledger.records("swap"):
-            if other == client_id or step not in ("ordered", "sending", "sent") or theirs.get("outcome"):
-                continue
-            if now_s - float(theirs.get("asked_at") or 0) > TRAVEL_HORIZON:  # long over, whatever its word
-                continue
-            if (theirs["request"]["to_chain"], theirs["to_asset"]) == (r["to_chain"], record["to_asset"]):
-                need += self._need(theirs)
-        return now - Decimal(record["baseline"]) >= need > 0
+        others = [theirs for other, step, theirs in self.ledger.records("swap")
+                  if other != client_id and step in ("ordered", "sending", "sent") and not theirs.get("outcome")]
+        return balances.arrived(record, self._balance(r["to_chain"], record["to_asset"]), others, self.clock())
 
     # -- steps ---------------------------------------------------------------------------------
 

@@ -33,9 +33,10 @@ from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
 from trimtab.errors import ConfigError, OrderRejected, UnknownOrder, VenueError, VenueUnavailable
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus
+from trimtab.venues.purpleflea_balances import NATIVE, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
-from trimtab.venues.purpleflea_swap import NATIVE, Swaps, whole
+from trimtab.venues.purpleflea_swap import Swaps
 from trimtab.venues.retry import pace
 
 #: Purple Flea's integrator fee plus a route cost of about 0.1 %: the planner's fee for a swap.
@@ -164,8 +165,6 @@ class PurpleFleaWalletVenue:
 
     def _cost(self, what: str, asset_from: str, asset_to: str, amount: float, from_chain: str, to_chain: str,
               planned_fee: float) -> dict[str, Any]:
-        from trimtab.venues.purpleflea_swap import smallest
-
         try:
             quote = self.api.get("/v1/wallet/swap/quote", {
                 "from_chain": from_chain, "to_chain": to_chain, "from_token": asset_from, "to_token": asset_to,
@@ -277,8 +276,6 @@ class PurpleFleaWalletVenue:
         return self.transfer_status(client_id)
 
     def _quote(self, asset: str, amount: float, from_chain: str, to_chain: str) -> dict[str, Any]:
-        from trimtab.venues.purpleflea_swap import smallest
-
         params = {"from_chain": from_chain, "to_chain": to_chain, "from_token": asset, "to_token": asset,
                   "amount": str(smallest(amount, from_chain, asset))}
         return self.api.get("/v1/wallet/swap/quote", params, operation=f"quote a bridge of {amount:g} {asset} "
