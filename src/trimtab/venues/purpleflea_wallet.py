@@ -2,18 +2,21 @@
 
 Chains: ethereum and base (ETH and USDC) and solana (SOL), the sources ``/send`` can fund
 (contract §4.1, §4.5). Orders trade on ethereum and base only: USDC on solana cannot be sent, so a
-SOL market could sell but never buy back. Balances come from ``/wallet/balance`` (natives) and ``/wallet/usdc-balance``
-per chain and are consolidated per asset by the engine; a read that carries an ``error`` is
+SOL market could sell but never buy back. Balances come from ``/wallet/balance`` (natives) and
+``/wallet/usdc-balance`` per chain and are consolidated per asset by the engine; a read that carries an ``error`` is
 *unknown*, never zero, and stops the venue (``VenueUnavailable``). Prices come from
 ``/wallet/prices``.
 
 * An order is a same-chain swap on the asset's market chain (a sell: asset -> USDC; a buy: USDC ->
-  asset, the whole ``quote_amount`` deposited, fees inside the quote), waited for until Wagyu
-  reports it completed. Its ``fee`` is what the swap kept: ``quantity x price - USDC received`` for
+  asset, the whole ``quote_amount`` deposited, fees inside the quote), waited for until it has
+  completed: by a word of the terminal table (``swap_states``) or, when the status cannot be read
+  or its word is unknown, by the destination balance; read every ``poll_seconds``, doubling to 8x,
+  within ``status_per_minute``, up to ``swap_timeout`` (then ``VenueUnavailable``: asking again
+  resumes the wait). Its ``fee`` is what the swap kept: ``quantity x price - USDC received`` for
   a sell, ``USDC paid - quantity x price`` for a buy (integrator fee 0.5 % plus the route's cost).
   Deposit gas is paid in the chain's native asset and is not in the fee.
 * A transfer (bridge) is a cross-chain swap of the same asset: ordered, its deposit sent, then
-  ``transfer_status`` polls it; ``fee = amount - received``; ``arrives_at`` from the quote's
+  ``transfer_status`` asks once per call (the executor paces the calls by ``poll_seconds``); ``fee = amount - received``; ``arrives_at`` from the quote's
   ``estimatedTime``.
 
 Every step is recorded under our client id before its POST (``purpleflea_swap``), so a crash
@@ -56,7 +59,8 @@ class PurpleFleaWalletVenue:
     """One Purple Flea wallet on ``chains`` (see the module docstring).
 
     ``markets`` names the chain each asset trades on (default: the first chain whose native it is);
-    ``wait(seconds)`` passes time while a swap travels; ``swap_timeout`` bounds one order's wait.
+    ``wait(seconds)`` passes time while a swap travels; ``swap_timeout`` bounds one order's wait;
+    ``clock()`` is the time in Unix seconds (tests hand in the fake's clock, so minutes pass at once).
     """
 
     def __init__(self, api: PurpleFleaClient, ledger: Ledger, *, quote: str = "USDC", assets: Iterable[str] = (),
