@@ -67,3 +67,17 @@ def wallet_venue(wallet, tmp_path: Path, *, key: str | None = None, **kw):
     api = PurpleFleaClient(wallet.url, SecretStr(key or WALLET_KEY), timeout=3, backoff=0.01)
     return PurpleFleaWalletVenue(api, Ledger(tmp_path / "wallet-ledger.db"), assets=["ETH", "SOL"],
                                  wait=lambda s: __import__("time").sleep(0.01), poll_seconds=0.01, **kw)
+
+
+def paced_wallet_venue(purpleflea, tmp_path: Path, *, assets=("ETH",), **kw):
+    """The wallet venue on the fake's own clock: its waits advance the fake's time and take none of
+    ours (a 3-minute bridge in milliseconds), polling at the production pace unless told otherwise."""
+    from fakes.purpleflea_wallet import WALLET_KEY
+
+    from trimtab.venues.purpleflea_wallet import PurpleFleaWalletVenue
+
+    clock = purpleflea.clock
+    api = PurpleFleaClient(purpleflea.wallet.url, SecretStr(WALLET_KEY), timeout=3, backoff=0.01, sleep=clock.sleep)
+    settings = {"poll_seconds": 10.0, "swap_timeout": 3600.0, "chains": ("base", "ethereum"), **kw}
+    return PurpleFleaWalletVenue(api, Ledger(tmp_path / "wallet-ledger.db"), assets=list(assets), wait=clock.sleep,
+                                 clock=clock.time, **settings)

@@ -138,3 +138,188 @@ def test_venues_check_on_the_wallet_names_an_unreadable_balance_and_what_to_do(t
     assert report["balances"] == {"ETH": 0.21, "USDC": 3020.0} and report["markets"] == ["ETH"]
     assert bad.returncode == 4 and "USDC on ethereum could not be read" in bad.stdout
     assert WALLET_KEY not in good.stdout + bad.stdout + bad.stderr
+
+
+# -- issue 10 items 3-8, end to end: value read from the fake's own ledger --------------------------------
+
+SELL_HOLDINGS = {("base", "ETH"): "1.0", ("base", "USDC"): "20", ("ethereum", "USDC"): "1000",
+                 ("ethereum", "ETH"): "0.01"}
+
+
+def funded_for_a_sell(wallet) -> dict[str, str]:
+    """ETH 3,500 on base against 1,020 USDC: a 50/50 target sells about 0.35 ETH on base."""
+    created = wallet.create_wallet()
+    for (chain, asset), amount in SELL_HOLDINGS.items():
+        wallet.set_balance(chain, created["addresses"][chain], asset, amount)
+    return created["addresses"]
+
+
+def worth(wallet, addresses) -> Decimal:
+    return sum((wallet.balance(chain, addresses[chain], asset) * Decimal(str(PRICES[asset]))
+                for chain, asset in SELL_HOLDINGS), Decimal(0))
+
+
+def configure(directory: Path, **values: str) -> None:
+    config = directory / "trimtab.toml"
+    text = config.read_text()
+    for name, value in values.items():
+        text = "\n".join(f"{name} = {value}" if line.startswith(f"{name} = ") else line for line in text.splitlines())
+    config.write_text(text + "\n")
+
+
+def fees_in_journal(directory: Path) -> Decimal:
+    with sqlite3.connect(directory / "trimtab.db") as db:
+        return sum((Decimal(str(fee)) for (fee,) in db.execute("SELECT fee FROM legs WHERE fee IS NOT NULL")),
+                   Decimal(0))
+
+
+def eth_share(wallet, addresses) -> float:
+    eth = float(wallet.balance("base", addresses["base"], "ETH") + wallet.balance("ethereum", addresses["ethereum"],
+                                                                                   "ETH")) * PRICES["ETH"]
+    return eth / float(worth(wallet, addresses))
+
+
+def test_item3_a_sell_whose_status_reads_all_fail_is_sold_once_and_lands_in_band(tmp_path, purpleflea):
+    """Issue 10 item 3: Wagyu's status checks are all spent by other agents (every read 400
+    status_check_failed). The first run cannot see the swap finish while the clock stands still and
+    stops with the run unfinished (not refused); a second run while it still travels sells nothing
+    new; once it lands the run completes, confirmed by the USDC balance. One funded sell, not two."""
+    # Arrange
+    wallet = purpleflea.wallet
+    addresses = funded_for_a_sell(wallet)
+    portfolio(tmp_path, wallet.url)
+    configure(tmp_path, swap_timeout='"1s"')
+    wallet.wagyu.other_clients["status"] = 20
+    before = worth(wallet, addresses)
+    # Act
+    first = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    second = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    configure(tmp_path, swap_timeout='"10m"')
+    with RunningClock(purpleflea.clock):
+        third = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+        after = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert first.returncode == 4 and "still" in first.stdout + first.stderr, first.stdout + first.stderr
+    assert second.returncode == 4, second.stdout + second.stderr
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert json.loads(third.stdout)["resumed"]["state"] == "completed"
+    assert after.returncode == 0 and "run" not in json.loads(after.stdout) or \
+        json.loads(after.stdout).get("run") is None, after.stdout
+    assert len(wallet.requests_to("/v1/wallet/swap", "POST")) == 1
+    assert len(wallet.requests_to("/v1/wallet/send", "POST")) == 1
+    assert eth_share(wallet, addresses) == pytest.approx(0.5, abs=0.05)  # in the band, not pushed past it
+    gas = wallet.gas["base"] * Decimal(str(PRICES["ETH"]))
+    assert before - worth(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))
+
+
+def test_items5_6_a_lost_swap_answer_fails_the_run_cleanly_nothing_sent_and_the_next_run_completes(tmp_path,
+                                                                                                 purpleflea):
+    """Issue 10 items 5 and 6: the answer to POST /wallet/swap is lost. The order exists, but its
+    deposit address is in no field the contract guarantees: the run fails saying the order is left
+    to expire unpaid (no TypeError, no /wallet/send to null); the next run completes."""
+    # Arrange
+    wallet = purpleflea.wallet
+    addresses = funded_for_a_sell(wallet)
+    portfolio(tmp_path, wallet.url)
+    wallet.lose_response_of_next("/v1/wallet/swap")
+    before = worth(wallet, addresses)
+    # Act
+    with RunningClock(purpleflea.clock):
+        first = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+        sends_after_first = len(wallet.requests_to("/v1/wallet/send", "POST"))
+        second = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert first.returncode == 4, first.stdout + first.stderr
+    run = json.loads(first.stdout)["run"]
+    assert run["state"] == "failed" and "expires unpaid" in run["reason"] and "internal error" not in first.stderr
+    assert sends_after_first == 0
+    assert second.returncode == 0 and json.loads(second.stdout)["run"]["state"] == "completed", second.stdout
+    assert all(json.loads(r.body)["to"] for r in wallet.requests_to("/v1/wallet/send", "POST"))
+    assert len(wallet.requests_to("/v1/wallet/swap", "POST")) == 2 and len(wallet.requests_to("/v1/wallet/send")) == 1
+    assert [o.state for o in wallet.wagyu.orders] == ["expired", "completed"]  # the orphan expired unpaid
+    gas = wallet.gas["base"] * Decimal(str(PRICES["ETH"]))
+    assert before - worth(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["500-after-the-deposit", "500-before-the-deposit"])
+def test_item7_a_500_on_the_deposit_is_decided_by_balance_and_never_blocks_or_sends_twice(tmp_path, purpleflea,
+                                                                                         applied):
+    """Issue 10 item 7: POST /wallet/send answers 500. If the deposit left, the balances show it and
+    the run completes with that one send; if not, the run fails once the balances have settled (the
+    order is left to expire unpaid) and the next run completes: the wallet is never blocked until
+    the order expires, and no deposit is sent twice."""
+    # Arrange
+    wallet = purpleflea.wallet
+    addresses = funded_for_a_sell(wallet)
+    portfolio(tmp_path, wallet.url)
+    wallet.fail_next("/v1/wallet/send", applied=applied)
+    before = worth(wallet, addresses)
+    # Act
+    with RunningClock(purpleflea.clock):
+        first = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+        second = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    states = [o.state for o in wallet.wagyu.orders]
+    if applied:
+        assert first.returncode == 0 and json.loads(first.stdout)["run"]["state"] == "completed", first.stdout
+        assert states == ["completed"] and len(wallet.requests_to("/v1/wallet/send", "POST")) == 1
+        gas = wallet.gas["base"] * Decimal(str(PRICES["ETH"]))
+    else:
+        run = json.loads(first.stdout)["run"]
+        assert first.returncode == 4 and run["state"] == "failed" and "did not happen" in run["reason"], first.stdout
+        assert second.returncode == 0 and json.loads(second.stdout)["run"]["state"] == "completed", second.stdout
+        assert states == ["expired", "completed"] and len(wallet.requests_to("/v1/wallet/send", "POST")) == 2
+        gas = wallet.gas["base"] * Decimal(str(PRICES["ETH"]))  # the refused send moved nothing
+    assert eth_share(wallet, addresses) == pytest.approx(0.5, abs=0.05)
+    assert before - worth(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))
+
+
+def test_item8_a_terminal_word_trimtab_never_saw_is_confirmed_by_balance_not_waited_out(tmp_path, purpleflea):
+    """Issue 10 item 8: Wagyu calls a finished swap "settled" (not in the table): the run completes
+    once the balance shows the USDC, long before swap_timeout; with ``swap_states`` naming the word
+    it is trusted as it is."""
+    # Arrange
+    wallet = purpleflea.wallet
+    addresses = funded_for_a_sell(wallet)
+    portfolio(tmp_path, wallet.url)
+    configure(tmp_path, swap_timeout='"20s"')
+    wallet.wagyu.status_names.update(processing="in_flight", completed="settled")
+    before = worth(wallet, addresses)
+    # Act
+    with RunningClock(purpleflea.clock):
+        result = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert result.returncode == 0 and json.loads(result.stdout)["run"]["state"] == "completed", result.stdout
+    assert len(wallet.requests_to("/v1/wallet/swap", "POST")) == 1
+    gas = wallet.gas["base"] * Decimal(str(PRICES["ETH"]))
+    assert before - worth(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))
+
+
+def test_item8_swap_states_must_name_an_outcome(tmp_path, purpleflea):
+    portfolio(tmp_path, purpleflea.wallet.url)
+    configure(tmp_path, swap_states='{ settled = "done" }')
+    result = run_cli("plan", cwd=tmp_path, env=KEY)
+    assert result.returncode == 2 and "swap_states" in result.stderr, result.stdout + result.stderr
+
+
+def test_item4_a_cross_chain_rebalance_reads_status_at_the_venues_pace_within_wagyus_limit(tmp_path, purpleflea):
+    """Issue 10 item 4: in real time (the fake's clock at our pace), a bridge and a buy that each take
+    8 s with ``poll_seconds = 0.5`` are read at the venue's pace with backoff (0.5, 1, 2, 4 s): a
+    handful of status reads, none refused by Wagyu's 20 a minute. At four reads a second the run
+    exhausted the limit and parked in needs_attention."""
+    # Arrange
+    wallet = purpleflea.wallet
+    addresses = funded(wallet)
+    portfolio(tmp_path, wallet.url)
+    configure(tmp_path, poll_seconds="0.5")
+    wallet.wagyu.delay_seconds = 8
+    before = value(wallet, addresses)
+    # Act
+    with RunningClock(purpleflea.clock, rate=1):
+        result = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    # Assert
+    assert result.returncode == 0 and json.loads(result.stdout)["run"]["state"] == "completed", result.stdout
+    assert wallet.wagyu.busiest_minute("status") <= 10
+    assert all(ok for _, _, ok in wallet.wagyu.log)
+    gas = Decimal("0.0002") * 3500 + Decimal("0.00001") * 3500
+    assert before - value(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))

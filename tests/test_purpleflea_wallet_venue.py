@@ -67,28 +67,35 @@ def test_a_bridge_travels_then_arrives_less_its_fee(wallet, tmp_path):
     assert len(wallet.requests_to(*SWAP)) == 1 and len(wallet.requests_to(*SEND)) == 1
 
 
-def test_a_lost_swap_answer_is_found_in_the_activity_and_not_ordered_again(wallet, tmp_path):
+def test_a_lost_swap_answer_leaves_the_order_unfunded_and_says_so_never_sending_to_null(wallet, tmp_path):
+    """Issue 10 item 5 (TypeError in Swaps.start) and 6 (deposit read from a field the contract does
+    not list): the order is found in the activity, but its deposit address is in no guaranteed field,
+    so it is refused and left to expire; nothing is sent, and asking again says the same."""
     # Arrange
     venue = wallet_venue(wallet, tmp_path)
     wallet.lose_response_of_next("/v1/wallet/swap")
     # Act
     with pytest.raises(VenueUnavailable):
         venue.place_order("ETH", Side.SELL, quantity=0.25, client_order_id="w-02")
-    order = venue.get_order("w-02")
+    with pytest.raises(OrderRejected, match="deposit address is in no field the API guarantees") as refused:
+        venue.place_order("ETH", Side.SELL, quantity=0.25, client_order_id="w-02")
+    with pytest.raises(OrderRejected, match="expires unpaid"):
+        venue.get_order("w-02")
     # Assert
-    assert order.quantity == 0.25 and len(wallet.requests_to(*SWAP)) == 1 and len(wallet.requests_to(*SEND)) == 1
+    assert wallet.wagyu.orders[0].order_id in str(refused.value)
+    assert len(wallet.requests_to(*SWAP)) == 1 and wallet.requests_to(*SEND) == []
+    assert consolidate(venue.balances())["ETH"] == pytest.approx(1.01)
 
 
-def test_a_lost_deposit_answer_is_judged_by_the_order_status_and_never_sent_twice(wallet, tmp_path):
+def test_a_lost_deposit_answer_is_judged_at_once_and_never_sent_twice(wallet, tmp_path):
     # Arrange
     venue = wallet_venue(wallet, tmp_path)
     wallet.lose_response_of_next("/v1/wallet/send")
     # Act
-    with pytest.raises(VenueUnavailable):
-        venue.place_order("ETH", Side.SELL, quantity=0.1, client_order_id="w-03")
-    order = venue.get_order("w-03")
+    order = venue.place_order("ETH", Side.SELL, quantity=0.1, client_order_id="w-03")
+    again = venue.get_order("w-03")
     # Assert
-    assert order.quantity == pytest.approx(0.1) and len(wallet.requests_to(*SEND)) == 1
+    assert order.quantity == pytest.approx(0.1) and again == order and len(wallet.requests_to(*SEND)) == 1
 
 
 def test_a_refunded_swap_is_a_final_refusal_and_the_deposit_comes_back(wallet, tmp_path):

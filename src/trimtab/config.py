@@ -129,13 +129,20 @@ class VenueConfig(_Section):
 
     ``purpleflea-wallet``: a Purple Flea wallet on ``chains`` (``api_url`` default
     https://wallet.purpleflea.com; key from ``key_env``, default PURPLEFLEA_WALLET_KEY, or
-    ``key_file``); swaps are polled every ``poll_seconds``.
+    ``key_file``); swaps are polled every ``poll_seconds`` (doubling while they travel), at most
+    ``status_per_minute`` status reads a minute (Wagyu allows 20, shared by every client of the
+    server); ``swap_states`` maps Wagyu's status words (unspecified by the API) to ``completed``,
+    ``failed``, ``refunded`` or ``expired``: any other word is pending, confirmed by balance.
     """
 
     kind: Literal["static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"] = "static"
     chains: tuple[str, ...] = ("base", "ethereum", "solana")
     poll_seconds: float = Field(10.0, gt=0)
     swap_timeout: str = "1h"
+    status_per_minute: int = Field(10, ge=1, le=20)
+    swap_states: dict[str, Literal["completed", "failed", "refunded", "expired"]] = Field(
+        default_factory=lambda: {"completed": "completed", "failed": "failed", "refunded": "refunded",
+                                 "expired": "expired"})
     key_env: str | None = None
     key_file: str | None = None
     hyperliquid_url: str = "https://api.hyperliquid.xyz"

@@ -206,7 +206,14 @@ def purpleflea_wallet_section(*, api_url: str | None, key_file: str | None, chai
                   f'api_url = "{api_url}"']
     lines += ['# The chains whose balances count (ETH and USDC on ethereum and base; SOL on solana).',
               "chains = [" + ", ".join(f'"{c}"' for c in chains) + "]",
-              '# Seconds between status checks of a swap (Wagyu allows 20 a minute per server).', 'poll_seconds = 10.0',
+              '# Seconds between status checks of a swap, doubling while it travels (at most 8x).',
+              'poll_seconds = 10.0',
+              '# Status checks a minute at most: Wagyu allows 20 per server, shared by every client.',
+              'status_per_minute = 10',
+              "# Wagyu's status words (the API does not name them): completed, failed, refunded or expired.",
+              '# Any other word is pending, and the destination balance decides when it arrived.',
+              'swap_states = { completed = "completed", failed = "failed", refunded = "refunded", '
+              'expired = "expired" }',
               '# How long one order waits for its swap before the run pauses (it resumes the wait later).',
               'swap_timeout = "1h"',
               "# The venue's record of its swaps (the API takes no client id), next to this file.",

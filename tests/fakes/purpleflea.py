@@ -12,8 +12,11 @@
   requests included, and runs before auth (§2).
 
 Time is a ``FakeClock`` (seconds), shared by both servers when started with ``running_purpleflea``;
-tests move it with ``clock.advance(s)``. Fault knobs common to both: ``lose_response_of_next(path)``
-(apply the request, then drop the connection) and ``delay_next(path, seconds)`` (a hang).
+tests move it with ``clock.advance(s)`` (or hand ``clock.sleep`` to the code under test as its way
+to wait, so minutes of bridge time pass at once). Fault knobs common to both:
+``lose_response_of_next(path)`` (apply the request, then drop the connection), ``fail_next(path,
+status, code, applied=...)`` (an error answer, before or after the effect) and ``delay_next(path,
+seconds)`` (a hang).
 """
 
 from __future__ import annotations
@@ -43,6 +46,14 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """A wait that takes no real time: what code under test calls instead of ``time.sleep``."""
+        self.advance(seconds)
+
+    def time(self) -> float:
+        """``time.time`` for code under test: the fake's now."""
+        return self._now
 
     def iso(self) -> str:
         """ISO 8601 with milliseconds and Z, as JavaScript's ``toISOString``."""
@@ -114,12 +125,32 @@ class PurpleFleaServer(FakeServer):
         self._windows: dict[tuple[str, str], list[float]] = {}  # (path, ip) -> [window start, count]
         self._lose: dict[str, int] = {}
         self._delay: dict[str, list[float]] = {}
+        self._fail: list[dict[str, Any]] = []
 
     # -- knobs -----------------------------------------------------------------------------
     def lose_response_of_next(self, path: str) -> None:
         """The next request on ``path`` is applied in full, then its connection is closed unanswered."""
         with self.lock:
             self._lose[path] = self._lose.get(path, 0) + 1
+
+    def fail_next(self, path: str, status: int = 500, code: str = "internal_error", message: str | None = None, *,
+                  times: int = 1, applied: bool = False) -> None:
+        """The next ``times`` requests on ``path`` (a prefix when it ends with "/", e.g.
+        ``/v1/wallet/swap/status/``) answer ``status`` ``{"error": code}``; with ``applied`` the
+        request is carried out first (an unhandled exception after the effect: §2's 500
+        ``internal_error``), otherwise it is refused unprocessed."""
+        with self.lock:
+            self._fail.append({"path": path, "status": status, "code": code, "times": times, "applied": applied,
+                               "message": message or f"{code} (injected by the fake)"})
+
+    def _failure_for(self, path: str) -> dict[str, Any] | None:
+        for failure in self._fail:
+            if path == failure["path"] or (failure["path"].endswith("/") and path.startswith(failure["path"])):
+                failure["times"] -= 1
+                if failure["times"] <= 0:
+                    self._fail.remove(failure)
+                return failure
+        return None
 
     def delay_next(self, path: str, seconds: float) -> None:
         """The next request on ``path`` is answered only after ``seconds`` of real time (a hang)."""
@@ -136,7 +167,13 @@ class PurpleFleaServer(FakeServer):
 
     def handle(self, request: Request) -> Response:
         with self.lock:
-            status, body = self._answer(request)
+            failure = self._failure_for(request.path)
+            if failure is not None and not failure["applied"]:
+                status, body = failure["status"], {"error": failure["code"], "message": failure["message"]}
+            else:
+                status, body = self._answer(request)
+            if failure is not None and failure["applied"]:
+                status, body = failure["status"], {"error": failure["code"], "message": failure["message"]}
             response = Response(status, {**body, "_info": dict(self.INFO)} if isinstance(body, dict) else body)
             if self._lose.get(request.path):
                 self._lose[request.path] -= 1

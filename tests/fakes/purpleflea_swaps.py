@@ -8,7 +8,20 @@ back) or ``refunded`` (the deposit returns to its sender). Unpaid orders become 
 
 The status strings, ``deposit.chain`` values (chain ids) and ``expires_at`` format (ISO) are
 invented, because the real ones are unspecified (§6): ``status_names`` and ``deposit_chains`` are
-attributes a test may change. ``deposit.amount`` is in smallest units, like ``fromAmount``.
+attributes a test may change (``status_names["completed"] = "settled"``: a word no client has seen).
+``deposit.amount`` is in smallest units, like ``fromAmount`` (``deposit_amount_unit = "decimal"``
+gives decimals instead: the unit is unspecified too).
+
+Wagyu's own limits (§4.6): per IP, 5 orders, 20 quotes and 20 status checks a minute, and the
+Purple Flea server is *one* IP shared by every client. The fake counts each kind in fixed 60 s
+windows of the fake clock (from the first call; refused calls count), ``other_clients[kind]`` calls
+by other agents already spent at the start of each window, and answers a call past the limit as the
+server surfaces Wagyu's 429: 400 ``quote_failed`` / ``swap_failed`` / ``status_check_failed``. A
+``POST /wallet/swap`` is a quote and an order to Wagyu (the server quotes again first).
+
+The status payload is Wagyu's order with only the fields the contract lists: ``orderId, status,
+depositTxHash, actualOutput, errorMessage, refundTxHash, createdAt, completedAt``; in particular no
+deposit address, which only the creating ``POST`` answer carries.
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ INTEGRATOR_FEE = Decimal("0.005")
 TREASURY = "0x6328" + "d1e9896" * 5 + "a"
 STATUS_NAMES = {"awaiting": "awaiting_deposit", "processing": "processing", "completed": "completed",
                 "failed": "failed", "refunded": "refunded", "expired": "expired"}
+WAGYU_LIMITS = {"quote": 20, "order": 5, "status": 20}
 DEPOSIT_CHAINS = {"ethereum": "1", "base": "8453", "arbitrum": "42161", "bsc": "56", "hyperevm": "999",
                   "solana": "solana", "bitcoin": "bitcoin", "monero": "monero"}
 
@@ -105,17 +119,36 @@ class Wagyu:
         self.route_cost = {"same_chain": Decimal("0.001"), "bridge": Decimal("0.002")}
         self.status_names = dict(STATUS_NAMES)
         self.deposit_chains = dict(DEPOSIT_CHAINS)
+        self.deposit_amount_unit = "smallest"  # or "decimal" (§4.6: the unit is unspecified)
+        self.limits = dict(WAGYU_LIMITS)  # calls per 60 s per IP; the server is one IP for all clients
+        self.other_clients = {"quote": 0, "order": 0, "status": 0}  # spent by others in each window
+        self.calls: dict[str, int] = {"quote": 0, "order": 0, "status": 0}  # every call, refused or not
+        self.log: list[tuple[str, float, bool]] = []  # (kind, fake time, answered) of every call
+        self._windows: dict[str, list[float]] = {}  # kind -> [window start, calls in it]
 
-    def _call(self, failure_code: str) -> None:
+    def _call(self, failure_code: str, kind: str) -> None:
+        self.calls[kind] += 1
         if not self.up:
             raise ApiError(400, failure_code, "Wagyu API unreachable: fetch failed")
-        if self.rate_limited_calls:
-            self.rate_limited_calls -= 1
+        now = self.clock.now()
+        window = self._windows.get(kind)
+        if window is None or now - window[0] >= 60:
+            window = self._windows[kind] = [now, self.other_clients.get(kind, 0)]
+        window[1] += 1
+        if self.rate_limited_calls or window[1] > self.limits[kind]:
+            self.rate_limited_calls = max(self.rate_limited_calls - 1, 0)
+            self.log.append((kind, now, False))
             raise ApiError(400, failure_code, "Wagyu API error 429: Too many requests, please slow down")
+        self.log.append((kind, now, True))
+
+    def busiest_minute(self, kind: str) -> int:
+        """The most ``kind`` calls made in any 60 s of fake time (refused ones included)."""
+        times = sorted(t for k, t, _ in self.log if k == kind)
+        return max((sum(1 for u in times if t <= u < t + 60) for t in times), default=0)
 
     def quote(self, q: dict, failure_code: str = "quote_failed") -> dict:
         """Wagyu's raw quote for ``amount`` smallest units of ``from_token`` (string amounts, seconds)."""
-        self._call(failure_code)
+        self._call(failure_code, "quote")
         for side in ("from_chain", "to_chain"):
             if q[side] not in SWAP_CHAINS:
                 which = "source" if side == "from_chain" else "destination"
@@ -139,6 +172,7 @@ class Wagyu:
 
     def create(self, agent_id: str, q: dict) -> SwapOrder:
         quote = self.quote(q, "swap_failed")
+        self._call("swap_failed", "order")
         now = self.clock.now()
         order = SwapOrder(
             swap_id=f"swap_{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:3]}", order_id=str(uuid.uuid4()),
@@ -188,14 +222,13 @@ class Wagyu:
 
     def status(self, order_id: str) -> dict:
         """Wagyu's order JSON, passed through unchanged by the wallet API."""
-        self._call("status_check_failed")
+        self._call("status_check_failed", "status")
         order = next((o for o in self.orders if o.order_id == order_id), None)
         if order is None:
             raise ApiError(400, "status_check_failed", f"Wagyu API error 404: order {order_id} not found")
         clock = FakeClock(order.created_at)
         done = FakeClock(order.completed_at).iso() if order.completed_at else None
-        return {"orderId": order.order_id, "status": self.status_names[order.state],
-                "depositAddress": order.deposit_address, "depositTxHash": order.deposit_tx,
+        return {"orderId": order.order_id, "status": self.status_names[order.state], "depositTxHash": order.deposit_tx,
                 "actualOutput": str(order.to_amount) if order.state == "completed" else None,
                 "errorMessage": order.error, "refundTxHash": order.refund_tx, "createdAt": clock.iso(),
                 "completedAt": done}

@@ -9,8 +9,9 @@ Knobs: ``set_balance``, ``balance``, ``create_wallet``, ``prices`` (CoinGecko's 
 address)`` (that address's reads fail with an ``error``), ``silent_zero(chain, address)`` (an RPC
 error *reply*: reads as 0 with no ``error`` field where §4.4 says so), ``price_feed`` ("ok",
 "error_status": every price null, "down": 502), ``gas`` per chain, ``wagyu`` (``up``,
-``rate_limited_calls``, ``next_outcomes``, ``delay_seconds``, ``expiry_seconds``), and from
-``PurpleFleaServer``: ``lose_response_of_next``, ``delay_next``.
+``rate_limited_calls``, ``limits``, ``other_clients``, ``calls``, ``next_outcomes``, ``delay_seconds``,
+``expiry_seconds``, ``status_names``, ``deposit_amount_unit``), and from ``PurpleFleaServer``:
+``lose_response_of_next``, ``fail_next``, ``delay_next``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .purpleflea_chains import (
     new_address,
     new_tx_hash,
 )
-from .purpleflea_swaps import TREASURY, Wagyu
+from .purpleflea_swaps import TREASURY, Wagyu, decimals_of
 
 WALLET_KEY = "pk_live_" + "b2" * 24
 WALLET_INFO = {"service": "public-wallet", "docs": "https://wallet.purpleflea.com/llms.txt", "version": "1.0.0"}
@@ -313,6 +314,8 @@ class WalletFake(PurpleFleaServer):
         q = _required(json_body(request), ("from_chain", "to_chain", "from_token", "to_token", "amount", "to_address"))
         o = self.wagyu.create(agent, q)
         deposit_amount = str(o.from_amount)
+        if self.wagyu.deposit_amount_unit == "decimal":
+            deposit_amount = decimal_string(Decimal(o.from_amount) / 10 ** decimals_of(o.from_chain, o.from_symbol))
         return {"swap_id": o.swap_id, "order_id": o.order_id, "status": self.wagyu.status_names[o.state],
                 "deposit": {"address": o.deposit_address, "chain": self.wagyu.deposit_chains[o.from_chain],
                             "token": o.from_symbol, "amount": deposit_amount,

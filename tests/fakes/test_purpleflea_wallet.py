@@ -421,3 +421,62 @@ def test_an_rpc_error_reply_on_evm_balance_fails_instead(wallet, api, mine):
 
     assert (balance.status_code, balance.json()["error"]) == (502, "rpc_error")
     assert tokens["token_balances"][0]["error"] == "lookup_failed"
+
+
+def test_status_carries_only_the_fields_the_contract_lists(wallet, api, mine):
+    """§4.6 status: Wagyu's order, of which the contract lists orderId, status, depositTxHash,
+    actualOutput, errorMessage, refundTxHash, createdAt, completedAt; the deposit address is not one."""
+    order = api.post("/v1/wallet/swap", json={**QUOTE, "to_address": mine["addresses"]["solana"]}).json()
+
+    status = api.get(f"/v1/wallet/swap/status/{order['order_id']}").json()
+
+    assert set(status) == {"orderId", "status", "depositTxHash", "actualOutput", "errorMessage", "refundTxHash",
+                           "createdAt", "completedAt", "_info"}
+    assert order["deposit"]["address"] not in str(status)
+
+
+def test_wagyus_20_status_checks_a_minute_are_shared_by_every_client(wallet, api, mine, purpleflea):
+    """§4.6 Wagyu allows 20 status checks a minute per IP, and the server is one IP for every client:
+    with 15 spent by other agents, our 6th check of the minute is 400 status_check_failed (not 429:
+    the server's own limiter does not cover the status path); the next minute answers again."""
+    order = api.post("/v1/wallet/swap", json={**QUOTE, "to_address": mine["addresses"]["solana"]}).json()
+    wallet.wagyu.other_clients["status"] = 15
+    purpleflea.clock.advance(60)
+
+    replies = [api.get(f"/v1/wallet/swap/status/{order['order_id']}") for _ in range(7)]
+    purpleflea.clock.advance(60)
+    later = api.get(f"/v1/wallet/swap/status/{order['order_id']}")
+
+    assert [r.status_code for r in replies] == [200] * 5 + [400, 400]
+    assert replies[5].json()["error"] == "status_check_failed" and "429" in replies[5].json()["message"]
+    assert later.status_code == 200
+
+
+def test_wagyus_5_orders_a_minute_surface_as_swap_failed(wallet, api, mine):
+    """§4.6 5 orders a minute per IP at Wagyu: the 6th POST /wallet/swap is 400 swap_failed (the
+    server's own limit of 30 is not reached)."""
+    replies = [api.post("/v1/wallet/swap", json={**QUOTE, "to_address": mine["addresses"]["solana"]})
+               for _ in range(6)]
+
+    assert [r.status_code for r in replies] == [200] * 5 + [400]
+    assert replies[5].json()["error"] == "swap_failed" and len(wallet.wagyu.orders) == 5
+
+
+def test_the_deposit_amount_unit_is_unspecified_and_may_be_decimals(wallet, api, mine):
+    """§4.6 The unit of deposit.amount is unspecified: the fake can give decimals instead."""
+    wallet.wagyu.deposit_amount_unit = "decimal"
+
+    order = api.post("/v1/wallet/swap", json={**QUOTE, "to_address": mine["addresses"]["solana"]}).json()
+
+    assert order["deposit"]["amount"] == "100"
+
+
+def test_a_500_after_the_send_moved_the_funds(wallet, api, mine):
+    """§2 an unhandled exception is 500 internal_error; fail_next(applied=True) lets the send happen first."""
+    evm = mine["addresses"]["ethereum"]
+    wallet.fail_next("/v1/wallet/send", applied=True)
+
+    reply = send(api, mine, to="0x" + "55" * 20, amount="100", token=BASE_USDC)
+
+    assert (reply.status_code, reply.json()["error"]) == (500, "internal_error")
+    assert wallet.balance("base", evm, "USDC") == 400

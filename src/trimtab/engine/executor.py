@@ -24,9 +24,10 @@ from trimtab.engine import routing, states
 from trimtab.engine.guards import Guards
 from trimtab.engine.progress import ProgressEvent, ProgressKind, ProgressListener
 from trimtab.engine.routing import LegSpec
-from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, OrderRejected, UnknownOrder, VenueError
+from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, OrderRejected, UnknownOrder
 from trimtab.journal import Journal, LegRecord, RunRecord, client_id
 from trimtab.venues.base import Order, Transfer, TransferStatus, Venue, by_chain, consolidate
+from trimtab.venues.retry import pace, retrying
 
 #: Refusals that end a leg for good: the run stops cleanly and the next one replans.
 FINAL_REFUSALS = (OrderRejected, BelowMinimum, InsufficientFunds)
@@ -54,18 +55,28 @@ class Executor:
     """Runs plans on ``venue``, recording every step in ``journal`` (see the module docstring).
 
     ``wait(seconds)`` lets venue time pass while bridges travel: a real sleep in production, a
-    clock advance in a simulation. ``progress`` (settable later) receives a ``ProgressEvent`` per
-    stage, order and bridge (``engine/progress.py``); interfaces render them.
+    clock advance in a simulation. A venue with a ``poll_seconds`` attribute (a live one, whose
+    status reads are rate-limited) is read at its pace: ``poll_seconds``, then doubling up to 8x
+    after each round that finds a bridge still travelling (``venues.retry.pace``), and the default
+    wait sleeps that long; a venue without one (paper, whose clock may run faster than ours) is read
+    again when the earliest bridge is due, the default wait sleeping 0.05-0.25 s of our time.
+    ``sleep`` is the pause between retries of a failed read (``venues.retry.retrying``).
+    ``progress`` (settable later) receives a ``ProgressEvent`` per stage, order and bridge
+    (``engine/progress.py``); interfaces render them.
     """
 
     def __init__(self, venue: Venue, journal: Journal, *, portfolio: str = "main", quote: str = "USDC",
                  guards: Guards | None = None, wait: Callable[[float], None] | None = None,
                  transfer_timeout: timedelta = timedelta(hours=2), retries: int = 3,
-                 progress: ProgressListener | None = None) -> None:
+                 progress: ProgressListener | None = None,
+                 sleep: Callable[[float], Any] = time.sleep) -> None:
         self.venue, self.journal, self.portfolio, self.quote = venue, journal, portfolio, quote
         self.progress = progress
         self.guards, self.transfer_timeout, self.retries = guards or Guards(), transfer_timeout, retries
-        self.wait = wait or (lambda seconds: time.sleep(min(max(seconds, 0.05), 0.25)))
+        self.poll_seconds: float | None = getattr(venue, "poll_seconds", None)
+        self.sleep = sleep
+        self.wait = wait or (time.sleep if self.poll_seconds else
+                             (lambda seconds: time.sleep(min(max(seconds, 0.05), 0.25))))
 
     # -- starting ------------------------------------------------------------------------------
 
@@ -249,14 +260,7 @@ class Executor:
                                                           leg.client_id))
 
     def _retrying(self, call: Callable[[], Any]) -> Any:
-        for attempt in range(self.retries + 1):
-            try:
-                return call()
-            except VenueError as e:
-                if not e.retryable or attempt == self.retries:
-                    raise
-                time.sleep(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
+        return retrying(call, retries=self.retries, backoff=0.2, sleep=self.sleep)
 
     def _record_answer(self, run: RunRecord, leg: LegRecord, answer: Order | Transfer) -> str | None:
         if isinstance(answer, Order):
@@ -287,6 +291,8 @@ class Executor:
     def _await_transfers(self, run: RunRecord) -> str | None:
         """Wait until every bridge of this stage arrived; return a reason to park the run, or None."""
         deadline: datetime | None = None
+        pacing = pace(self.poll_seconds) if self.poll_seconds else None
+        rounds = 0
         while True:
             pending = [leg for leg in self.journal.legs(run.id) if leg.stage == run.state and leg.state == "in_transit"]
             if not pending:
@@ -314,7 +320,12 @@ class Executor:
             if earliest is not None:
                 if now > deadline:
                     return f"bridges still in transit after {self.transfer_timeout}"
-                self.wait(max(min(earliest - now, deadline - now).total_seconds(), 1.0))
+                rounds += 1
+                left = (deadline - now).total_seconds()
+                if pacing is not None:  # a live venue: its pace, backing off while nothing arrives
+                    self.wait(min(pacing.delay(rounds), max(left, pacing.poll_seconds)))
+                else:
+                    self.wait(max(min((earliest - now).total_seconds(), left), 1.0))
 
     def _cancel_planned(self, run_id: str) -> None:
         for leg in self.journal.legs(run_id):

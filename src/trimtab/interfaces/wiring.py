@@ -122,7 +122,8 @@ def open_purpleflea_wallet(config: Config, config_path: Path) -> Venue:
     api = PurpleFleaClient(v.api_url or "https://wallet.purpleflea.com", key, timeout=v.timeout_ms / 1000)
     return PurpleFleaWalletVenue(api, Ledger(beside(config_path, v.ledger)), quote=config.portfolio.quote,
                                  assets=config.targets.assets, chains=v.chains, markets=v.markets,
-                                 poll_seconds=v.poll_seconds,
+                                 poll_seconds=v.poll_seconds, status_per_minute=v.status_per_minute,
+                                 swap_states=v.swap_states,
                                  swap_timeout=parse_duration(v.swap_timeout).total_seconds())
 
 

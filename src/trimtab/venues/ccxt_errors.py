@@ -41,6 +41,7 @@ from trimtab.errors import (
     VenueError,
     VenueUnavailable,
 )
+from trimtab.venues import retry
 
 T = TypeVar("T")
 
@@ -93,18 +94,16 @@ def retrying(call: Callable[[], T], operation: str, *, retries: int = 3, backoff
     """Run the read ``call``, retrying retryable errors up to ``retries`` times.
 
     Waits ``backoff x 2**attempt`` seconds between tries, four times as long after an HTTP 418 (an
-    IP ban on Binance); anything not retryable, and the last failure, is raised translated.
-    Never wrap an order placement in this.
+    IP ban on Binance); anything not retryable, and the last failure, is raised translated. The
+    policy is the shared one of ``venues/retry.py``. Never wrap an order placement in this.
     """
-    for attempt in range(retries + 1):
-        try:
-            return translated(call, operation)
-        except VenueError as e:
-            if not e.retryable or attempt == retries:
-                raise
-            banned = "418" in str(e.__cause__) or "banned" in e.venue_message.lower()
-            sleep(backoff * 2**attempt * (4 if banned else 1))
-    raise AssertionError("unreachable")
+
+    def longer_when_banned(error: VenueError, seconds: float) -> float:
+        banned = "418" in str(error.__cause__) or "banned" in error.venue_message.lower()
+        return seconds * (4 if banned else 1)
+
+    return retry.retrying(lambda: translated(call, operation), retries=retries, backoff=backoff, sleep=sleep,
+                          wait_for=longer_when_banned)
 
 
 def _exchange_words(error: Exception) -> str:

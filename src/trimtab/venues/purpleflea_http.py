@@ -9,6 +9,8 @@ with the operation in the message and ``from e``; nothing above ``venues/`` impo
 | -------------------------------------- | --------------------- |
 | 401                                    | ``KeyRejected``       |
 | 429 ``rate_limited``                   | ``RateLimited``       |
+| 400 ``quote_failed``/``swap_failed``/  | ``RateLimited``       |
+| ``status_check_failed`` naming a 429   |                       |
 | 5xx, timeouts, lost connections        | ``VenueUnavailable``  |
 | 400 ``trade_failed`` "...too small..." | ``BelowMinimum``      |
 | 400 "...insufficient funds..."         | ``InsufficientFunds`` |
@@ -16,13 +18,15 @@ with the operation in the message and ``from e``; nothing above ``venues/`` impo
 
 Reads (GET) are retried on the retryable ones with backoff, a 429 after the limiter's whole 60 s
 window. Writes (POST) are retried only after a 429, which the contract guarantees was refused before
-the handler ran (§2: the limiter runs first); any other failure may hide an executed write, and the
-venue reconciles before it could send again.
+the handler ran (§2: the limiter runs first), or after Wagyu's own 429 passed on as a 400 (Wagyu
+refused the quote or the order, so none was created); any other failure may hide an executed
+write, and the venue reconciles before it could send again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -39,6 +43,7 @@ from trimtab.errors import (
     VenueError,
     VenueUnavailable,
 )
+from trimtab.venues import retry
 
 
 class PurpleFleaClient:
@@ -58,16 +63,14 @@ class PurpleFleaClient:
     def close(self) -> None:
         self._http.close()
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str) -> dict:
-        """GET ``path``; retried on 429, 5xx and network errors; raise the translated error."""
-        for attempt in range(self.retries + 1):
-            try:
-                return self._call("GET", path, operation, params=params)
-            except VenueError as e:
-                if not e.retryable or attempt == self.retries:
-                    raise
-                self.sleep(self.rate_limit_wait if isinstance(e, RateLimited) else self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, operation: str,
+            retries: int | None = None) -> dict:
+        """GET ``path``; retried on 429, 5xx and network errors (``retries``, default the client's;
+        0 for a read that is polled anyway); raise the translated error."""
+        retries = self.retries if retries is None else retries
+        return retry.retrying(lambda: self._call("GET", path, operation, params=params), retries=retries,
+                              backoff=self.backoff, sleep=self.sleep,
+                              wait_for=lambda e, s: self.rate_limit_wait if isinstance(e, RateLimited) else s)
 
     def post(self, path: str, body: Mapping[str, Any], *, operation: str) -> dict:
         """POST ``path``; resent only after a 429 (refused unprocessed), once the 60 s window has
@@ -103,6 +106,11 @@ class PurpleFleaClient:
         raise error_for(reply.status_code, body if isinstance(body, dict) else {}, operation)
 
 
+#: The codes under which the wallet server passes on Wagyu's failures, its 429s included (§4.6).
+WAGYU_CODES = ("quote_failed", "swap_failed", "status_check_failed")
+_WAGYU_429 = re.compile(r"\b429\b|too many requests|rate.?limit", re.IGNORECASE)
+
+
 def error_for(status: int, body: Mapping[str, Any], operation: str) -> VenueError:
     """The trimtab error for a Purple Flea error answer (see the module table)."""
     code = str(body.get("error", f"http_{status}"))
@@ -112,6 +120,9 @@ def error_for(status: int, body: Mapping[str, Any], operation: str) -> VenueErro
         return KeyRejected(f"{message}; check the key (PURPLEFLEA_*_KEY)", venue_message=words)
     if status == 429:
         return RateLimited(f"{message}; the limit resets within 60 s", venue_message=words)
+    if code in WAGYU_CODES and _WAGYU_429.search(words):  # Wagyu's limit, shared by every client (§4.6)
+        return RateLimited(f"{message}; Wagyu's per-minute limit, shared by every client of the server, "
+                           "refused it", venue_message=words)
     if status >= 500:
         return VenueUnavailable(message, venue_message=words)
     if "insufficient" in words.lower():

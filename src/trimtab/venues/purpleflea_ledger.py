@@ -51,6 +51,11 @@ class Ledger:
                 "INSERT OR REPLACE INTO writes VALUES (?, ?, ?, ?, ?)",
                 (client_id, kind, step, json.dumps(intent), json.dumps(result) if result is not None else None))
 
+    def records(self, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """``(client id, step, intent)`` of every record of ``kind``."""
+        rows = self._db.execute("SELECT client_id, step, intent FROM writes WHERE kind = ?", (kind,)).fetchall()
+        return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
     def forget(self, client_id: str) -> None:
         """Drop an intent that reconciliation proved was never carried out (so it may be sent)."""
         with self._db:

@@ -2,18 +2,21 @@
 
 Chains: ethereum and base (ETH and USDC) and solana (SOL), the sources ``/send`` can fund
 (contract §4.1, §4.5). Orders trade on ethereum and base only: USDC on solana cannot be sent, so a
-SOL market could sell but never buy back. Balances come from ``/wallet/balance`` (natives) and ``/wallet/usdc-balance``
-per chain and are consolidated per asset by the engine; a read that carries an ``error`` is
+SOL market could sell but never buy back. Balances come from ``/wallet/balance`` (natives) and
+``/wallet/usdc-balance`` per chain and are consolidated per asset by the engine; a read that carries an ``error`` is
 *unknown*, never zero, and stops the venue (``VenueUnavailable``). Prices come from
 ``/wallet/prices``.
 
 * An order is a same-chain swap on the asset's market chain (a sell: asset -> USDC; a buy: USDC ->
-  asset, the whole ``quote_amount`` deposited, fees inside the quote), waited for until Wagyu
-  reports it completed. Its ``fee`` is what the swap kept: ``quantity x price - USDC received`` for
+  asset, the whole ``quote_amount`` deposited, fees inside the quote), waited for until it has
+  completed: by a word of the terminal table (``swap_states``) or, when the status cannot be read
+  or its word is unknown, by the destination balance; read every ``poll_seconds``, doubling to 8x,
+  within ``status_per_minute``, up to ``swap_timeout`` (then ``VenueUnavailable``: asking again
+  resumes the wait). Its ``fee`` is what the swap kept: ``quantity x price - USDC received`` for
   a sell, ``USDC paid - quantity x price`` for a buy (integrator fee 0.5 % plus the route's cost).
   Deposit gas is paid in the chain's native asset and is not in the fee.
 * A transfer (bridge) is a cross-chain swap of the same asset: ordered, its deposit sent, then
-  ``transfer_status`` polls it; ``fee = amount - received``; ``arrives_at`` from the quote's
+  ``transfer_status`` asks once per call (the executor paces the calls by ``poll_seconds``); ``fee = amount - received``; ``arrives_at`` from the quote's
   ``estimatedTime``.
 
 Every step is recorded under our client id before its POST (``purpleflea_swap``), so a crash
@@ -33,9 +36,11 @@ from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
 from trimtab.errors import ConfigError, OrderRejected, UnknownOrder, VenueError, VenueUnavailable
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus
+from trimtab.venues.purpleflea_balances import NATIVE, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
-from trimtab.venues.purpleflea_swap import NATIVE, Swaps, whole
+from trimtab.venues.purpleflea_swap import Swaps
+from trimtab.venues.retry import pace
 
 #: Purple Flea's integrator fee plus a route cost of about 0.1 %: the planner's fee for a swap.
 SWAP_FEE = 0.006
@@ -54,26 +59,30 @@ class PurpleFleaWalletVenue:
     """One Purple Flea wallet on ``chains`` (see the module docstring).
 
     ``markets`` names the chain each asset trades on (default: the first chain whose native it is);
-    ``wait(seconds)`` passes time while a swap travels; ``swap_timeout`` bounds one order's wait.
+    ``wait(seconds)`` passes time while a swap travels; ``swap_timeout`` bounds one order's wait;
+    ``clock()`` is the time in Unix seconds (tests hand in the fake's clock, so minutes pass at once).
     """
 
     def __init__(self, api: PurpleFleaClient, ledger: Ledger, *, quote: str = "USDC", assets: Iterable[str] = (),
                  chains: Iterable[str] = ("base", "ethereum", "solana"), markets: Mapping[str, str] | None = None,
                  wait: Callable[[float], Any] = time.sleep, poll_seconds: float = 10.0,
-                 swap_timeout: float = 3600.0) -> None:
+                 swap_timeout: float = 3600.0, swap_states: Mapping[str, str] | None = None,
+                 status_per_minute: int = 10, clock: Callable[[], float] = time.time) -> None:
         if quote != "USDC":
             raise ConfigError("The purpleflea-wallet venue trades against USDC; set portfolio.quote = \"USDC\".")
         self.api, self.ledger, self.quote = api, ledger, quote
         self.chains = tuple(c for c in chains if c in NATIVE)
         self.assets = tuple(a for a in assets if a != quote)
-        self.wait, self.poll_seconds, self.swap_timeout = wait, poll_seconds, swap_timeout
+        self.wait, self.poll_seconds, self.swap_timeout, self.clock = wait, poll_seconds, swap_timeout, clock
         self._markets = dict(markets or {})
         self._offset = 0.0
         wallet = self.api.get("/v1/wallet/export", operation="read the wallet's addresses")
         self.addresses = {c: wallet["addresses"][c] for c in self.chains}
         keys = wallet.get("private_keys", {})
         self.swaps = Swaps(api, ledger, self.addresses, {
-            c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains})
+            c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains},
+            terminal=swap_states, status_per_minute=status_per_minute, settle=6 * poll_seconds,
+            clock=lambda: self.now().timestamp(), wait=wait)
 
     def __repr__(self) -> str:
         return f"PurpleFleaWalletVenue({self.api.base_url!r}, chains={self.chains})"
@@ -86,11 +95,11 @@ class PurpleFleaWalletVenue:
 
     def now(self) -> datetime:
         """The wallet API's clock (from its answers' timestamps), as an offset from ours."""
-        return datetime.fromtimestamp(time.time() + self._offset, tz=UTC)
+        return datetime.fromtimestamp(self.clock() + self._offset, tz=UTC)
 
     def _sync(self, stamp: str | None) -> None:
         if stamp:
-            self._offset = _iso(stamp).timestamp() - time.time()
+            self._offset = _iso(stamp).timestamp() - self.clock()
 
     def balances(self) -> tuple[Holding, ...]:
         """Natives and USDC per chain (of the portfolio's assets, when named); a read with an ``error``
@@ -160,12 +169,11 @@ class PurpleFleaWalletVenue:
 
     def _cost(self, what: str, asset_from: str, asset_to: str, amount: float, from_chain: str, to_chain: str,
               planned_fee: float) -> dict[str, Any]:
-        from trimtab.venues.purpleflea_swap import smallest
-
         try:
             quote = self.api.get("/v1/wallet/swap/quote", {
                 "from_chain": from_chain, "to_chain": to_chain, "from_token": asset_from, "to_token": asset_to,
-                "amount": str(smallest(amount, from_chain, asset_from))}, operation=f"quote {what}")["quote"]
+                "amount": str(smallest(amount, from_chain, asset_from))}, operation=f"quote {what}",
+                retries=0)["quote"]  # a dry run shows "no quote" rather than wait out a limit
         except VenueError as e:
             return {"leg": what, "planned_fee": planned_fee, "venue_cost": None, "eta_seconds": None,
                     "note": f"no quote: {e.venue_message}"}
@@ -210,24 +218,21 @@ class PurpleFleaWalletVenue:
         step, record, result = found
         if step == "done":
             return _order(client_order_id, result or {})
-        if step == "intent":  # the order's answer was lost: did Wagyu create it?
-            if self.swaps._adopt(client_order_id, record) is None:
-                self.ledger.forget(client_order_id)
-                raise UnknownOrder(f"The wallet has no order {client_order_id} (its request never created one).")
-            step = "ordered"
+        if step == "intent" and self.swaps._adopt(client_order_id, record) is None:  # the answer was lost
+            self.ledger.forget(client_order_id)
+            raise UnknownOrder(f"The wallet has no order {client_order_id} (its request never created one).")
         asset = record["from_asset"] if record["to_asset"] == "USDC" else record["to_asset"]
         side = Side.SELL if record["to_asset"] == "USDC" else Side.BUY
-        if step in ("ordered", "sending"):  # the deposit may not have left: carry on from that step
-            record = self.swaps.start(client_order_id, from_chain=record["request"]["from_chain"],
-                                      to_chain=record["request"]["to_chain"], from_asset=record["from_asset"],
-                                      to_asset=record["to_asset"], amount=0.0, now=self.now())
+        record = self.swaps.resume(client_order_id)  # an abandoned order raises; an unsent deposit is judged
         return self._await_order(client_order_id, record, asset, side, record["request"]["from_chain"],
                                  record.get("mid") or self.prices([asset])[asset].price)
 
     def _await_order(self, cid: str, record: dict[str, Any], asset: str, side: Side, chain: str, mid: float) -> Order:
-        started = time.monotonic()
+        started, reads = self.clock(), 0
+        pacing = pace(self.poll_seconds)
         while True:
             state = self.swaps.state(cid)
+            reads += 1
             if state is None:
                 raise UnknownOrder(f"The wallet has no order {cid}.")
             if state.outcome == "completed":
@@ -236,10 +241,10 @@ class PurpleFleaWalletVenue:
                 raise OrderRejected(f"{side} {asset} on {chain} (client id {cid}): the swap ended {state.outcome}"
                                     + ("; the deposit was returned" if state.outcome == "refunded" else ""),
                                     venue_message=state.status)
-            if time.monotonic() - started > self.swap_timeout:
-                raise VenueUnavailable(f"{side} {asset} (client id {cid}): the swap is still {state.status}; "
+            if self.clock() - started > self.swap_timeout:
+                raise VenueUnavailable(f"{side} {asset} (client id {cid}): the swap is still {state.status or 'pending'}; "
                                        "asking again resumes the wait.", venue_message=state.status)
-            self.wait(self.poll_seconds)
+            self.wait(pacing.delay(reads))
         received = whole(state.record["actual_output"] or state.record.get("expected") or 0, chain, record["to_asset"])
         paid = whole(record["request"]["amount"], chain, record["from_asset"])
         if side is Side.SELL:
@@ -258,22 +263,23 @@ class PurpleFleaWalletVenue:
     def transfer(self, asset: str, amount: float, from_chain: str, to_chain: str, client_id: str) -> Transfer:
         """Bridge ``amount`` of ``asset`` by a cross-chain swap; a known id returns its transfer."""
         found = self.ledger.get(client_id)
-        if found is None or found[0] in ("intent", "ordered", "sending"):
+        if found is None:
             for chain in (from_chain, to_chain):
                 if chain not in self.chains:
                     raise OrderRejected(f"bridge of {asset} to or from {chain}: the wallet venue serves "
                                         f"{', '.join(self.chains)}.")
             quote = self._quote(asset, amount, from_chain, to_chain)
             self.swaps.start(client_id, from_chain=from_chain, to_chain=to_chain, from_asset=asset, to_asset=asset,
-                             amount=amount, now=self.now())
-            step, record, _ = self.ledger.get(client_id) or ("", {}, None)
-            record = {**record, "eta": quote.get("estimatedTime", 300), "started": self.now().timestamp()}
-            self.ledger.record(client_id, "swap", step, record)
+                             amount=amount, now=self.now(),
+                             extra={"eta": quote.get("estimatedTime", 300), "started": self.now().timestamp()})
+        elif found[0] in ("intent", "ordered", "sending", "abandoned"):
+            if found[0] == "intent" and self.swaps._adopt(client_id, found[1]) is None:
+                self.ledger.forget(client_id)
+                return self.transfer(asset, amount, from_chain, to_chain, client_id)
+            self.swaps.resume(client_id)
         return self.transfer_status(client_id)
 
     def _quote(self, asset: str, amount: float, from_chain: str, to_chain: str) -> dict[str, Any]:
-        from trimtab.venues.purpleflea_swap import smallest
-
         params = {"from_chain": from_chain, "to_chain": to_chain, "from_token": asset, "to_token": asset,
                   "amount": str(smallest(amount, from_chain, asset))}
         return self.api.get("/v1/wallet/swap/quote", params, operation=f"quote a bridge of {amount:g} {asset} "
@@ -282,6 +288,8 @@ class PurpleFleaWalletVenue:
     def transfer_status(self, client_id: str) -> Transfer:
         """The bridge under ``client_id``: in transit, or arrived with what was received; raise
         ``OrderRejected`` when it failed, was refunded or expired, ``UnknownOrder`` if never ordered."""
+        if self.swaps.step(client_id) in ("ordered", "sending", "abandoned"):
+            self.swaps.resume(client_id)  # its deposit was not known to be sent: carry on (or refuse)
         state = self.swaps.state(client_id)
         if state is None:
             raise UnknownOrder(f"The wallet has no bridge {client_id}.")
