@@ -7,6 +7,7 @@ a read-check-write; readers see committed state only.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,10 +63,12 @@ class PaperSettings:
     def __post_init__(self) -> None:
         if not 0 <= self.fee < 1 or not 0 <= self.bridge_fee < 1:
             raise ConfigError("Paper venue: fee and bridge_fee must be fractions between 0 and 1.")
-        if self.slippage_bps < 0 or self.order_latency < 0 or self.clock_speed < 0:
-            raise ConfigError("Paper venue: slippage_bps, order_latency and clock_speed cannot be negative.")
+        if not 0 <= self.slippage_bps < 10_000:  # 10,000 bps would sell at a price of zero
+            raise ConfigError(f"Paper venue: slippage_bps {self.slippage_bps!r} must be from 0 to below 10000.")
+        if not (0 <= self.order_latency < math.inf and 0 <= self.clock_speed < math.inf):
+            raise ConfigError("Paper venue: order_latency and clock_speed must be finite and not negative.")
         low, high = self.bridge_minutes
-        if not 0 <= low <= high:
+        if not 0 <= low <= high < math.inf:
             raise ConfigError(f"Paper venue: bridge_minutes {self.bridge_minutes} must be [low, high] with 0 <= low <= high.")
         if self.price_source not in ("fixed", "history", "venue"):
             raise ConfigError(f"Paper venue: price_source {self.price_source!r} must be fixed, history or venue.")
