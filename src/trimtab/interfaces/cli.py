@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from trimtab.interfaces.command_group import CommandGroup
 from trimtab.interfaces.output import run, stdout
+from trimtab.interfaces.parsing import number
 
 app = typer.Typer(
+    cls=CommandGroup,
     name="trimtab",
     help="Keep a crypto portfolio on its target weights: measure drift, decide, plan, trade, record.",
     no_args_is_help=True,
@@ -26,11 +29,11 @@ def plan(
     targets: Annotated[str | None, typer.Option(help="Target weights, e.g. BTC=0.5,ETH=0.3,USDC=0.2.")] = None,
     holdings: Annotated[str | None, typer.Option(help="Quantities held, e.g. BTC=0.1,ETH=1.25,USDC=1000.")] = None,
     prices: Annotated[str | None, typer.Option(help="Prices in the quote asset, e.g. BTC=65000,ETH=2000.")] = None,
-    band: Annotated[float | None, typer.Option(help="Absolute band, e.g. 0.05.")] = None,
-    relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.")] = None,
+    band: Annotated[float | None, typer.Option(help="Absolute band, e.g. 0.05.", parser=number(0, 1, above=True))] = None,
+    relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.", parser=number(0, 1, above=True))] = None,
     mode: Annotated[str, typer.Option(help="target (back to target) or band-edge.")] = "target",
-    min_trade: Annotated[float, typer.Option(help="Skip legs worth less than this (quote units).")] = 10.0,
-    fee: Annotated[float, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%.")] = 0.001,
+    min_trade: Annotated[float, typer.Option(help="Skip legs worth less than this (quote units).", parser=number(0, 1e12))] = 10.0,
+    fee: Annotated[float, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%.", parser=number(0, 0.1))] = 0.001,
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
     config: ConfigOption = None,
     as_json: JsonFlag = False,
@@ -112,13 +115,13 @@ def init(
     prices: Annotated[str, typer.Option(help="Prices (static venue).")] = "BTC=65000,ETH=2000",
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
     venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers), paper (a simulated exchange) or ccxt (a real exchange).")] = "static",
-    fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
-    min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
-    order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.")] = 0.0,
+    fee: Annotated[float, typer.Option(help="Taker fee rate.", parser=number(0, 0.1))] = 0.001,
+    min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.", parser=number(0, 1e12))] = 10.0,
+    order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.", parser=number(0, 60))] = 0.0,
     chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum). purpleflea-wallet: the chains that count, e.g. base,ethereum.")] = None,
     markets: Annotated[str | None, typer.Option(help="Paper: the chain each asset trades on, e.g. BTC=ethereum (default: its first chain).")] = None,
-    slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.")] = 5.0,
-    clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.")] = 60.0,
+    slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.", parser=number(0, 1000))] = 5.0,
+    clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.", parser=number(0, 1e6))] = 60.0,
     exchange: Annotated[str | None, typer.Option(help="ccxt: the exchange's ccxt id, e.g. binance.")] = None,
     api_key_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API key.")] = "TRIMTAB_API_KEY",
     secret_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API secret.")] = "TRIMTAB_API_SECRET",

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from trimtab.interfaces.output import run, stdout
+from trimtab.interfaces.parsing import number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
@@ -146,11 +147,14 @@ def run_loop(
 
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
+        from trimtab.errors import InputError
         from trimtab.interfaces.render_execution import step_document
         from trimtab.interfaces.wiring import build_agent
 
         loaded, path = load_config(config)
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
+        if not 1 <= every <= 52 * 7 * 86400:
+            raise InputError(f"--interval {interval} is out of range; give a duration from 1s to 52w, e.g. 1h.")
         agent = build_agent(loaded, path)
         stop = {"now": False}
 
@@ -181,7 +185,7 @@ def run_loop(
 
 
 def history(
-    limit: Annotated[int, typer.Option(help="How many runs and checks to show.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many runs and checks to show.", parser=number(1, 100_000, whole=True))] = 20,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:
