@@ -8,7 +8,8 @@ processes can never both advance one run or one leg.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,20 +47,57 @@ def _shallow(record: Any) -> dict[str, Any]:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current)."""
+    """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current).
+
+    Safe when several processes open one new journal at once: only one creates or upgrades it,
+    the others wait and then find it current. SQLite: an exclusive ``flock`` on the database file
+    (SQLite's own locks are ``fcntl`` locks, which ``flock`` does not touch on Linux) held across
+    create and migrate; PostgreSQL: a transaction-scoped advisory lock taken before the migration
+    in the same transaction.
+    """
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     with engine.connect() as connection:
-        if inspect(connection).has_table("alembic_version"):
-            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            if current == HEAD:
-                return
+        if _current(connection) == HEAD:
+            return
     settings = AlembicConfig()
     settings.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _creation_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        if _current(connection) == HEAD:  # another process finished while this one waited
+            return
         settings.attributes["connection"] = connection
         command.upgrade(settings, "head")
+
+
+#: The PostgreSQL advisory lock key held while the journal is created or migrated ("trimtab" in ASCII).
+_MIGRATION_LOCK = int.from_bytes(b"trimtab", "big")
+
+
+def _current(connection: Any) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+@contextmanager
+def _creation_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on a SQLite journal file while it is created or migrated (see ``migrate``)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+    import os
+
+    descriptor = os.open(database, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 class Journal:
