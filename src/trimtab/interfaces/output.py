@@ -55,7 +55,8 @@ def run(as_json: bool, body: Callable[[], tuple[dict[str, Any], Callable[[], Non
     except Exception as e:  # a bug: say so plainly
         if os.environ.get("TRIMTAB_DEBUG"):
             raise
-        fail(as_json, "InternalError", f"internal error ({type(e).__name__}: {e}); rerun with TRIMTAB_DEBUG=1 for details.", 1)
+        first = (str(e).splitlines() or [""])[0][:300]  # never a driver's SQL dump and its parameters
+        fail(as_json, "InternalError", f"internal error ({type(e).__name__}: {first}); rerun with TRIMTAB_DEBUG=1 for details.", 1)
     if as_json:
         emit_json(document)
     else:

@@ -32,7 +32,8 @@ def journal_url(config: Config, config_path: Path) -> str:
     """The journal URL; a relative SQLite file lives next to the config."""
     url = config.journal.url
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+    if (url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:"
+            and not url.startswith(prefix + "file:")):  # a SQLite URI (file:/path?mode=ro&uri=true) is kept as written
         return prefix + str(beside(config_path, url[len(prefix):]))
     return url
 

@@ -76,9 +76,72 @@ class PaperSettings:
             raise ConfigError("Paper venue: prices read from another venue are live, so clock_speed must be 1.")
 
 
+def damaged(path: Path, error: sqlite3.Error) -> Exception:
+    """The one sentence for an account file SQLite cannot use (corrupt, not a database, read-only,
+    disk full); other errors (a lock held too long) are returned unchanged."""
+    words = str(error)
+    if "malformed" in words or "not a database" in words:
+        return ConfigError(f"The paper account {path} is damaged ({words}); restore it from a copy, or start a new "
+                           "account with `trimtab init --venue paper --force`.")
+    if "readonly" in words or "read-only" in words:
+        return ConfigError(f"The paper account {path} is read-only ({words}); make it and its folder writable "
+                           f"(chmod u+w {path}).")
+    if "disk" in words or "unable to open" in words:
+        return ConfigError(f"The paper account {path} cannot be used ({words}); check the disk and the file.")
+    return error
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite errors name the account file (see :func:`damaged`)."""
+
+    def _guard(self, call, *args):  # type: ignore[no-untyped-def]
+        try:
+            return call(*args)
+        except sqlite3.Error as e:
+            raise damaged(self.connection.path, e) from None  # type: ignore[attr-defined]
+
+    def execute(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().execute, *args)
+
+    def executemany(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().executemany, *args)
+
+    def executescript(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().executescript, *args)
+
+    def fetchone(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchone)
+
+    def fetchall(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchall)
+
+    def __next__(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().__next__)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection to one account file whose every statement goes through :class:`_Cursor`."""
+
+    path: Path
+
+    def execute(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor(_Cursor).execute(*args)
+
+    def executemany(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor(_Cursor).executemany(*args)
+
+    def executescript(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor(_Cursor).executescript(*args)
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """Open the account file in autocommit mode (transactions are explicit), waiting on locks."""
-    connection = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+    """Open the account file in autocommit mode (transactions are explicit), waiting on locks.
+
+    A file SQLite cannot use raises ``ConfigError`` naming it and what to do, at open or at any
+    later statement."""
+    connection = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False,
+                                 factory=_Connection)
+    connection.path = path  # type: ignore[attr-defined]
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     return connection
@@ -104,7 +167,7 @@ def save_settings(connection: sqlite3.Connection, settings: PaperSettings) -> No
 def load_settings(connection: sqlite3.Connection, path: Path) -> PaperSettings:
     try:
         rows = dict(connection.execute("SELECT key, value FROM settings").fetchall())
-    except sqlite3.DatabaseError as e:
+    except sqlite3.OperationalError as e:  # no settings table: another kind of SQLite file
         raise ConfigError(f"{path} is not a paper account ({e}); create one with `trimtab init --venue paper`.") from None
     if not rows:
         raise ConfigError(f"{path} is not a paper account; create one with `trimtab init --venue paper`.")
