@@ -28,7 +28,7 @@ from trimtab.core.durations import parse_duration
 from trimtab.core.plan import Mode
 from trimtab.core.policy import PolicyKind, PolicySpec
 from trimtab.core.triggers import Period
-from trimtab.errors import ConfigError, InputError
+from trimtab.errors import ConfigError, InputError, register_secret
 
 DEFAULT_CONFIG = "trimtab.toml"
 
@@ -349,6 +349,7 @@ def read_secret(variable: str) -> SecretStr:
     value = os.environ.get(variable)
     if not value:
         raise ConfigError(f"The environment variable {variable} is not set; export it with your key.")
+    register_secret(value)
     return SecretStr(value)
 
 
@@ -363,6 +364,7 @@ def read_key_file(path: Path) -> SecretStr:
     value = path.read_text(encoding="utf-8").strip()
     if not value:
         raise ConfigError(f"The key file {path} is empty.")
+    register_secret(value)
     return SecretStr(value)
 
 

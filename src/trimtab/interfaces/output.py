@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from trimtab.errors import TrimtabError
+from trimtab.errors import TrimtabError, redact
 
 #: Piped output is not cut to 80 columns: a table read by a program or a log keeps every cell.
 _PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
@@ -64,6 +64,7 @@ def run(as_json: bool, body: Callable[[], tuple[dict[str, Any], Callable[[], Non
 
 
 def fail(as_json: bool, kind: str, message: str, code: int) -> None:
+    message = redact(message)  # an internal error's text too: no secret is ever printed
     if as_json:
         emit_json({"error": {"type": kind, "message": message}})
     stderr.print(f"[bold red]error:[/] {message}")
