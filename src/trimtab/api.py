@@ -55,15 +55,18 @@ def plan(
     )
 
 
-def status(config: Config | str | os.PathLike[str] | None = None, *, now: datetime | None = None) -> Assessment:
-    """Check the configured portfolio on its venue: drift, the policy's decision and the plan."""
+def status(config: Config | str | os.PathLike[str] | None = None, *, now: datetime | None = None,
+           new_journal: bool = False) -> Assessment:
+    """Check the configured portfolio on its venue: drift, the policy's decision and the plan.
+
+    ``new_journal``: accept a new journal for a portfolio that has traded (see docs/EXECUTION.md)."""
     path = None
     if not isinstance(config, Config):
         config, path = load_config(config)
     if config.venue.kind != "static":
         from trimtab.interfaces.wiring import build_agent
 
-        agent = build_agent(config, path or Path.cwd() / "trimtab.toml")
+        agent = build_agent(config, path or Path.cwd() / "trimtab.toml", new_journal=new_journal)
         return agent.assess(now)
     venue = StaticVenue(config.venue.holdings, config.venue.prices)
     return assess(

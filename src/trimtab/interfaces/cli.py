@@ -22,6 +22,7 @@ app = typer.Typer(
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
+NewJournalFlag = Annotated[bool, typer.Option("--new-journal", help="Start a new journal for a portfolio that has traded (its journal was lost; the daily cap and history start again).")]
 
 
 @app.command()
@@ -71,14 +72,14 @@ def plan(
 
 
 @app.command()
-def status(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
+def status(config: ConfigOption = None, new_journal: NewJournalFlag = False, as_json: JsonFlag = False) -> None:
     """Holdings, weights and drift on the configured venue, and what the policy would do now."""
 
     def body():
         from trimtab import api
         from trimtab.interfaces.render import render_assessment
 
-        assessment = api.status(config)
+        assessment = api.status(config, new_journal=new_journal)
         document = assessment.to_dict()
         chains = _paper_chains(config)
         if chains is not None:

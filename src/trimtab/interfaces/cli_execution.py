@@ -17,6 +17,7 @@ from trimtab.interfaces.parsing import number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
+NewJournalFlag = Annotated[bool, typer.Option("--new-journal", help="Start a new journal for a portfolio that has traded (its journal was lost; the daily cap and history start again).")]
 
 EXIT_BY_STATE = {"failed": 4, "needs_attention": 5}
 
@@ -34,6 +35,7 @@ def rebalance(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     config: ConfigOption = None,
+    new_journal: NewJournalFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Rebalance now, whatever the policy says: the plan is shown and confirmed unless --yes.
@@ -52,7 +54,7 @@ def rebalance(
         if as_json and not (yes or dry_run):
             raise InputError("--json cannot ask for confirmation: add --yes to trade, or --dry-run to look.")
         loaded, path = load_config(config)
-        agent = build_agent(loaded, path)
+        agent = build_agent(loaded, path, new_journal=new_journal)
 
         def confirm(assessment) -> bool:  # type: ignore[no-untyped-def]
             render_assessment(assessment, title="rebalance")
@@ -137,6 +139,7 @@ def run_loop(
     once: Annotated[bool, typer.Option("--once", help="One check (and rebalance if due), then exit.")] = False,
     interval: Annotated[str | None, typer.Option(help="Time between checks, e.g. 1h (default: policy.check_every).")] = None,
     config: ConfigOption = None,
+    new_journal: NewJournalFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps."""
@@ -155,7 +158,7 @@ def run_loop(
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
         if not 1 <= every <= 52 * 7 * 86400:
             raise InputError(f"--interval {interval} is out of range; give a duration from 1s to 52w, e.g. 1h.")
-        agent = build_agent(loaded, path)
+        agent = build_agent(loaded, path, new_journal=new_journal)
         stop = {"now": False}
 
         def request_stop(signum, frame):  # type: ignore[no-untyped-def]

@@ -140,10 +140,25 @@ def strategy(config: Config) -> Strategy:
                     direct_pairs=config.trading.direct_pairs)
 
 
-def build_agent(config: Config, config_path: Path) -> Agent:
-    """The agent for a config: venue, journal (migrated), executor with guards, and lock."""
-    venue = open_venue(config, config_path)
+def open_journal(config: Config, config_path: Path, *, new_journal: bool = False) -> Journal:
+    """The config's journal, migrated and held to its marker beside the config: a portfolio that has
+    traded refuses a journal with no record of it unless ``new_journal`` (see ``Journal.check_marker``)."""
+    from trimtab.journal.marker import JournalMarker
+
     journal = Journal.open(journal_url(config, config_path))
+    try:
+        journal.check_marker(JournalMarker.beside(config_path), config.portfolio.name, new_journal=new_journal)
+    except BaseException:
+        journal.close()
+        raise
+    return journal
+
+
+def build_agent(config: Config, config_path: Path, *, new_journal: bool = False) -> Agent:
+    """The agent for a config: venue, journal (migrated, held to its marker), executor with guards,
+    and lock."""
+    venue = open_venue(config, config_path)
+    journal = open_journal(config, config_path, new_journal=new_journal)
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, config_path),
                         transfer_timeout=parse_duration(config.execution.transfer_timeout))
@@ -160,8 +175,8 @@ def guardrails(config: Config):  # type: ignore[no-untyped-def]
                       require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl))
 
 
-def build_desk(config: Config, config_path: Path):  # type: ignore[no-untyped-def]
+def build_desk(config: Config, config_path: Path, *, new_journal: bool = False):  # type: ignore[no-untyped-def]
     """The plan desk (stored plans, approvals, guardrails) over the config's agent."""
     from trimtab.engine.approvals import PlanDesk
 
-    return PlanDesk(build_agent(config, config_path), guardrails(config))
+    return PlanDesk(build_agent(config, config_path, new_journal=new_journal), guardrails(config))

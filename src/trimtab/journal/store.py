@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, inspect, sele
 
 from trimtab.errors import ConfigError, TrimtabError
 from trimtab.journal import schema
+from trimtab.journal.marker import JournalMarker
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -105,6 +106,7 @@ class Journal:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._marker: JournalMarker | None = None
 
     @classmethod
     def open(cls, url: str) -> Journal:
@@ -128,6 +130,37 @@ class Journal:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def check_marker(self, marker: JournalMarker, portfolio: str, *, new_journal: bool = False) -> None:
+        """Hold this journal to ``marker``: refuse a journal with no run of ``portfolio`` when the
+        marker says the portfolio has traded (it was deleted, emptied or moved), unless
+        ``new_journal``; write the marker at the first run recorded from now on (or now, for a
+        journal that has runs but no marker yet).
+
+        Raise ``ConfigError`` (exit 2) naming the marker, the journal and ``--new-journal``.
+        """
+        recorded = marker.read()
+        newest = self.runs(portfolio, limit=1)
+        name = _journal_name(str(self.engine.url))
+        if recorded is not None and not newest:
+            if not new_journal:
+                raise ConfigError(
+                    f"This portfolio has traded before (run {recorded['first_run']} on "
+                    f"{str(recorded.get('first_run_at', '?'))[:10]}, says {marker.path}), but the journal {name} has no "
+                    "run of it: it was deleted, emptied or moved, and a new one would reset the daily cap and the "
+                    "history. Restore it, or pass --new-journal (to status, rebalance or run) to start a new journal.")
+            marker.clear()
+            recorded = None
+        if recorded is None and newest:
+            marker.record(portfolio=portfolio, journal=name, run_id=newest[0].id, at=newest[0].created_at)
+        elif recorded is None:
+            self._marker = marker  # written with the first run
+
+    def _mark(self, run: RunRecord) -> None:
+        if self._marker is not None:
+            self._marker.record(portfolio=run.portfolio, journal=_journal_name(str(self.engine.url)),
+                                run_id=run.id, at=run.created_at)
+            self._marker = None
 
     # -- checks --------------------------------------------------------------------------------
 
@@ -157,6 +190,7 @@ class Journal:
     def create_run(self, run: RunRecord) -> None:
         with self.engine.begin() as c:
             c.execute(insert(schema.runs), [asdict(run) | {"plan": dict(run.plan)}])
+        self._mark(run)
 
     def run(self, run_id: str) -> RunRecord:
         with self.engine.connect() as c:
