@@ -61,3 +61,13 @@ def test_the_loop_interval_must_be_in_range(tmp_path, monkeypatch):
     result = invoke("run", "--once", "--interval", "-1h", "--json")
     assert result.exit_code == 2
     assert "from 1s to 52w" in json.loads(result.stdout)["error"]["message"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
+def test_the_python_api_refuses_a_min_trade_that_is_not_a_finite_amount(value):
+    import trimtab
+    from trimtab.errors import InputError
+
+    with pytest.raises(InputError, match="give a finite amount of at least 0"):
+        trimtab.plan(targets={"BTC": 0.5, "USDC": 0.5}, holdings={"BTC": 1, "USDC": 1}, prices={"BTC": 2},
+                     min_trade=value)
