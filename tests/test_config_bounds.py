@@ -45,6 +45,7 @@ def cli(*args: str):
     ("# max_daily_value = 100000.0", "max_daily_value = inf", "execution.max_daily_value: must be a finite number"),
     ('transfer_timeout = "2h"', 'transfer_timeout = "1e400s"', "execution.transfer_timeout: must be a duration"),
     ("min_notional = 10.0", "min_notional = 1" + "0" * 5000, "(min_notional): a number thousands of digits long"),
+    ("bridge_minutes = [2.0, 15.0]", "bridge_minutes = [2.0, 1e9]", "venue.bridge_minutes.1: must be a finite number from 0 to 10080"),
 ])
 def test_a_value_out_of_range_exits_2_naming_the_file_the_key_and_the_range(portfolio, tmp_path, old, new, words):
     assert old in portfolio

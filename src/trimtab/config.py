@@ -10,7 +10,7 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -390,31 +390,34 @@ _BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_e
 
 
 def _allowed(loc: tuple[int | str, ...]) -> str | None:
-    """What a number at ``loc`` may be, from the bounds declared on its field: e.g.
-    ``a number from 0 to 1000``; None when the field has no bounds."""
+    """What a number at ``loc`` may be, from the bounds declared on its field (or on the items of a
+    table or pair, such as ``venue.prices.BTC``): e.g. ``a finite number from 0 to 1000``; None when
+    it has no bounds."""
     model: Any = Config
-    info = None
+    metadata: list[Any] = []
     for part in loc:
         fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            break
-        info = fields[part]
-        model = info.annotation
-    else:
-        if info is None:
+        if fields and part in fields:
+            model, metadata = fields[part].annotation, list(fields[part].metadata)
+            continue
+        arguments = get_args(model)  # dict[str, Annotated[float, Field(...)]] or a tuple of them
+        item = arguments[part] if isinstance(part, int) and part < len(arguments) else arguments[-1] if arguments else None
+        if item is None or get_origin(item) is not Annotated:
             return None
-        low = high = None
-        for bound in info.metadata:
-            for name, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
-                value = getattr(bound, name, None)
-                if value is not None and name in ("ge", "gt"):
-                    low = (name, f"{words} {value:g}", value)
-                elif value is not None:
-                    high = (name, f"{words} {value:g}", value)
-        if low and high and low[0] == "ge" and high[0] == "le":
-            return f"a finite number from {low[2]:g} to {high[2]:g}"
-        if low or high:
-            return "a finite number " + " and ".join(part[1] for part in (low, high) if part)
+        model = get_args(item)[0]
+        metadata = [m for extra in get_args(item)[1:] for m in getattr(extra, "metadata", [extra])]
+    low = high = None
+    for bound in metadata:
+        for name, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
+            value = getattr(bound, name, None)
+            if value is not None and name in ("ge", "gt"):
+                low = (name, f"{words} {value:g}", value)
+            elif value is not None:
+                high = (name, f"{words} {value:g}", value)
+    if low and high and low[0] == "ge" and high[0] == "le":
+        return f"a finite number from {low[2]:g} to {high[2]:g}"
+    if low or high:
+        return "a finite number " + " and ".join(part[1] for part in (low, high) if part)
     return None
 
 
