@@ -51,10 +51,10 @@ def migrate(engine: Engine) -> None:
     """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current).
 
     Safe when several processes open one new journal at once: only one creates or upgrades it,
-    the others wait and then find it current. SQLite: an exclusive ``flock`` on the database file
-    (SQLite's own locks are ``fcntl`` locks, which ``flock`` does not touch on Linux) held across
-    create and migrate; PostgreSQL: a transaction-scoped advisory lock taken before the migration
-    in the same transaction.
+    the others wait and then find it current. SQLite: an exclusive ``flock`` on the journal's
+    folder held across create and migrate (not on the database file: closing another descriptor of
+    that file would drop SQLite's own ``fcntl`` locks in this process); PostgreSQL: a
+    transaction-scoped advisory lock taken before the migration in the same transaction.
     """
     from alembic import command
     from alembic.config import Config as AlembicConfig
@@ -85,7 +85,8 @@ def _current(connection: Any) -> str | None:
 
 @contextmanager
 def _creation_lock(engine: Engine) -> Iterator[None]:
-    """An exclusive lock on a SQLite journal file while it is created or migrated (see ``migrate``)."""
+    """An exclusive lock on a SQLite journal's folder while the journal is created or migrated (see
+    ``migrate``); journals in one folder are migrated one at a time, which costs nothing."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
         yield
@@ -93,7 +94,11 @@ def _creation_lock(engine: Engine) -> Iterator[None]:
     import fcntl
     import os
 
-    descriptor = os.open(database, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        descriptor = os.open(Path(database).resolve().parent, os.O_RDONLY)
+    except OSError:  # no such folder: SQLite names the problem when it tries to open the file
+        yield
+        return
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
