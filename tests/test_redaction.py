@@ -7,11 +7,12 @@ import sqlite3
 
 import pytest
 from conftest import run_cli
+from fakes import fixtures
 from fakes.binance_spot import API_KEY, SECRET
-from fakes.fixtures import binance_server  # noqa: F401 - fixture
 
 from trimtab.errors import REDACTED, KeyRejected, OrderRejected, redact, register_secret
 
+binance_server = fixtures.binance_server  # a fake Binance on 127.0.0.1, per test
 KEYS = {"TRIMTAB_API_KEY": API_KEY, "TRIMTAB_API_SECRET": SECRET}
 ECHO = {"code": -2015, "msg": f"Invalid API-key, IP, or permissions for action. key={API_KEY} secret={SECRET}"}
 
