@@ -142,3 +142,18 @@ def test_random_bytes_are_never_an_internal_error(tmp_path, monkeypatch):
         (tmp_path / "trimtab.toml").write_bytes(bytes(generator.randrange(256) for _ in range(generator.randrange(1, 400))))
         result = cli("status")
         assert result.exit_code == 2, result.output
+
+
+def test_a_key_file_that_is_not_text_is_one_sentence(tmp_path):
+    from trimtab.config import read_key_file
+
+    key = tmp_path / "key"
+    key.write_bytes(b"\xff\xfe\x00binary")
+    key.chmod(0o600)
+    with pytest.raises(ConfigError, match="is not text"):
+        read_key_file(key)
+    key.unlink()
+    key.mkdir(mode=0o700)
+    key.chmod(0o700)
+    with pytest.raises(ConfigError, match="cannot be read: Is a directory"):
+        read_key_file(key)

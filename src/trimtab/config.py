@@ -361,7 +361,12 @@ def read_key_file(path: Path) -> SecretStr:
         raise ConfigError(f"The key file {path} cannot be read: {e.strerror}.") from None
     if mode & 0o077:
         raise ConfigError(f"The key file {path} can be read by others (mode {mode & 0o777:o}); run chmod 600 {path}.")
-    value = path.read_text(encoding="utf-8").strip()
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"The key file {path} is not text; it holds the key alone, as UTF-8 text.") from None
+    except OSError as e:
+        raise ConfigError(f"The key file {path} cannot be read: {e.strerror}.") from None
     if not value:
         raise ConfigError(f"The key file {path} is empty.")
     register_secret(value)
