@@ -33,7 +33,7 @@ def test_the_agent_section_becomes_the_engine_guardrails(tmp_path):
 @pytest.mark.parametrize(("agent", "names"), [
     ("allow_everything = true\n", "agent.allow_everything: unknown key"),
     ('allowed_assets = ["BTC; sell all"]\n', "agent.allowed_assets"),
-    ('plan_ttl = "0s"\n', "plan_ttl must be positive"),
+    ('plan_ttl = "0s"\n', "agent.plan_ttl: must be a duration from 1s to 30d"),
     ('allowed_venues = ["binance"]\n', "agent.allowed_venues"),
     ('http_token_env = "lower-case"\n', "agent.http_token_env"),
 ])

@@ -43,11 +43,11 @@ BASE = '[portfolio]\nquote = "USDC"\n[portfolio.targets]\nBTC = 0.5\nUSDC = 0.5\
     [
         (BASE + "[policy]\nband = 'wide'\n", "policy.band: Input should be a valid number"),
         (BASE + "[policy]\nbnad = 0.05\n", "policy.bnad: unknown key"),
-        (BASE + "[trading]\nfee = -1\n", "trading.fee: Input should be greater than or equal to 0"),
+        (BASE + "[trading]\nfee = -1\n", "trading.fee: must be a finite number from 0 to 0.1 (got -1)"),
         ('[portfolio]\n[portfolio.targets]\nBTC = 0.5\nETH = 0.3\n', "portfolio: Target weights sum to 0.8"),
         ('[portfolio]\nquote = "XYZ"\n[portfolio.targets]\nBTC = 1\n', "portfolio.quote: Unknown quote asset XYZ"),
         (BASE + "[policy]\nkind = 'calendar'\nschedule = 'fortnightly'\n", "policy.schedule"),
-        (BASE + "[policy]\ncheck_every = 'soon'\n", "policy.check_every: 'soon' is not a duration"),
+        (BASE + "[policy]\ncheck_every = 'soon'\n", "policy.check_every: must be a duration from 1s to 52w, such as 30s, 15m, 1h, 1d or 1w (got 'soon')"),
         ("[portfolio\n", "not valid TOML"),
         ("", "portfolio: missing"),
     ],

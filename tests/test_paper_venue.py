@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
-from trimtab.errors import BelowMinimum, InsufficientFunds, OrderRejected, UnknownOrder
+from trimtab.errors import BelowMinimum, ConfigError, InsufficientFunds, OrderRejected, UnknownOrder
 from trimtab.venues.base import Market, TransferStatus, by_chain, consolidate
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
@@ -104,3 +104,24 @@ def test_orders_conserve_value_up_to_fees_and_slippage(tmp_path_factory, quantit
     after = consolidate(venue.balances())
     value = lambda q: q["ETH"] * 2000 + q["USDC"]
     assert value(before) == pytest.approx(value(after) + order.fee + order.slippage, abs=1e-9)
+
+
+def test_slippage_that_would_sell_below_zero_is_refused_with_the_settings(tmp_path):
+    with pytest.raises(ConfigError, match="slippage_bps 20000"):
+        make_venue(tmp_path / "paper.db", slippage_bps=20000)
+    with pytest.raises(ConfigError, match="finite"):
+        make_venue(tmp_path / "paper2.db", clock_speed=float("inf"))
+
+
+@pytest.mark.parametrize("price", [0.0, -2000.0])
+def test_no_fill_at_a_price_that_is_not_positive_and_no_balance_changes(tmp_path, price):
+    venue = PaperVenue.create(
+        tmp_path / "paper.db", holdings={"ETH": {"ethereum": 1.0}, "USDC": {"ethereum": 100.0}}, prices={"ETH": 2000.0},
+        markets={"ETH": Market(asset="ETH", chain="ethereum", rules=MarketRules(amount_step=1e-4, min_notional=0))},
+        settings=PaperSettings(fee=0.001, slippage_bps=10, clock_speed=0), start=START)
+    venue.set_prices({"ETH": price})
+    for side in (Side.SELL, Side.BUY):
+        with pytest.raises(OrderRejected, match="positive price"):
+            venue.place_order("ETH", side, quantity=0.5, client_order_id=f"x-{side}")
+    assert consolidate(venue.balances()) == {"ETH": 1.0, "USDC": 100.0}
+    assert all(h.quantity >= 0 for h in venue.balances())

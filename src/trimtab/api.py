@@ -56,18 +56,19 @@ def plan(
 
 
 def status(config: Config | str | os.PathLike[str] | None = None, *, now: datetime | None = None,
-           config_path: Path | None = None) -> Assessment:
+           config_path: Path | None = None, new_journal: bool = False) -> Assessment:
     """Check the configured portfolio on its venue: drift, the policy's decision and the plan.
 
     ``config_path`` says where a ``Config`` object was read from (its account, journal and key
-    files are next to it; default ./trimtab.toml)."""
+    files are next to it; default ./trimtab.toml). ``new_journal``: accept a new journal for a
+    portfolio that has traded (see docs/EXECUTION.md)."""
     path = config_path
     if not isinstance(config, Config):
         config, path = load_config(config)
     if config.venue.kind != "static":
         from trimtab.interfaces.wiring import build_agent
 
-        agent = build_agent(config, path or Path.cwd() / "trimtab.toml")
+        agent = build_agent(config, path or Path.cwd() / "trimtab.toml", new_journal=new_journal)
         return agent.assess(now)
     venue = StaticVenue(config.venue.holdings, config.venue.prices)
     return assess(

@@ -10,7 +10,7 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -28,7 +28,7 @@ from trimtab.core.durations import parse_duration
 from trimtab.core.plan import Mode
 from trimtab.core.policy import PolicyKind, PolicySpec
 from trimtab.core.triggers import Period
-from trimtab.errors import ConfigError, InputError
+from trimtab.errors import ConfigError, InputError, register_secret
 
 DEFAULT_CONFIG = "trimtab.toml"
 
@@ -41,17 +41,32 @@ def _as_value_error(function, *args):  # type: ignore[no-untyped-def]
         raise ValueError(str(e)) from None
 
 
-def _duration(value: str) -> str:
-    _as_value_error(parse_duration, value)
-    return value
+def duration(low: str, high: str) -> Any:
+    """A duration as users write it (30s, 15m, 1h, 2d, 1w), checked when the config loads to lie
+    between ``low`` and ``high`` inclusive."""
+    bounds = parse_duration(low), parse_duration(high)
+
+    def check(value: str) -> str:
+        try:
+            period = parse_duration(value)
+        except InputError:
+            period = None
+        if period is None or not bounds[0] <= period <= bounds[1]:
+            raise ValueError(f"must be a duration from {low} to {high}, such as 30s, 15m, 1h, 1d or 1w")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
 
 
-#: A duration as users write it (30s, 15m, 1h, 2d, 1w), checked when the config loads.
-Duration = Annotated[str, AfterValidator(_duration)]
+Interval = duration("1s", "52w")
+Cooldown = duration("0s", "52w")
+Timeout = duration("1s", "30d")
+PriceAge = duration("1s", "7d")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are never money, a rate or a time: every float must be finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PortfolioConfig(_Section):
@@ -79,8 +94,8 @@ class PolicyConfig(_Section):
     relative_band: float | None = Field(None, gt=0, lt=1)
     emergency_band: float | None = Field(0.15, gt=0, lt=1)
     schedule: Literal["daily", "weekly", "monthly", "quarterly"] | None = "monthly"
-    check_every: Duration = "1h"
-    cooldown: Duration = "0s"
+    check_every: Interval = "1h"
+    cooldown: Cooldown = "0s"
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -101,8 +116,8 @@ class PolicyConfig(_Section):
 
 class TradingConfig(_Section):
     mode: Literal["target", "band-edge"] = "target"
-    min_trade: float = Field(10.0, ge=0)
-    fee: float = Field(0.001, ge=0, lt=1)
+    min_trade: float = Field(10.0, ge=0, le=1e12)
+    fee: float = Field(0.001, ge=0, le=0.1)
     direct_pairs: bool = True
 
     @property
@@ -137,8 +152,8 @@ class VenueConfig(_Section):
 
     kind: Literal["static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"] = "static"
     chains: tuple[str, ...] = ("base", "ethereum", "solana")
-    poll_seconds: float = Field(10.0, gt=0)
-    swap_timeout: str = "1h"
+    poll_seconds: float = Field(10.0, gt=0, le=3600)
+    swap_timeout: Timeout = "1h"
     status_per_minute: int = Field(10, ge=1, le=20)
     swap_states: dict[str, Literal["completed", "failed", "refunded", "expired"]] = Field(
         default_factory=lambda: {"completed": "completed", "failed": "failed", "refunded": "refunded",
@@ -147,24 +162,24 @@ class VenueConfig(_Section):
     key_file: str | None = None
     hyperliquid_url: str = "https://api.hyperliquid.xyz"
     ledger: str = "trimtab-purpleflea.db"
-    min_order_usd: float = Field(10.0, gt=0)
+    min_order_usd: float = Field(10.0, gt=0, le=1e9)
     exchange: str | None = None
     api_key_env: str = "TRIMTAB_API_KEY"
     secret_env: str = "TRIMTAB_API_SECRET"
     api_url: str | None = None
-    timeout_ms: int = Field(10_000, gt=0)
-    holdings: dict[str, float] = Field(default_factory=dict)
-    prices: dict[str, float] = Field(default_factory=dict)
+    timeout_ms: int = Field(10_000, gt=0, le=600_000)
+    holdings: dict[str, Annotated[float, Field(ge=0, le=1e15)]] = Field(default_factory=dict)
+    prices: dict[str, Annotated[float, Field(gt=0, le=1e15)]] = Field(default_factory=dict)
     account: str = "trimtab-paper.db"
-    order_latency: float = Field(0.0, ge=0)
-    slippage_bps: float = Field(5.0, ge=0)
-    bridge_fee: float = Field(0.0005, ge=0, lt=1)
-    bridge_minutes: tuple[float, float] = (2.0, 15.0)
-    clock_speed: float = Field(60.0, ge=0)
+    order_latency: float = Field(0.0, ge=0, le=60)
+    slippage_bps: float = Field(5.0, ge=0, le=1000)
+    bridge_fee: float = Field(0.0005, ge=0, le=0.1)
+    bridge_minutes: tuple[Annotated[float, Field(ge=0, le=10_080)], Annotated[float, Field(ge=0, le=10_080)]] = (2.0, 15.0)
+    clock_speed: float = Field(60.0, ge=0, le=1_000_000)
     price_source: Literal["fixed", "history", "venue"] = "fixed"
     price_from: str | None = None
     markets: dict[str, str] = Field(default_factory=dict)
-    min_notional: float = Field(10.0, ge=0)
+    min_notional: float = Field(10.0, ge=0, le=1e9)
 
     @field_validator("holdings", "prices", "markets")
     @classmethod
@@ -192,13 +207,13 @@ class VenueConfig(_Section):
 class ExecutionConfig(_Section):
     """Guards checked before any order, and the kill switch (see docs/EXECUTION.md)."""
 
-    max_price_age: Duration = "5m"
+    max_price_age: PriceAge = "5m"
     max_price_move: float = Field(0.02, gt=0, lt=1)
-    max_run_value: float | None = Field(None, gt=0)
-    max_daily_value: float | None = Field(None, gt=0)
+    max_run_value: float | None = Field(None, gt=0, le=1e15)
+    max_daily_value: float | None = Field(None, gt=0, le=1e15)
     kill_switch: bool = False
     kill_file: str = "trimtab.stop"
-    transfer_timeout: Duration = "2h"
+    transfer_timeout: Timeout = "2h"
 
 
 class AgentConfig(_Section):
@@ -215,7 +230,7 @@ class AgentConfig(_Section):
     allowed_assets: list[str] | None = None
     allowed_venues: list[Literal["static", "paper"]] = Field(default_factory=lambda: ["paper"])
     require_approval: bool = False
-    plan_ttl: str = "15m"
+    plan_ttl: Timeout = "15m"
     max_backtest_bars: int = Field(50_000, gt=0, le=1_000_000)
     max_backtest_assets: int = Field(10, gt=0, le=50)
     max_backtest_seconds: float = Field(20.0, gt=0, le=600)
@@ -226,13 +241,6 @@ class AgentConfig(_Section):
     @classmethod
     def _assets(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else [_as_value_error(asset_symbol, a) for a in value]
-
-    @field_validator("plan_ttl")
-    @classmethod
-    def _ttl(cls, value: str) -> str:
-        if _as_value_error(parse_duration, value) <= timedelta(0):
-            raise ValueError("plan_ttl must be positive, e.g. 15m")
-        return value
 
 
 class JournalConfig(_Section):
@@ -296,16 +304,82 @@ def load_config(path: str | os.PathLike[str] | None = None) -> tuple[Config, Pat
     file = Path(path or DEFAULT_CONFIG)
     if not file.exists():
         raise ConfigError(f"No config at {file}: create one with `trimtab init`, or pass --config PATH.")
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{file}: not valid TOML: {e}.") from None
-    except OSError as e:
-        raise ConfigError(f"{file}: cannot be read: {e.strerror}.") from None
+    raw = _parse(file, _read_text(file))
     try:
         return Config.model_validate(raw), file.resolve()
     except ValidationError as e:
         raise ConfigError(f"{file}: {_first_problem(e)}") from None
+
+
+#: A config larger than this is not one a person wrote (the template is about 5 KB).
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def _read_text(file: Path) -> str:
+    """The file's text; raise ``ConfigError`` if it cannot be read, is huge, or is not UTF-8 text."""
+    try:
+        if file.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{file}: is {file.stat().st_size:,} bytes; a config is text of at most "
+                              f"{MAX_CONFIG_BYTES:,} bytes.")
+        data = file.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{file}: cannot be read: {e.strerror}.") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: line {line}{_key_on(data[: e.start].decode('utf-8', 'replace'), line)}: "
+                          f"byte 0x{data[e.start]:02x} is not UTF-8 text; a config is UTF-8 TOML.") from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ConfigError(f"{file}: line {line}{_key_on(text, line)}: a NUL byte; a config is UTF-8 TOML text, "
+                          "not binary data.")
+    return text
+
+
+def _parse(file: Path, text: str) -> dict[str, Any]:
+    """The TOML document; raise ``ConfigError`` naming the line (and key) of what cannot be read."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{file}: not valid TOML: {e}.") from None
+    except RecursionError:
+        line = _deepest_line(text)
+        raise ConfigError(f"{file}: line {line}{_key_on(text, line)}: arrays or tables nested too deep; "
+                          "a config nests a few levels at most.") from None
+    except ValueError:  # an integer of more than 4,300 digits (Python's own limit)
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if _long_digits(row)), 0)
+        raise ConfigError(f"{file}: line {line}{_key_on(text, line)}: a number thousands of digits long; "
+                          "every number in a config has a far smaller range (see the comment above the key).") from None
+
+
+def _long_digits(row: str) -> bool:
+    run = 0
+    for char in row:
+        run = run + 1 if char.isdigit() else 0
+        if run > 4000:
+            return True
+    return False
+
+
+def _deepest_line(text: str) -> int:
+    depth, deepest, where = 0, 0, 1
+    for number, row in enumerate(text.splitlines(), 1):
+        for char in row:
+            depth += (char in "[{") - (char in "]}")
+            if depth > deepest:
+                deepest, where = depth, number
+    return where
+
+
+def _key_on(text: str, line: int) -> str:
+    """`` (key name)`` for a ``name = ...`` on ``line`` of ``text``, else nothing."""
+    rows = text.splitlines()
+    if not 1 <= line <= len(rows):
+        return ""
+    name, sep, _ = rows[line - 1].partition("=")
+    name = name.strip()
+    return f" ({name[:64]})" if sep and name and len(name) <= 64 and name.replace(".", "").replace("_", "").replace("-", "").isalnum() else ""
 
 
 def read_secret(variable: str) -> SecretStr:
@@ -313,6 +387,7 @@ def read_secret(variable: str) -> SecretStr:
     value = os.environ.get(variable)
     if not value:
         raise ConfigError(f"The environment variable {variable} is not set; export it with your key.")
+    register_secret(value)
     return SecretStr(value)
 
 
@@ -324,9 +399,15 @@ def read_key_file(path: Path) -> SecretStr:
         raise ConfigError(f"The key file {path} cannot be read: {e.strerror}.") from None
     if mode & 0o077:
         raise ConfigError(f"The key file {path} can be read by others (mode {mode & 0o777:o}); run chmod 600 {path}.")
-    value = path.read_text(encoding="utf-8").strip()
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError(f"The key file {path} is not text; it holds the key alone, as UTF-8 text.") from None
+    except OSError as e:
+        raise ConfigError(f"The key file {path} cannot be read: {e.strerror}.") from None
     if not value:
         raise ConfigError(f"The key file {path} is empty.")
+    register_secret(value)
     return SecretStr(value)
 
 
@@ -339,8 +420,10 @@ def _first_problem(error: ValidationError) -> str:
         message = "unknown key" + _did_you_mean(first["loc"])
     elif first["type"] == "missing":
         message = "missing: this key is required"
-    elif "input" in first and not isinstance(first["input"], dict):
-        message = f"{message} (got {first['input']!r})"
+    elif first["type"] in _BOUND_ERRORS and (allowed := _allowed(first["loc"])):
+        message = f"must be {allowed}"
+    if first["type"] not in ("missing", "extra_forbidden") and "input" in first and not isinstance(first["input"], dict):
+        message = f"{message} (got {_shorten(repr(first['input']))})"
     more = f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
     return f"{key}: {message}{more}"
 
@@ -360,3 +443,42 @@ def _did_you_mean(loc: tuple) -> str:  # type: ignore[type-arg]
     known = list(model.model_fields)
     close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else f" (known keys: {', '.join(known)})"
+
+
+_BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"}
+
+
+def _allowed(loc: tuple[int | str, ...]) -> str | None:
+    """What a number at ``loc`` may be, from the bounds declared on its field (or on the items of a
+    table or pair, such as ``venue.prices.BTC``): e.g. ``a finite number from 0 to 1000``; None when
+    it has no bounds."""
+    model: Any = Config
+    metadata: list[Any] = []
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if fields and part in fields:
+            model, metadata = fields[part].annotation, list(fields[part].metadata)
+            continue
+        arguments = get_args(model)  # dict[str, Annotated[float, Field(...)]] or a tuple of them
+        item = arguments[part] if isinstance(part, int) and part < len(arguments) else arguments[-1] if arguments else None
+        if item is None or get_origin(item) is not Annotated:
+            return None
+        model = get_args(item)[0]
+        metadata = [m for extra in get_args(item)[1:] for m in getattr(extra, "metadata", [extra])]
+    low = high = None
+    for bound in metadata:
+        for name, words in (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below")):
+            value = getattr(bound, name, None)
+            if value is not None and name in ("ge", "gt"):
+                low = (name, f"{words} {value:g}", value)
+            elif value is not None:
+                high = (name, f"{words} {value:g}", value)
+    if low and high and low[0] == "ge" and high[0] == "le":
+        return f"a finite number from {low[2]:g} to {high[2]:g}"
+    if low or high:
+        return "a finite number " + " and ".join(part[1] for part in (low, high) if part)
+    return None
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

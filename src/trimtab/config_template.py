@@ -44,14 +44,14 @@ kind = "{venue}"
 kind = "paper"
 # The account (SQLite), next to this file unless absolute.
 account = "{paper['account']}"
-# Real seconds each order or bridge request takes (so a run can be interrupted part-way).
+# Real seconds each order or bridge request takes (so a run can be interrupted part-way; 0-60).
 order_latency = {paper['order_latency']!r}
-# Fills are this many basis points worse than the price.
+# Fills are this many basis points worse than the price (0-1000).
 slippage_bps = {paper['slippage_bps']!r}
-# Fraction of a bridged amount the bridge keeps, and its latency range in simulated minutes.
+# Fraction of a bridged amount the bridge keeps (0-0.1), and its latency range in simulated minutes.
 bridge_fee = {paper['bridge_fee']!r}
 bridge_minutes = [{paper['bridge_minutes'][0]!r}, {paper['bridge_minutes'][1]!r}]
-# Simulated seconds per real second (bridges of 2-15 simulated minutes take 2-15 s at 60). The paper
+# Simulated seconds per real second, 0-1000000 (bridges of 2-15 simulated minutes take 2-15 s at 60). The paper
 # clock stamps checks and runs, so at 60 a simulated month passes in 12 real hours; set 1 for wall time.
 clock_speed = {paper['clock_speed']!r}
 # "fixed": the account's price table; "history": the shipped hourly closes at the simulated time;
@@ -93,7 +93,7 @@ band = 0.05
 emergency_band = 0.15
 # Schedule: "daily", "weekly", "monthly" or "quarterly" (first check of each new period).
 schedule = "monthly"
-# How often the loop checks, and the least time between two rebalances (30s, 15m, 1h, 1d, 1w).
+# How often the loop checks (1s-52w), and the least time between two rebalances (0s-52w); 30s, 15m, 1h, 1d, 1w.
 check_every = "1h"
 cooldown = "0s"
 
@@ -102,7 +102,7 @@ cooldown = "0s"
 mode = "target"
 # Legs worth less than this (in the quote) are skipped as dust.
 min_trade = {min_trade!r}
-# Taker fee rate (0.001 = 0.1%).
+# Taker fee rate (0.001 = 0.1%; at most 0.1).
 fee = {fee!r}
 # Where the venue has a market between two of your assets (ETH/BTC on an exchange), trade a sell of
 # one and a buy of the other there when one fee costs less than two legs through the quote.
@@ -131,7 +131,7 @@ transfer_timeout = "2h"
 allowed_venues = ["paper"]
 # true: a person must run `trimtab approve PLAN_ID` before an agent's plan can execute.
 require_approval = false
-# How long a plan from plan_rebalance stays executable.
+# How long a plan from plan_rebalance stays executable (1s-30d).
 plan_ttl = "15m"
 # MCP tool calls beyond this many in any minute are refused (a runaway loop shows up as TOO_MANY_CALLS).
 max_calls_per_minute = 120

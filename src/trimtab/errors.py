@@ -13,9 +13,41 @@ Every error carries one sentence a person can act on. Each class says what trimt
         ``UnknownOrder``: the venue has no order with that client id.
         ``Unsupported``: the venue cannot do this at all (e.g. a bridge on an exchange).
         ``KeyRejected``: the venue refused the API key or its signature.
+
+Secrets never leave a venue inside an error: every secret trimtab reads (API keys and secrets,
+key-file contents, tokens from the environment) is registered with :func:`register_secret`, and a
+``VenueError``'s message and ``venue_message`` pass through :func:`redact` when it is made, so an
+exchange that echoes the key in a 401 body reaches no screen, journal row or MCP result with it.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
+
+#: Every secret value this process has read; :func:`redact` removes them from text.
+_SECRETS: set[str] = set()
+#: What a secret is replaced with.
+REDACTED = "<redacted>"
+
+
+def register_secret(value: str) -> None:
+    """Remember ``value`` (an API key, secret or token) so :func:`redact` removes it from any text.
+
+    Values shorter than 6 characters are not registered: replacing them would garble ordinary words.
+    """
+    value = value.strip()
+    if len(value) >= 6:
+        _SECRETS.update({value, quote(value, safe="")})
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret (and its URL-encoded form) replaced by ``<redacted>``."""
+    if not _SECRETS or not text:
+        return text
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class TrimtabError(Exception):
@@ -52,8 +84,8 @@ class VenueError(TrimtabError):
     retryable = False
 
     def __init__(self, message: str, *, venue_message: str | None = None) -> None:
-        super().__init__(message)
-        self.venue_message = venue_message if venue_message is not None else message
+        super().__init__(redact(message))
+        self.venue_message = redact(venue_message if venue_message is not None else message)
 
 
 class InsufficientFunds(VenueError):

@@ -60,8 +60,8 @@ class BacktestSpec:
                 raise InputError(f"The {name} is {value}; give a fraction between 0 and 1, e.g. 0.001.")
         if not math.isfinite(self.capital) or self.capital <= 0:
             raise InputError(f"The capital is {self.capital}; give a positive amount of the quote asset.")
-        if math.isnan(self.min_trade) or self.min_trade < 0:
-            raise InputError(f"min_trade is {self.min_trade}; it cannot be negative.")
+        if not math.isfinite(self.min_trade) or self.min_trade < 0:
+            raise InputError(f"min_trade is {self.min_trade}; give a finite amount of at least 0, e.g. 10.")
 
     @property
     def quote(self) -> str:

@@ -198,5 +198,5 @@ def _parse_mode(mode: Mode | str) -> Mode:
 def _check_costs(fee: float, min_trade: float) -> None:
     if math.isnan(fee) or not 0 <= fee < 1:
         raise InputError(f"The fee is {fee}; give a rate between 0 and 1, e.g. 0.001 for 0.1%.")
-    if math.isnan(min_trade) or min_trade < 0:
-        raise InputError(f"min_trade is {min_trade}; it cannot be negative.")
+    if not math.isfinite(min_trade) or min_trade < 0:
+        raise InputError(f"min_trade is {min_trade}; give a finite amount of at least 0, e.g. 10.")

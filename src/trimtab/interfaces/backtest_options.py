@@ -143,6 +143,8 @@ def parse_range(text: str | None, what: str) -> list[float]:
     if text is None or not str(text).strip():
         return []
     raw = str(text).strip()
+    if any(word in raw.lower() for word in ("nan", "inf")):
+        raise InputError(f"{raw!r} is not a {what} range: every value must be a finite number.")
     try:
         if ":" in raw:
             parts = raw.split(":")

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from trimtab.interfaces.command_group import CommandGroup
 from trimtab.interfaces.output import run, stdout
+from trimtab.interfaces.parsing import number
 
 app = typer.Typer(
+    cls=CommandGroup,
     name="trimtab",
     help="Keep a crypto portfolio on its target weights: measure drift, decide, plan, trade, record.",
     no_args_is_help=True,
@@ -19,6 +22,7 @@ app = typer.Typer(
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
+NewJournalFlag = Annotated[bool, typer.Option("--new-journal", help="Start a new journal for a portfolio that has traded (its journal was lost; the daily cap and history start again).")]
 
 
 @app.command()
@@ -26,11 +30,11 @@ def plan(
     targets: Annotated[str | None, typer.Option(help="Target weights, e.g. BTC=0.5,ETH=0.3,USDC=0.2.")] = None,
     holdings: Annotated[str | None, typer.Option(help="Quantities held, e.g. BTC=0.1,ETH=1.25,USDC=1000.")] = None,
     prices: Annotated[str | None, typer.Option(help="Prices in the quote asset, e.g. BTC=65000,ETH=2000.")] = None,
-    band: Annotated[float | None, typer.Option(help="Absolute band, e.g. 0.05.")] = None,
-    relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.")] = None,
+    band: Annotated[float | None, typer.Option(help="Absolute band, e.g. 0.05.", parser=number(0, 1, above=True))] = None,
+    relative_band: Annotated[float | None, typer.Option(help="Relative band, e.g. 0.25.", parser=number(0, 1, above=True))] = None,
     mode: Annotated[str | None, typer.Option(help="target (back to target) or band-edge. Default: target, or the config's.")] = None,
-    min_trade: Annotated[float | None, typer.Option(help="Skip legs worth less than this (quote units). Default: 10, or the config's.")] = None,
-    fee: Annotated[float | None, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%. Default: 0.001, or the config's.")] = None,
+    min_trade: Annotated[float | None, typer.Option(help="Skip legs worth less than this (quote units). Default: 10, or the config's.", parser=number(0, 1e12))] = None,
+    fee: Annotated[float | None, typer.Option(help="Taker fee rate, e.g. 0.001 for 0.1%. Default: 0.001, or the config's.", parser=number(0, 0.1))] = None,
     quote: Annotated[str | None, typer.Option(help="The quote asset (what-if only). Default: USDC.")] = None,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
@@ -105,14 +109,14 @@ def _config_with(config: Path | None, **flags: object):  # type: ignore[no-untyp
 
 
 @app.command()
-def status(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
+def status(config: ConfigOption = None, new_journal: NewJournalFlag = False, as_json: JsonFlag = False) -> None:
     """Holdings, weights and drift on the configured venue, and what the policy would do now."""
 
     def body():
         from trimtab import api
         from trimtab.interfaces.render import render_assessment
 
-        assessment = api.status(config)
+        assessment = api.status(config, new_journal=new_journal)
         document = assessment.to_dict()
         chains = _paper_chains(config)
         if chains is not None:
@@ -149,13 +153,13 @@ def init(
     prices: Annotated[str | None, typer.Option(help="Prices, e.g. BTC=65000,ETH=2000 (static default: those; paper default: the last closes of the shipped history).")] = None,
     quote: Annotated[str, typer.Option(help="The quote asset.")] = "USDC",
     venue: Annotated[str, typer.Option(help="Venue kind: static (fixed numbers), paper (a simulated exchange) or ccxt (a real exchange).")] = "static",
-    fee: Annotated[float, typer.Option(help="Taker fee rate.")] = 0.001,
-    min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.")] = 10.0,
-    order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.")] = 0.0,
+    fee: Annotated[float, typer.Option(help="Taker fee rate.", parser=number(0, 0.1))] = 0.001,
+    min_trade: Annotated[float, typer.Option(help="Dust threshold in quote units.", parser=number(0, 1e12))] = 10.0,
+    order_latency: Annotated[float, typer.Option(help="Paper: real seconds each order or bridge takes.", parser=number(0, 60))] = 0.0,
     chains: Annotated[str | None, typer.Option(help="Paper: where holdings sit, e.g. ETH=arbitrum:0.6+ethereum:0.4,BTC=bitcoin (default ethereum). purpleflea-wallet: the chains that count, e.g. base,ethereum.")] = None,
     markets: Annotated[str | None, typer.Option(help="Paper: the chain each asset trades on, e.g. BTC=ethereum (default: its first chain).")] = None,
-    slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.")] = 5.0,
-    clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.")] = 60.0,
+    slippage_bps: Annotated[float, typer.Option(help="Paper: fills are this many basis points worse than the price.", parser=number(0, 1000))] = 5.0,
+    clock_speed: Annotated[float, typer.Option(help="Paper: simulated seconds per real second.", parser=number(0, 1e6))] = 60.0,
     exchange: Annotated[str | None, typer.Option(help="ccxt: the exchange's ccxt id, e.g. binance.")] = None,
     api_key_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API key.")] = "TRIMTAB_API_KEY",
     secret_env: Annotated[str, typer.Option(help="ccxt: environment variable holding the API secret.")] = "TRIMTAB_API_SECRET",

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from trimtab.interfaces.output import run, stdout
+from trimtab.interfaces.parsing import number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 PricesOpt = Annotated[Path | None, typer.Option("--prices", help="Price file: CSV or CSV.gz, long format (date or timestamp, symbol, close).")]
@@ -17,11 +18,11 @@ DataOpt = Annotated[str | None, typer.Option("--data", help="Shipped history: da
 SymbolsOpt = Annotated[str | None, typer.Option("--symbols", help="Assets to load, e.g. BTC,ETH (default: the non-quote targets).")]
 StartOpt = Annotated[str | None, typer.Option("--start", help="First bar, inclusive (YYYY-MM-DD[THH:MM]).")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Last bar, inclusive; a bare date means through its last bar.")]
-FeeOpt = Annotated[float, typer.Option("--fee", help="Fee rate per leg, e.g. 0.001 for 0.1%.")]
+FeeOpt = Annotated[float, typer.Option("--fee", help="Fee rate per leg, e.g. 0.001 for 0.1%.", parser=number(0, 0.5))]
 FeeModelOpt = Annotated[str, typer.Option("--fee-model", help="proceeds (the live executor's) or per-leg (bt's).")]
-SlippageOpt = Annotated[float, typer.Option("--slippage", help="Fill price worse than the close by this fraction.")]
-CapitalOpt = Annotated[float, typer.Option("--capital", help="Starting capital in the quote asset.")]
-MinTradeOpt = Annotated[float, typer.Option("--min-trade", help="Skip legs worth less than this (quote units).")]
+SlippageOpt = Annotated[float, typer.Option("--slippage", help="Fill price worse than the close by this fraction.", parser=number(0, 0.5))]
+CapitalOpt = Annotated[float, typer.Option("--capital", help="Starting capital in the quote asset.", parser=number(0, 1e15, above=True))]
+MinTradeOpt = Annotated[float, typer.Option("--min-trade", help="Skip legs worth less than this (quote units).", parser=number(0, 1e12))]
 QuoteOpt = Annotated[str, typer.Option("--quote", help="The quote asset (cash at 1).")]
 
 
@@ -40,8 +41,8 @@ def backtest(
     start: StartOpt = None,
     end: EndOpt = None,
     policy: Annotated[str, typer.Option("--policy", help="threshold, calendar, combined or never.")] = "threshold",
-    band: Annotated[float | None, typer.Option("--band", help="Absolute band, e.g. 0.05 (threshold default).")] = None,
-    relative_band: Annotated[float | None, typer.Option("--relative-band", help="Relative band, e.g. 0.25.")] = None,
+    band: Annotated[float | None, typer.Option("--band", help="Absolute band, e.g. 0.05 (threshold default).", parser=number(0, 1, above=True))] = None,
+    relative_band: Annotated[float | None, typer.Option("--relative-band", help="Relative band, e.g. 0.25.", parser=number(0, 1, above=True))] = None,
     schedule: Annotated[str | None, typer.Option("--schedule", help="daily, weekly, monthly (default) or quarterly.")] = None,
     fee: FeeOpt = 0.001,
     fee_model: FeeModelOpt = "proceeds",
@@ -129,7 +130,7 @@ def sweep(
     min_trade: Annotated[str, typer.Option("--min-trade", help="Dust thresholds, as --band.")] = "10",
     mode: Annotated[str, typer.Option("--mode", help="target and/or band-edge.")] = "target",
     quote: QuoteOpt = "USDC",
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).", parser=number(1, 1024, whole=True))] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Frontier chart PNG (default without --json: sweep.png).")] = None,
     as_json: JsonFlag = False,

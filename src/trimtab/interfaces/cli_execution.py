@@ -13,9 +13,11 @@ from typing import Annotated, Any
 import typer
 
 from trimtab.interfaces.output import run, stderr, stdout
+from trimtab.interfaces.parsing import number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
+NewJournalFlag = Annotated[bool, typer.Option("--new-journal", help="Start a new journal for a portfolio that has traded (its journal was lost; the daily cap and history start again).")]
 
 EXIT_BY_STATE = {"failed": 4, "needs_attention": 5}
 
@@ -33,6 +35,7 @@ def rebalance(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     config: ConfigOption = None,
+    new_journal: NewJournalFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Rebalance now, whatever the policy says: the plan is shown and confirmed unless --yes.
@@ -52,7 +55,7 @@ def rebalance(
         if as_json and not (yes or dry_run):
             raise InputError("--json cannot ask for confirmation: add --yes to trade, or --dry-run to look.")
         loaded, path = load_config(config)
-        agent = build_agent(loaded, path)
+        agent = build_agent(loaded, path, new_journal=new_journal)
         show_progress(agent)
         senders.append(start_alerts(agent, loaded))
 
@@ -224,6 +227,7 @@ def run_loop(
         "--metrics-port", min=1, max=65535,
         help="Serve Prometheus /metrics on 127.0.0.1:PORT while the loop runs.")] = None,
     config: ConfigOption = None,
+    new_journal: NewJournalFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """The production loop: check, decide, plan, execute, record. Ctrl-C stops between steps.
@@ -241,13 +245,15 @@ def run_loop(
 
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
-        from trimtab.errors import Denied, VenueError
+        from trimtab.errors import Denied, InputError, VenueError
         from trimtab.interfaces.render_execution import failed_step_document, step_document
         from trimtab.interfaces.wiring import build_agent
 
         loaded, path = load_config(config)
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
-        agent = build_agent(loaded, path)
+        if not 1 <= every <= 52 * 7 * 86400:
+            raise InputError(f"--interval {interval} is out of range; give a duration from 1s to 52w, e.g. 1h.")
+        agent = build_agent(loaded, path, new_journal=new_journal)
         show_progress(agent)
         senders.append(start_alerts(agent, loaded))
         if metrics_port is not None:
@@ -301,7 +307,7 @@ def run_loop(
 
 
 def history(
-    limit: Annotated[int, typer.Option(help="How many runs and checks to show.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many runs and checks to show.", parser=number(1, 100_000, whole=True))] = 20,
     config: ConfigOption = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -23,7 +23,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from trimtab.errors import Denied, InputError, TrimtabError, VenueError
+from trimtab.errors import Denied, InputError, TrimtabError, VenueError, register_secret
 from trimtab.interfaces import mcp_models as m
 from trimtab.interfaces.agent_tools import AgentTools
 from trimtab.interfaces.mcp_guard import BearerAuth, ToolCallGate, now
@@ -203,6 +203,7 @@ def serve(config_path: Path, *, http_port: int | None = None) -> None:
         return
     variable = config.agent.http_token_env
     token = os.environ.get(variable, "")
+    register_secret(token)
     if len(token) < MIN_TOKEN_LENGTH:
         raise InputError(f"`trimtab mcp --http` needs a bearer token of at least {MIN_TOKEN_LENGTH} characters in "
                          f"the environment variable {variable}; it refuses to serve HTTP without one.")

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from trimtab.errors import TrimtabError
+from trimtab.errors import TrimtabError, redact
 
 #: Piped output is not cut to 80 columns: a table read by a program or a log keeps every cell.
 _PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
@@ -68,13 +68,16 @@ def run(as_json: bool, body: Callable[[], tuple[dict[str, Any], Callable[[], Non
 
 
 def _bug(as_json: bool, e: Exception) -> NoReturn:
-    """A bug: say so plainly (the traceback only with ``TRIMTAB_DEBUG``)."""
+    """A bug: say so plainly (the traceback only with ``TRIMTAB_DEBUG``), in one line: never a
+    driver's SQL dump and its parameters."""
     if os.environ.get("TRIMTAB_DEBUG"):
         raise e
-    fail(as_json, "InternalError", f"internal error ({type(e).__name__}: {e}); rerun with TRIMTAB_DEBUG=1 for details.", 1)
+    first = (str(e).splitlines() or [""])[0][:300]
+    fail(as_json, "InternalError", f"internal error ({type(e).__name__}: {first}); rerun with TRIMTAB_DEBUG=1 for details.", 1)
 
 
 def fail(as_json: bool, kind: str, message: str, code: int) -> NoReturn:
+    message = redact(message)  # an internal error's text too: no secret is ever printed
     if as_json:
         emit_json({"error": {"type": kind, "message": message}})
     stderr.print(Text.assemble(("error:", "bold red"), " ", message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from trimtab.errors import InputError
@@ -51,6 +52,8 @@ def parse_chains(text: str) -> dict[str, dict[str, float]]:
                 chains[chain.strip().lower()] = float(share) if share else None
             except ValueError:
                 raise InputError(f"{share!r} in {item!r} is not a share such as 0.5.") from None
+            if share and not math.isfinite(float(share)):
+                raise InputError(f"{share!r} in {item!r} is not a share such as 0.5.")
         given = [s for s in chains.values() if s is not None]
         rest = [c for c, s in chains.items() if s is None]
         left = 1.0 - sum(given)
@@ -72,3 +75,28 @@ def _check_chain_name(chain: str, item: str) -> None:
     except ValueError:
         hint = " (letters and digits, words joined by - or _, e.g. arbitrum-one)"
     raise InputError(f"{chain!r} in --chains {item!r} is not a chain name{hint}.")
+
+
+def number(low: float, high: float, *, above: bool = False, whole: bool = False):  # type: ignore[no-untyped-def]
+    """A typer ``parser`` for a numeric flag: a finite number from ``low`` (excluded when ``above``)
+    to ``high``; ``whole`` for an integer. NaN and infinity are refused by name, so ``--min-trade
+    nan`` is "not a finite number" rather than a comparison that happens to fail."""
+    import typer
+
+    kind = "whole number" if whole else "number"
+    allowed = f"{'above' if above else 'from'} {low:g} {'and at most' if above else 'to'} {high:g}"
+
+    def parse(text: str) -> float | int:
+        if isinstance(text, (int, float)):  # a default passes through unchanged
+            return text
+        try:
+            value = int(text) if whole else float(text)
+        except (TypeError, ValueError):
+            raise typer.BadParameter(f"{text!r} is not a {kind}; give a {kind} {allowed}.") from None
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"{text!r} is not a finite number; give a {kind} {allowed}.")
+        if value < low or (above and value == low) or value > high:
+            raise typer.BadParameter(f"{text} is out of range; give a {kind} {allowed}.")
+        return value
+
+    return parse

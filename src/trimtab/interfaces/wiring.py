@@ -32,7 +32,8 @@ def journal_url(config: Config, config_path: Path) -> str:
     """The journal URL; a relative SQLite file lives next to the config."""
     url = config.journal.url
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+    if (url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:"
+            and not url.startswith(prefix + "file:")):  # a SQLite URI (file:/path?mode=ro&uri=true) is kept as written
         return prefix + str(beside(config_path, url[len(prefix):]))
     return url
 
@@ -140,10 +141,25 @@ def strategy(config: Config) -> Strategy:
                     direct_pairs=config.trading.direct_pairs)
 
 
-def build_agent(config: Config, config_path: Path) -> Agent:
-    """The agent for a config: venue, journal (migrated), executor with guards, and lock."""
-    venue = open_venue(config, config_path)
+def open_journal(config: Config, config_path: Path, *, new_journal: bool = False) -> Journal:
+    """The config's journal, migrated and held to its marker beside the config: a portfolio that has
+    traded refuses a journal with no record of it unless ``new_journal`` (see ``Journal.check_marker``)."""
+    from trimtab.journal.marker import JournalMarker
+
     journal = Journal.open(journal_url(config, config_path))
+    try:
+        journal.check_marker(JournalMarker.beside(config_path), config.portfolio.name, new_journal=new_journal)
+    except BaseException:
+        journal.close()
+        raise
+    return journal
+
+
+def build_agent(config: Config, config_path: Path, *, new_journal: bool = False) -> Agent:
+    """The agent for a config: venue, journal (migrated, held to its marker), executor with guards,
+    and lock."""
+    venue = open_venue(config, config_path)
+    journal = open_journal(config, config_path, new_journal=new_journal)
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, config_path),
                         transfer_timeout=parse_duration(config.execution.transfer_timeout))
@@ -160,11 +176,11 @@ def guardrails(config: Config):  # type: ignore[no-untyped-def]
                       require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl))
 
 
-def build_desk(config: Config, config_path: Path):  # type: ignore[no-untyped-def]
+def build_desk(config: Config, config_path: Path, *, new_journal: bool = False):  # type: ignore[no-untyped-def]
     """The plan desk (stored plans, approvals, guardrails) over the config's agent."""
     from trimtab.engine.approvals import PlanDesk
 
-    return PlanDesk(build_agent(config, config_path), guardrails(config))
+    return PlanDesk(build_agent(config, config_path, new_journal=new_journal), guardrails(config))
 
 
 def watch_agent(agent: Agent, config: Config, observer=None) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,8 @@ processes can never both advance one run or one leg.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, inspect, sele
 
 from trimtab.errors import ConfigError, TrimtabError
 from trimtab.journal import schema
+from trimtab.journal.marker import JournalMarker
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -46,20 +48,62 @@ def _shallow(record: Any) -> dict[str, Any]:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current)."""
+    """Upgrade the database behind ``engine`` to the newest journal schema (no-op when current).
+
+    Safe when several processes open one new journal at once: only one creates or upgrades it,
+    the others wait and then find it current. SQLite: an exclusive ``flock`` on the journal's
+    folder held across create and migrate (not on the database file: closing another descriptor of
+    that file would drop SQLite's own ``fcntl`` locks in this process); PostgreSQL: a
+    transaction-scoped advisory lock taken before the migration in the same transaction.
+    """
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     with engine.connect() as connection:
-        if inspect(connection).has_table("alembic_version"):
-            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            if current == HEAD:
-                return
+        if _current(connection) == HEAD:
+            return
     settings = AlembicConfig()
     settings.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _creation_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        if _current(connection) == HEAD:  # another process finished while this one waited
+            return
         settings.attributes["connection"] = connection
         command.upgrade(settings, "head")
+
+
+#: The PostgreSQL advisory lock key held while the journal is created or migrated ("trimtab" in ASCII).
+_MIGRATION_LOCK = int.from_bytes(b"trimtab", "big")
+
+
+def _current(connection: Any) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+@contextmanager
+def _creation_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on a SQLite journal's folder while the journal is created or migrated (see
+    ``migrate``); journals in one folder are migrated one at a time, which costs nothing."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+    import os
+
+    try:
+        descriptor = os.open(Path(database).resolve().parent, os.O_RDONLY)
+    except OSError:  # no such folder: SQLite names the problem when it tries to open the file
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 class Journal:
@@ -67,6 +111,7 @@ class Journal:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._marker: JournalMarker | None = None
 
     @classmethod
     def open(cls, url: str) -> Journal:
@@ -77,18 +122,55 @@ class Journal:
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
                 engine = create_engine(url, pool_pre_ping=True)
+            event.listen(engine, "handle_error", _unusable)
             migrate(engine)
+        except ConfigError:
+            raise
         except ModuleNotFoundError as e:  # the database's driver is not installed: name the command
             from trimtab.extras import missing
 
             raise ConfigError(f"Cannot open the journal at {_redact(url)}: "
                               + (missing(e.name or "") or f"{e.name} is not installed.")) from e
         except Exception as e:  # the driver's own words, in one sentence
+            unusable = _unusable_sentence(getattr(e, "orig", None) or e, _journal_name(url))
+            if unusable is not None:
+                raise unusable from None
             raise ConfigError(f"Cannot open the journal at {_redact(url)}: {type(e).__name__}: {e}".split("\n")[0]) from e
         return cls(engine)
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def check_marker(self, marker: JournalMarker, portfolio: str, *, new_journal: bool = False) -> None:
+        """Hold this journal to ``marker``: refuse a journal with no run of ``portfolio`` when the
+        marker says the portfolio has traded (it was deleted, emptied or moved), unless
+        ``new_journal``; write the marker at the first run recorded from now on (or now, for a
+        journal that has runs but no marker yet).
+
+        Raise ``ConfigError`` (exit 2) naming the marker, the journal and ``--new-journal``.
+        """
+        recorded = marker.read()
+        newest = self.runs(portfolio, limit=1)
+        name = _journal_name(str(self.engine.url))
+        if recorded is not None and not newest:
+            if not new_journal:
+                raise ConfigError(
+                    f"This portfolio has traded before (run {recorded['first_run']} on "
+                    f"{str(recorded.get('first_run_at', '?'))[:10]}, says {marker.path}), but the journal {name} has no "
+                    "run of it: it was deleted, emptied or moved, and a new one would reset the daily cap and the "
+                    "history. Restore it, or pass --new-journal (to status, rebalance or run) to start a new journal.")
+            marker.clear()
+            recorded = None
+        if recorded is None and newest:
+            marker.record(portfolio=portfolio, journal=name, run_id=newest[0].id, at=newest[0].created_at)
+        elif recorded is None:
+            self._marker = marker  # written with the first run
+
+    def _mark(self, run: RunRecord) -> None:
+        if self._marker is not None:
+            self._marker.record(portfolio=run.portfolio, journal=_journal_name(str(self.engine.url)),
+                                run_id=run.id, at=run.created_at)
+            self._marker = None
 
     # -- checks --------------------------------------------------------------------------------
 
@@ -129,6 +211,7 @@ class Journal:
             if stale:
                 c.execute(update(schema.plans).where(schema.plans.c.id.in_(stale), schema.plans.c.state.in_(waiting))
                           .values(state="stale", reason=f"run {run.id} started after this plan was made"))
+        self._mark(run)
         return stale
 
     def count_runs(self, portfolio: str) -> int:
@@ -263,6 +346,51 @@ class Journal:
                  .order_by(schema.tool_calls.c.id.desc()).limit(limit))
         with self.engine.connect() as c:
             return [_row(ToolCallRecord, r) for r in c.execute(query)]
+
+
+#: Words of database errors that no retry can fix: the journal file or server refuses to be used.
+_UNUSABLE = {
+    "malformed": "is damaged ({error}); move it aside and restore a copy, or pass --new-journal to start a new one",
+    "not a database": "is damaged ({error}); move it aside and restore a copy, or pass --new-journal to start a new one",
+    "readonly": "is read-only ({error}); make it and its folder writable and run again (an unfinished run resumes, "
+                "nothing is sent twice)",
+    "read-only": "is read-only ({error}); make it writable for this user and run again (an unfinished run resumes, "
+                 "nothing is sent twice)",
+    "permission denied": "refused this user ({error}); grant it write access to the journal",
+    "disk i/o": "cannot be read or written ({error}); check the disk, and that nothing replaced the file while open",
+    "disk is full": "cannot be written ({error}); free some disk space",
+    "unable to open": "cannot be opened ({error}); check that its folder exists and is writable",
+}
+
+
+def _unusable(context) -> None:  # type: ignore[no-untyped-def]
+    """SQLAlchemy ``handle_error``: a journal that cannot be used becomes one ``ConfigError`` naming
+    it and what to do, never the SQL statement and its parameters (which hold plans)."""
+    engine = context.engine
+    unusable = _unusable_sentence(context.original_exception, _journal_name(str(engine.url)) if engine else "")
+    if unusable is not None:
+        raise unusable from None
+
+
+def _unusable_sentence(error: BaseException, name: str) -> ConfigError | None:
+    words = str(error).split("\n")[0]
+    for key, advice in _UNUSABLE.items():
+        if key in words.lower():
+            return ConfigError(f"The journal {name} {advice.format(error=words)}.")
+    return None
+
+
+def _journal_name(url: str) -> str:
+    """A SQLite journal's file path; another database's URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - any unparseable URL is named as such
+        return "(unparseable URL)"
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database.removeprefix("file:")
+    return _redact(url)
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]

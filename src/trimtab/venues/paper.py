@@ -248,6 +248,9 @@ class PaperVenue:
         mid = self.prices([asset])[asset].price
         slip = self.settings.slippage_bps / 10_000
         price = mid * (1 + slip) if side is Side.BUY else mid * (1 - slip)
+        if not (math.isfinite(mid) and mid > 0 and math.isfinite(price) and price > 0):
+            raise OrderRejected(f"{side} {asset} order {cid} would fill at {price:g} (price {mid:g}, slippage "
+                                f"{self.settings.slippage_bps:g} bps); the paper venue fills only at a positive price")
         fee_rate = rules.taker_fee if rules.taker_fee is not None else self.settings.fee
         if quantity is None:
             if side is Side.SELL or quote_amount is None or not quote_amount > 0:
@@ -261,6 +264,8 @@ class PaperVenue:
         if quantity * mid < rules.min_notional:
             raise BelowMinimum(f"{asset} order notional {quantity * mid:.2f} is below the minimum {rules.min_notional:g}")
         fee = value * fee_rate
+        if not (math.isfinite(value) and value > 0 and math.isfinite(fee) and fee >= 0):
+            raise OrderRejected(f"{side} {asset} order {cid}: value {value:g} and fee {fee:g} cannot be money")
         quote = self.settings.quote
         if side is Side.SELL:
             self._debit(asset, chain, quantity)
@@ -357,12 +362,16 @@ class PaperVenue:
     def _debit(self, asset: str, chain: str, amount: float) -> None:
         row = self._db.execute("SELECT quantity FROM balances WHERE asset = ? AND chain = ?", (asset, chain)).fetchone()
         held = row[0] if row else 0.0
+        if not (math.isfinite(amount) and amount >= 0):
+            raise OrderRejected(f"a debit of {amount:g} {asset} on {chain} cannot be made")
         if amount > held * (1 + _FUNDS_TOLERANCE) + 1e-12:
             raise InsufficientFunds(f"insufficient {asset} on {chain}: need {amount:.8g}, have {held:.8g}")
         self._db.execute("UPDATE balances SET quantity = ? WHERE asset = ? AND chain = ?",
                          (max(held - amount, 0.0), asset, chain))
 
     def _credit(self, asset: str, chain: str, amount: float) -> None:
+        if not (math.isfinite(amount) and amount >= 0):  # a credit never takes money away
+            raise OrderRejected(f"a credit of {amount:g} {asset} on {chain} cannot be made; no balance goes below zero")
         self._db.execute(
             "INSERT INTO balances VALUES (?, ?, ?) ON CONFLICT (asset, chain) DO UPDATE SET quantity = quantity + ?",
             (asset, chain, amount, amount),

@@ -7,6 +7,7 @@ a read-check-write; readers see committed state only.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,10 +63,12 @@ class PaperSettings:
     def __post_init__(self) -> None:
         if not 0 <= self.fee < 1 or not 0 <= self.bridge_fee < 1:
             raise ConfigError("Paper venue: fee and bridge_fee must be fractions between 0 and 1.")
-        if self.slippage_bps < 0 or self.order_latency < 0 or self.clock_speed < 0:
-            raise ConfigError("Paper venue: slippage_bps, order_latency and clock_speed cannot be negative.")
+        if not 0 <= self.slippage_bps < 10_000:  # 10,000 bps would sell at a price of zero
+            raise ConfigError(f"Paper venue: slippage_bps {self.slippage_bps!r} must be from 0 to below 10000.")
+        if not (0 <= self.order_latency < math.inf and 0 <= self.clock_speed < math.inf):
+            raise ConfigError("Paper venue: order_latency and clock_speed must be finite and not negative.")
         low, high = self.bridge_minutes
-        if not 0 <= low <= high:
+        if not 0 <= low <= high < math.inf:
             raise ConfigError(f"Paper venue: bridge_minutes {self.bridge_minutes} must be [low, high] with 0 <= low <= high.")
         if self.price_source not in ("fixed", "history", "venue"):
             raise ConfigError(f"Paper venue: price_source {self.price_source!r} must be fixed, history or venue.")
@@ -73,9 +76,72 @@ class PaperSettings:
             raise ConfigError("Paper venue: prices read from another venue are live, so clock_speed must be 1.")
 
 
+def damaged(path: Path, error: sqlite3.Error) -> Exception:
+    """The one sentence for an account file SQLite cannot use (corrupt, not a database, read-only,
+    disk full); other errors (a lock held too long) are returned unchanged."""
+    words = str(error)
+    if "malformed" in words or "not a database" in words:
+        return ConfigError(f"The paper account {path} is damaged ({words}); restore it from a copy, or start a new "
+                           "account with `trimtab init --venue paper --force`.")
+    if "readonly" in words or "read-only" in words:
+        return ConfigError(f"The paper account {path} is read-only ({words}); make it and its folder writable "
+                           f"(chmod u+w {path}).")
+    if "disk" in words or "unable to open" in words:
+        return ConfigError(f"The paper account {path} cannot be used ({words}); check the disk and the file.")
+    return error
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite errors name the account file (see :func:`damaged`)."""
+
+    def _guard(self, call, *args):  # type: ignore[no-untyped-def]
+        try:
+            return call(*args)
+        except sqlite3.Error as e:
+            raise damaged(self.connection.path, e) from None  # type: ignore[attr-defined]
+
+    def execute(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().execute, *args)
+
+    def executemany(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().executemany, *args)
+
+    def executescript(self, *args):  # type: ignore[no-untyped-def, override]
+        return self._guard(super().executescript, *args)
+
+    def fetchone(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchone)
+
+    def fetchall(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().fetchall)
+
+    def __next__(self):  # type: ignore[no-untyped-def]
+        return self._guard(super().__next__)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection to one account file whose every statement goes through :class:`_Cursor`."""
+
+    path: Path
+
+    def execute(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor(_Cursor).execute(*args)
+
+    def executemany(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor(_Cursor).executemany(*args)
+
+    def executescript(self, *args):  # type: ignore[no-untyped-def, override]
+        return self.cursor(_Cursor).executescript(*args)
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """Open the account file in autocommit mode (transactions are explicit), waiting on locks."""
-    connection = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+    """Open the account file in autocommit mode (transactions are explicit), waiting on locks.
+
+    A file SQLite cannot use raises ``ConfigError`` naming it and what to do, at open or at any
+    later statement."""
+    connection = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False,
+                                 factory=_Connection)
+    connection.path = path  # type: ignore[attr-defined]
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     return connection
@@ -101,7 +167,7 @@ def save_settings(connection: sqlite3.Connection, settings: PaperSettings) -> No
 def load_settings(connection: sqlite3.Connection, path: Path) -> PaperSettings:
     try:
         rows = dict(connection.execute("SELECT key, value FROM settings").fetchall())
-    except sqlite3.DatabaseError as e:
+    except sqlite3.OperationalError as e:  # no settings table: another kind of SQLite file
         raise ConfigError(f"{path} is not a paper account ({e}); create one with `trimtab init --venue paper`.") from None
     if not rows:
         raise ConfigError(f"{path} is not a paper account; create one with `trimtab init --venue paper`.")
