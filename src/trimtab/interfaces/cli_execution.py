@@ -315,13 +315,10 @@ def history(
 
     def body():
         from trimtab.config import load_config
-        from trimtab.errors import InputError
         from trimtab.interfaces.render_execution import history_document, render_history
         from trimtab.interfaces.wiring import journal_url
         from trimtab.journal import Journal
 
-        if limit < 1:
-            raise InputError(f"--limit {limit} shows nothing: give how many runs and checks to show, 1 or more.")
         loaded, path = load_config(config)
         journal = Journal.open(journal_url(loaded, path))
         document = history_document(journal, loaded.portfolio.name, limit)
