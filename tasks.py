@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
-EXTRAS = {"demo": "", "test": "[dev]"}
+EXTRAS = {"demo": "[web]", "test": "[dev]"}  # the demo can open its dashboard (`trimtab demo --serve`)
 
 DEMO = ["demo"]  # five years of hourly checks on a paper portfolio, through the real executor
 

@@ -228,6 +228,13 @@ class AgentConfig(_Section):
         return value
 
 
+class DashboardConfig(_Section):
+    """``trimtab serve``: ``allow_rebalance`` shows a "rebalance now" button that plans and then
+    executes by plan id through the same guardrails as the MCP tools (``[agent]``, caps, kill switch)."""
+
+    allow_rebalance: bool = False
+
+
 class JournalConfig(_Section):
     url: str = "sqlite:///trimtab.db"
 
@@ -240,6 +247,7 @@ class Config(_Section):
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @property
     def targets(self) -> Targets:

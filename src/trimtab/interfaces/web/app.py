@@ -1,0 +1,198 @@
+"""The dashboard's FastAPI app: server-rendered pages (Jinja2) over a JSON API under ``/api``.
+
+``create_app`` is the factory; ``trimtab serve`` runs it under uvicorn. Every page reads what
+it shows through ``DashboardData`` (the API returns the same documents), the drift chart is drawn
+by the vendored uPlot, and pages follow a live run by polling ``/api/portfolios/{name}/checks``.
+Read only, except the "rebalance now" button a config may allow: it plans, then executes that plan
+by id through the same ``PlanDesk`` (guardrails, caps, kill switch, approval) as MCP and Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from trimtab.errors import Denied, TrimtabError
+from trimtab.interfaces.web.advice import band_advice
+from trimtab.interfaces.web.context import PortfolioContext
+from trimtab.interfaces.web.data import WINDOWS, DashboardData
+from trimtab.interfaces.web.security import Guard, allowed_hosts
+from trimtab.journal import Journal
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | None = None, token: str | None = None,
+               bind: str = "127.0.0.1", extra_hosts: Iterable[str] = (), poll_seconds: float = 5.0) -> Any:
+    """The dashboard over ``journal`` (an ASGI app: FastAPI behind the Host/token guard)."""
+    data = DashboardData(journal, contexts)
+    app = FastAPI(title="trimtab dashboard", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  redoc_url=None,
+                  description="Read-only views of a trimtab journal: portfolios, drift over time, runs, advice.")
+    app.state.data = data
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters.update(pct=_pct, money=_money, qty=_qty, age=_age)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def known(name: str) -> None:
+        if name not in data.names():
+            raise HTTPException(404, f"The journal has no portfolio {name!r}.")
+
+    def page(request: Request, template: str, **values: Any) -> HTMLResponse:
+        return templates.TemplateResponse(request, template, {"poll_seconds": poll_seconds, **values})
+
+    # -- JSON API ---------------------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["health"], summary="200 when the journal is reachable, with the age of the last check")
+    def healthz() -> JSONResponse:
+        try:
+            return JSONResponse(data.health())
+        except Exception as e:  # unreachable journal: say so, in one sentence
+            return JSONResponse({"journal": "unreachable", "error": f"{type(e).__name__}: {str(e).splitlines()[0]}"},
+                                status_code=503)
+
+    @app.get("/api/portfolios", tags=["portfolios"], summary="Every portfolio in the journal")
+    def api_portfolios() -> list[dict[str, Any]]:
+        return data.portfolios()
+
+    @app.get("/api/portfolios/{name}", tags=["portfolios"], summary="Weights against targets, holdings, policy")
+    def api_portfolio(name: str) -> dict[str, Any]:
+        known(name)
+        return data.portfolio(name)
+
+    @app.get("/api/portfolios/{name}/drift", tags=["drift"],
+             summary="Max and per-asset drift over a window, min/max-downsampled; bands; rebalances")
+    def api_drift(name: str, window: str = Query("all", pattern="^(day|week|month|all)$"),
+                  start: datetime | None = None, end: datetime | None = None,
+                  width: int = Query(1000, ge=10, le=4000)) -> dict[str, Any]:
+        known(name)
+        return data.drift(name, window=window, start=start, end=end, width=width)
+
+    @app.get("/api/portfolios/{name}/checks", tags=["drift"],
+             summary="Checks written after check id `after` (how pages follow a live run)")
+    def api_checks(name: str, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)) -> dict[str, Any]:
+        known(name)
+        return data.checks_after(name, after, limit)
+
+    @app.get("/api/portfolios/{name}/runs", tags=["runs"], summary="Runs, newest first, with fees and slippage")
+    def api_runs(name: str) -> list[dict[str, Any]]:
+        known(name)
+        return data.runs(name)
+
+    @app.get("/api/runs/{run_id}", tags=["runs"], summary="One run: legs, fills, bridges, fees, state")
+    def api_run(run_id: str) -> dict[str, Any]:
+        run = data.run(run_id)
+        if run is None:
+            raise HTTPException(404, f"The journal has no run {run_id!r}.")
+        return run
+
+    @app.get("/api/portfolios/{name}/advice", tags=["advice"], summary="Is the band right? Advice with its figures")
+    def api_advice(name: str, days: float = Query(30.0, gt=0, le=36500)) -> dict[str, Any]:
+        known(name)
+        return band_advice(data, name, days)
+
+    @app.post("/api/portfolios/{name}/plans", tags=["rebalance"],
+              summary="Plan a rebalance now (only when the config allows the button); returns the stored plan")
+    def api_plan(name: str, _: dict[str, Any] = Body(default_factory=dict)) -> JSONResponse:
+        desk = _desk(data, name)
+        from trimtab.interfaces.agent_tools import plan_view
+
+        return _refusals(lambda: {"plan": plan_view(desk.plan(), desk.rails.require_approval).model_dump(mode="json")})
+
+    @app.post("/api/portfolios/{name}/plans/{plan_id}/execute", tags=["rebalance"],
+              summary="Execute a stored plan by id through the agent guardrails")
+    def api_execute(name: str, plan_id: str, _: dict[str, Any] = Body(default_factory=dict)) -> JSONResponse:
+        desk = _desk(data, name)
+
+        def execute() -> dict[str, Any]:
+            done = desk.execute(plan_id)
+            return {"plan_id": done.plan.id, "plan_state": done.plan.state, "run": done.outcome.run_id,
+                    "state": done.outcome.state, "reason": done.outcome.reason, "fees": done.outcome.fees}
+
+        return _refusals(execute)
+
+    # -- pages --------------------------------------------------------------------------------------
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def portfolios_page(request: Request) -> HTMLResponse:
+        return page(request, "portfolios.html", rows=data.portfolios())
+
+    @app.get("/portfolios/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def portfolio_page(request: Request, name: str) -> HTMLResponse:
+        known(name)
+        return page(request, "portfolio.html", p=data.portfolio(name), name=name)
+
+    @app.get("/portfolios/{name}/drift", response_class=HTMLResponse, include_in_schema=False)
+    def drift_page(request: Request, name: str, window: str = Query("all", pattern="^(day|week|month|all)$")) -> HTMLResponse:
+        known(name)
+        return page(request, "drift.html", name=name, window=window, windows=list(WINDOWS),
+                    last=data.last_check(name))
+
+    @app.get("/portfolios/{name}/runs", response_class=HTMLResponse, include_in_schema=False)
+    def runs_page(request: Request, name: str) -> HTMLResponse:
+        known(name)
+        return page(request, "runs.html", name=name, runs=data.runs(name))
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(request: Request, run_id: str) -> HTMLResponse:
+        run = data.run(run_id)
+        if run is None:
+            raise HTTPException(404, f"The journal has no run {run_id!r}.")
+        return page(request, "run.html", run=run, name=run["portfolio"])
+
+    @app.get("/portfolios/{name}/advice", response_class=HTMLResponse, include_in_schema=False)
+    def advice_page(request: Request, name: str, days: float = Query(30.0, gt=0, le=36500)) -> HTMLResponse:
+        known(name)
+        return page(request, "advice.html", name=name, a=band_advice(data, name, days), days=days)
+
+    return Guard(app, hosts=allowed_hosts(bind, extra_hosts), token=token)
+
+
+def _desk(data: DashboardData, name: str):  # type: ignore[no-untyped-def]
+    context = data.contexts.get(name)
+    if context is None or context.open_desk is None:
+        raise HTTPException(403, "Rebalancing from the dashboard is off: set [dashboard] allow_rebalance = true "
+                                 "in this portfolio's config and start it with --config.")
+    return context.open_desk()
+
+
+def _refusals(action) -> JSONResponse:  # type: ignore[no-untyped-def]
+    """Run ``action``; a guardrail refusal is a 409 with its code, bad input a 400, both in one sentence."""
+    try:
+        return JSONResponse(action())
+    except Denied as e:
+        return JSONResponse({"error": str(e), "code": e.code}, status_code=409)
+    except TrimtabError as e:
+        return JSONResponse({"error": str(e)}, status_code=400)
+
+
+def _pct(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x * 100:.{digits}f}%"
+
+
+def _money(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def _qty(x: float | None) -> str:
+    return "-" if x is None else f"{x:.8g}"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit} ago"
+    return f"{seconds:.0f} s ago"
