@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -54,7 +54,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
     def healthz() -> JSONResponse:
         try:
             return JSONResponse(data.health())
-        except Exception as e:  # unreachable journal: say so, in one sentence
+        except Exception as e:  # noqa: BLE001 - unreachable journal: say so, in one sentence
             return JSONResponse({"journal": "unreachable", "error": f"{type(e).__name__}: {str(e).splitlines()[0]}"},
                                 status_code=503)
 
@@ -100,7 +100,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
 
     @app.post("/api/portfolios/{name}/plans", tags=["rebalance"],
               summary="Plan a rebalance now (only when the config allows the button); returns the stored plan")
-    def api_plan(name: str, _: dict[str, Any] = Body(default_factory=dict)) -> JSONResponse:
+    def api_plan(name: str, _: Annotated[dict[str, Any] | None, Body()] = None) -> JSONResponse:
         desk = _desk(data, name)
         from trimtab.interfaces.agent_tools import plan_view
 
@@ -108,7 +108,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
 
     @app.post("/api/portfolios/{name}/plans/{plan_id}/execute", tags=["rebalance"],
               summary="Execute a stored plan by id through the agent guardrails")
-    def api_execute(name: str, plan_id: str, _: dict[str, Any] = Body(default_factory=dict)) -> JSONResponse:
+    def api_execute(name: str, plan_id: str, _: Annotated[dict[str, Any] | None, Body()] = None) -> JSONResponse:
         desk = _desk(data, name)
 
         def execute() -> dict[str, Any]:

@@ -173,7 +173,7 @@ class DashboardData:
             rows = [{"venue": context.venue_kind, "asset": h.asset, "chain": h.chain, "quantity": h.quantity}
                     for h in sorted(balances, key=lambda h: (h.asset, h.chain)) if h.quantity]
             document = {"available": True, "reason": "", "rows": rows}
-        except Exception as e:  # a venue that cannot be read says why, in one sentence; the page still loads
+        except Exception as e:  # noqa: BLE001 - a venue that cannot be read says why, in one sentence; the page still loads
             document = {"available": False, "reason": f"The venue could not be read: {type(e).__name__}: "
                                                       f"{str(e).splitlines()[0] if str(e) else ''}", "rows": []}
         self._holdings[portfolio] = (time.monotonic(), document)
@@ -246,7 +246,7 @@ class DashboardData:
         markers = [m for m in self.rebalances(portfolio) if lo <= m["t"] <= hi + 3600]
         return {
             "portfolio": portfolio, "window": window, "start": lo, "end": hi,
-            "points_in_window": in_window, "points_sent": int(len(t)), "downsampled": len(t) < in_window,
+            "points_in_window": in_window, "points_sent": len(t), "downsampled": len(t) < in_window,
             "t": [int(x) for x in t], "max_drift": column(0),
             "assets": {asset: column(j) for j, asset in enumerate(series.assets, start=1)},
             "band": policy.band if policy else None,

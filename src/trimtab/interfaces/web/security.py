@@ -86,7 +86,7 @@ class Guard:
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header is simply no cookie
+        except Exception:  # noqa: BLE001 - a malformed cookie header is simply no cookie
             cookie = SimpleCookie()
         if COOKIE in cookie and self._matches(cookie[COOKIE].value):
             return await self.app(scope, receive, send)
