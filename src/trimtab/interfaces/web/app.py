@@ -41,6 +41,19 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
     templates.env.filters.update(pct=_pct, money=_money, qty=_qty, age=_age)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        return _error(request, error.status_code, str(error.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_input(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("query", "path", "body"))
+        return _error(request, 422, f"{where}: {first.get('msg', 'invalid')}.")
+
     def known(name: str) -> None:
         if name not in data.names():
             raise HTTPException(404, f"The journal has no portfolio {name!r}.")
@@ -157,6 +170,17 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
         return page(request, "advice.html", name=name, a=band_advice(data, name, days), days=days)
 
     return Guard(app, hosts=allowed_hosts(bind, extra_hosts), token=token)
+
+
+def _error(request: Request, status: int, sentence: str) -> Response:
+    """An error in one sentence: ``{"error": ...}`` for the API, a short page for a person."""
+    if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"error": sentence}, status_code=status)
+    from html import escape
+
+    return HTMLResponse(f"<!doctype html><title>{status}</title><link rel=stylesheet href=/static/dashboard.css>"
+                        f"<main><h1>{status}</h1><p>{escape(sentence)}</p><p><a href=/>All portfolios</a></p></main>",
+                        status_code=status)
 
 
 def _desk(data: DashboardData, name: str):  # type: ignore[no-untyped-def]

@@ -37,6 +37,8 @@ def prepare(*, host: str = DEFAULT_HOST, config: Path | None = None, journal: st
         url = f"sqlite:///{Path(demo_dir).resolve() / 'demo-journal.db'}"
     elif journal is not None:
         url = journal
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:" and not Path(url[len("sqlite:///"):]).exists():
+            raise InputError(f"No journal at {url[len('sqlite:///'):]}: run `trimtab run` or `trimtab demo` first.")
     else:
         from trimtab.config import DEFAULT_CONFIG
 
@@ -46,8 +48,6 @@ def prepare(*, host: str = DEFAULT_HOST, config: Path | None = None, journal: st
                              "(e.g. sqlite:///trimtab-demo/demo-journal.db).")
         context, url, _ = ctx.from_config(path)
         contexts[context.name] = context
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:" and not Path(url[len("sqlite:///"):]).exists():
-        raise InputError(f"No journal at {url[len('sqlite:///'):]}: run `trimtab run` or `trimtab demo` first.")
     return create_app(Journal.open(url), contexts=contexts, token=token, bind=host, extra_hosts=extra_hosts,
                       poll_seconds=poll_seconds)
 
