@@ -29,7 +29,7 @@ def test_every_bucket_keeps_its_lowest_and_highest_value_of_every_series(n, k, b
         return
     assert len(t) <= 2 * buckets
     span = end - start
-    bucket_of = lambda x: np.minimum(((x - start) / span * buckets).astype(int), buckets - 1)  # noqa: E731
+    bucket_of = lambda x: np.minimum(((x - start) / span * buckets).astype(int), buckets - 1)
     for b in np.unique(bucket_of(times)):
         inside, sent = bucket_of(times) == b, bucket_of(t) == b
         for j in range(k):
