@@ -30,13 +30,21 @@ HERE = Path(__file__).resolve().parent
 
 
 def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | None = None, token: str | None = None,
-               bind: str = "127.0.0.1", extra_hosts: Iterable[str] = (), poll_seconds: float = 5.0) -> Any:
+               bind: str = "127.0.0.1", extra_hosts: Iterable[str] = (), poll_seconds: float = 5.0,
+               warm: bool = True) -> Any:
     """The dashboard over ``journal`` (an ASGI app: FastAPI behind the Host/token guard)."""
     data = DashboardData(journal, contexts)
+    if warm:  # read every portfolio's checks once in the background, so the first drift page is quick
+        import threading
+
+        threading.Thread(target=data.warm, name="trimtab-dashboard-warm", daemon=True).start()
     app = FastAPI(title="trimtab dashboard", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None,
                   description="Read-only views of a trimtab journal: portfolios, drift over time, runs, advice.")
     app.state.data = data
+    from fastapi.middleware.gzip import GZipMiddleware
+
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters.update(pct=_pct, money=_money, qty=_qty, age=_age)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -55,7 +63,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
         return _error(request, 422, f"{where}: {first.get('msg', 'invalid')}.")
 
     def known(name: str) -> None:
-        if name not in data.names():
+        if not data.has(name):
             raise HTTPException(404, f"The journal has no portfolio {name!r}.")
 
     def page(request: Request, template: str, **values: Any) -> HTMLResponse:
@@ -72,44 +80,44 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
                                 status_code=503)
 
     @app.get("/api/portfolios", tags=["portfolios"], summary="Every portfolio in the journal")
-    def api_portfolios() -> list[dict[str, Any]]:
-        return data.portfolios()
+    def api_portfolios() -> JSONResponse:
+        return JSONResponse(data.portfolios())
 
     @app.get("/api/portfolios/{name}", tags=["portfolios"], summary="Weights against targets, holdings, policy")
-    def api_portfolio(name: str) -> dict[str, Any]:
+    def api_portfolio(name: str) -> JSONResponse:
         known(name)
-        return data.portfolio(name)
+        return JSONResponse(data.portfolio(name))
 
     @app.get("/api/portfolios/{name}/drift", tags=["drift"],
              summary="Max and per-asset drift over a window, min/max-downsampled; bands; rebalances")
     def api_drift(name: str, window: str = Query("all", pattern="^(day|week|month|all)$"),
                   start: datetime | None = None, end: datetime | None = None,
-                  width: int = Query(1000, ge=10, le=4000)) -> dict[str, Any]:
+                  width: int = Query(1000, ge=10, le=4000)) -> JSONResponse:
         known(name)
-        return data.drift(name, window=window, start=start, end=end, width=width)
+        return JSONResponse(data.drift(name, window=window, start=start, end=end, width=width))
 
     @app.get("/api/portfolios/{name}/checks", tags=["drift"],
              summary="Checks written after check id `after` (how pages follow a live run)")
-    def api_checks(name: str, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)) -> dict[str, Any]:
+    def api_checks(name: str, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)) -> JSONResponse:
         known(name)
-        return data.checks_after(name, after, limit)
+        return JSONResponse(data.checks_after(name, after, limit))
 
     @app.get("/api/portfolios/{name}/runs", tags=["runs"], summary="Runs, newest first, with fees and slippage")
-    def api_runs(name: str) -> list[dict[str, Any]]:
+    def api_runs(name: str) -> JSONResponse:
         known(name)
-        return data.runs(name)
+        return JSONResponse(data.runs(name))
 
     @app.get("/api/runs/{run_id}", tags=["runs"], summary="One run: legs, fills, bridges, fees, state")
-    def api_run(run_id: str) -> dict[str, Any]:
+    def api_run(run_id: str) -> JSONResponse:
         run = data.run(run_id)
         if run is None:
             raise HTTPException(404, f"The journal has no run {run_id!r}.")
-        return run
+        return JSONResponse(run)
 
     @app.get("/api/portfolios/{name}/advice", tags=["advice"], summary="Is the band right? Advice with its figures")
-    def api_advice(name: str, days: float = Query(30.0, gt=0, le=36500)) -> dict[str, Any]:
+    def api_advice(name: str, days: float = Query(30.0, gt=0, le=36500)) -> JSONResponse:
         known(name)
-        return band_advice(data, name, days)
+        return JSONResponse(band_advice(data, name, days))
 
     @app.post("/api/portfolios/{name}/plans", tags=["rebalance"],
               summary="Plan a rebalance now (only when the config allows the button); returns the stored plan")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select
 
 from trimtab.interfaces.web.context import PortfolioContext, inferred, policy_in_words
 from trimtab.interfaces.web.downsample import minmax_buckets
@@ -52,6 +52,7 @@ class _Series:
         self.assets: list[str] = []
         self.times = np.empty(0)
         self.values = np.empty((0, 1))  # column 0: max drift; then one column per asset
+        self.fired: list[tuple[datetime, str]] = []  # checks that decided to rebalance: time, trigger
 
 
 class DashboardData:
@@ -70,14 +71,28 @@ class DashboardData:
     # -- portfolios ------------------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        query = union(select(schema.checks.c.portfolio).distinct(), select(schema.runs.c.portfolio).distinct())
+        """Every portfolio in the journal (and those the config names), each found through the
+        portfolio index (a skip scan), never by reading every check."""
+        found = set(self.contexts)
         with self.journal.engine.connect() as c:
-            found = {row[0] for row in c.execute(query)}
-        return sorted(found | set(self.contexts))
+            for table in (schema.checks, schema.runs):
+                name = c.execute(select(func.min(table.c.portfolio))).scalar()
+                while name is not None:
+                    found.add(name)
+                    name = c.execute(select(func.min(table.c.portfolio)).where(table.c.portfolio > name)).scalar()
+        return sorted(found)
+
+    def has(self, portfolio: str) -> bool:
+        if portfolio in self.contexts:
+            return True
+        with self.journal.engine.connect() as c:
+            return any(c.execute(select(table.c.portfolio).where(table.c.portfolio == portfolio).limit(1)).first()
+                       for table in (schema.checks, schema.runs))
 
     def last_check(self, portfolio: str) -> dict[str, Any] | None:
+        """The check written last (checks are written in time order; this reads one row by index)."""
         query = (select(schema.checks).where(schema.checks.c.portfolio == portfolio)
-                 .order_by(schema.checks.c.at.desc(), schema.checks.c.id.desc()).limit(1))
+                 .order_by(schema.checks.c.id.desc()).limit(1))
         with self.journal.engine.connect() as c:
             row = c.execute(query).first()
         return None if row is None else self._check(row._mapping)
@@ -181,18 +196,26 @@ class DashboardData:
 
     # -- drift over time ------------------------------------------------------------------------
 
+    def warm(self) -> None:
+        """Read every portfolio's checks into the cache (``trimtab serve`` does it in the background)."""
+        try:
+            for name in self.names():
+                self._load_series(name)
+        except Exception:  # noqa: BLE001 - a journal that cannot be read now is read (and reported) by the pages
+            return
+
     def _load_series(self, portfolio: str) -> _Series:
         """The cached series of ``portfolio``, extended with the checks written since it was read."""
         with self._lock:
             series = self._series.setdefault(portfolio, _Series())
             c_ = schema.checks.c
             with self.journal.engine.connect() as c:
-                count = c.execute(select(func.count()).where(c_.portfolio == portfolio)).scalar_one()
-                if count == series.count:
+                newest = c.execute(select(func.max(c_.id)).where(c_.portfolio == portfolio)).scalar() or 0
+                if newest == series.last_id:
                     return series
-                if count < series.count:  # the journal was replaced: read it again
+                if newest < series.last_id:  # the journal was replaced: read it again
                     series = self._series[portfolio] = _Series()
-                query = (select(c_.id, c_.at, c_.max_drift, c_.drift)
+                query = (select(c_.id, c_.at, c_.max_drift, c_.drift, c_.rebalance, c_.trigger)
                          .where(c_.portfolio == portfolio, c_.id > series.last_id).order_by(c_.id))
                 rows = c.execute(query).all()
             if not rows:
@@ -218,6 +241,7 @@ class DashboardData:
                 order = np.argsort(all_times, kind="stable")
                 all_times, all_values = all_times[order], all_values[order]
             series.times, series.values, series.assets = all_times, all_values, assets
+            series.fired = sorted([*series.fired, *((_utc(r.at), r.trigger) for r in rows if r.rebalance)])
             series.last_id = max(series.last_id, max(r.id for r in rows))
             series.count = len(all_times)
             return series
@@ -241,7 +265,7 @@ class DashboardData:
         policy = context.policy
 
         def column(j: int) -> list[float | None]:
-            return [None if math.isnan(x) else round(float(x), 6) for x in v[:, j]]
+            return [None if math.isnan(x) else x for x in np.round(v[:, j], 6).tolist()]  # NaN (no such asset) -> null
 
         markers = [m for m in self.rebalances(portfolio) if lo <= m["t"] <= hi + 3600]
         return {
@@ -257,20 +281,18 @@ class DashboardData:
 
     def rebalances(self, portfolio: str) -> list[dict[str, Any]]:
         """Every run of ``portfolio`` as a chart marker: time, run id, state and the trigger that started it."""
+        fired = self._load_series(portfolio).fired
         with self.journal.engine.connect() as c:
             runs = c.execute(select(schema.runs.c.id, schema.runs.c.created_at, schema.runs.c.state)
                              .where(schema.runs.c.portfolio == portfolio).order_by(schema.runs.c.created_at)).all()
-            fired = c.execute(select(schema.checks.c.at, schema.checks.c.trigger)
-                              .where(schema.checks.c.portfolio == portfolio, schema.checks.c.rebalance.is_(True))
-                              .order_by(schema.checks.c.at)).all()
-        fired_at = [_utc(f.at) for f in fired]
+        fired_at = [at for at, _ in fired]
         markers = []
         for run in runs:
             created = _utc(run.created_at)
             trigger = "manual"
             i = _last_at_or_before(fired_at, created + timedelta(minutes=1))
             if i is not None and created - fired_at[i] <= TRIGGER_WINDOW:
-                trigger = fired[i].trigger
+                trigger = fired[i][1]
             markers.append({"t": int(created.timestamp()), "at": created.isoformat(), "run": run.id,
                             "state": run.state, "trigger": trigger})
         return markers

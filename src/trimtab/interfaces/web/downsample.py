@@ -22,14 +22,27 @@ def minmax_buckets(times: np.ndarray, values: np.ndarray, *, start: float, end: 
     span = max(end - start, 1e-9)
     bucket = np.minimum(((t - start) / span * buckets).astype(np.int64), buckets - 1)
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])  # first row of each non-empty bucket
-    ends = np.r_[starts[1:], len(t)] - 1
+    counts = np.diff(np.r_[starts, len(t)])
     out_t = np.empty(2 * len(starts))
     out_v = np.empty((2 * len(starts), v.shape[1]))
     for column in range(v.shape[1]):
-        order = np.lexsort((v[:, column], bucket))  # by bucket, then value: first is the min, last the max
-        low, high = order[starts], order[ends]
+        values = v[:, column]
+        low, high = _first_where(values, np.fmin.reduceat(values, starts), starts, counts, bucket), \
+            _first_where(values, np.fmax.reduceat(values, starts), starts, counts, bucket)
         first, second = np.minimum(low, high), np.maximum(low, high)  # in the order they happened
         if column == 0:
             out_t[0::2], out_t[1::2] = t[first], t[second]
-        out_v[0::2, column], out_v[1::2, column] = v[first, column], v[second, column]
+        out_v[0::2, column], out_v[1::2, column] = values[first], values[second]
     return out_t, out_v
+
+
+def _first_where(values: np.ndarray, extreme: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+                 bucket: np.ndarray) -> np.ndarray:
+    """Per bucket, the first row whose value is the bucket's ``extreme`` (the bucket's first row when
+    every value in it is missing)."""
+    rows = np.flatnonzero(values == np.repeat(extreme, counts))
+    index = np.searchsorted(starts, rows, "right") - 1  # which bucket each matching row is in
+    found = starts.copy()
+    seen, first = np.unique(index, return_index=True)
+    found[seen] = rows[first]
+    return found
