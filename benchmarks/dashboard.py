@@ -199,6 +199,7 @@ def main() -> int:
         report["drift_page"] = browser_figures(server, args.screenshots)
         report["drift_json"] = payload_figures(server)
         report["api_sqlite"] = asyncio.run(_load(server.base, args.requests, args.clients))
+        report["api_sqlite_one_client"] = asyncio.run(_load(server.base, 350, 1))
     finally:
         server.stop()
     from postgres_server import postgres_server
@@ -209,8 +210,10 @@ def main() -> int:
         try:
             httpx.get(f"{server.base}/api/portfolios/demo/drift", timeout=60)  # the first read of the checks
             report["api_postgresql"] = asyncio.run(_load(server.base, args.requests, args.clients))
+            report["api_postgresql_one_client"] = asyncio.run(_load(server.base, 350, 1))
         finally:
             server.stop()
+    report["machine"] = {"cores": os.cpu_count(), "load_average": os.getloadavg()}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -223,11 +226,16 @@ def main() -> int:
     print(f"  drift JSON: {j['json_bytes'] / 1024:.0f} KiB ({j['gzip_bytes'] / 1024:.0f} KiB gzipped) for "
           f"{j['points_sent']:,} points; every check as JSON would be ~{j['all_checks_as_json_bytes_estimate'] / 1e6:.1f} MB")
     for name in ("api_sqlite", "api_postgresql"):
-        r = report[name]
+        r, one = report[name], report[name + "_one_client"]
         print(f"/api on {name[4:]}: {r['requests']} requests from {r['clients']} clients: p50 {r['p50_ms']:.1f} ms, "
-              f"p99 {r['p99_ms']:.1f} ms, {r['per_second']:.0f} requests/s")
+              f"p99 {r['p99_ms']:.1f} ms, {r['per_second']:.0f} requests/s (one client: p50 {one['p50_ms']:.1f} ms, "
+              f"p99 {one['p99_ms']:.1f} ms)")
         for endpoint, e in r["by_endpoint"].items():
-            print(f"    {endpoint:45} p50 {e['p50_ms']:7.1f} ms  p99 {e['p99_ms']:7.1f} ms")
+            o = one["by_endpoint"][endpoint]
+            print(f"    {endpoint:45} p50 {e['p50_ms']:7.1f} ms  p99 {e['p99_ms']:7.1f} ms   one client: p50 "
+                  f"{o['p50_ms']:6.1f} ms")
+    m = report["machine"]
+    print(f"machine: {m['cores']} cores, load average {m['load_average'][0]:.1f} (other work shares them)")
     return 0
 
 
