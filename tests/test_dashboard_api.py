@@ -141,6 +141,7 @@ def test_a_page_follows_checks_written_while_it_is_open_on_sqlite_and_postgresql
         new = httpx.get(f"{base}/api/portfolios/live/checks", params={"after": first["last_check_id"]}).json()
         again = httpx.get(f"{base}/api/portfolios/live/drift").json()
         summary = httpx.get(f"{base}/api/portfolios").json()
+        runs_page = httpx.get(f"{base}/portfolios/live/runs").text
     writer.close()
     # Assert
     assert first["points_in_window"] == 3
@@ -148,6 +149,7 @@ def test_a_page_follows_checks_written_while_it_is_open_on_sqlite_and_postgresql
     assert again["points_in_window"] == 5 and again["max_drift"][-1] == 0.04
     assert again["band"] == 0.05  # read off the checks' reasons: no config was given
     assert summary[0]["needs_attention"] == 1
+    assert '<tr id="run-rlive0001" class="attention"' in runs_page  # a run waiting for a person stands out
 
 
 def test_healthz_reports_the_age_of_the_last_check_and_503_when_the_journal_is_gone():
@@ -167,3 +169,24 @@ def test_healthz_reports_the_age_of_the_last_check_and_503_when_the_journal_is_g
     assert healthy.status_code == 200 and healthy.json()["journal"] == "reachable"
     assert 290 < healthy.json()["last_check_age_seconds"] < 900
     assert down.status_code == 503 and down.json()["journal"] == "unreachable" and down.json()["error"]
+
+
+def test_the_api_follows_a_live_trimtab_run_writing_to_the_same_journal(tmp_path, journal_url):
+    # Arrange: a paper portfolio whose journal is SQLite or a real PostgreSQL, served from its config
+    directory = make_portfolio(tmp_path / "p")
+    config = directory / "trimtab.toml"
+    if journal_url.startswith("postgresql"):
+        config.write_text(config.read_text().replace('url = "sqlite:///trimtab.db"', f'url = "{journal_url}"'))
+    with running(prepare(config=config)) as base:
+        empty = httpx.get(f"{base}/api/portfolios/main/checks", params={"after": 0}).json()
+        # Act: the production loop takes a step (a check that rebalances), then another (a hold)
+        assert run_cli("run", "--once", cwd=directory).returncode == 0
+        first = httpx.get(f"{base}/api/portfolios/main/checks", params={"after": 0}).json()
+        assert run_cli("run", "--once", cwd=directory).returncode == 0
+        second = httpx.get(f"{base}/api/portfolios/main/checks", params={"after": first["last_check_id"]}).json()
+        drift = httpx.get(f"{base}/api/portfolios/main/drift").json()
+    # Assert
+    assert empty["checks"] == [] and empty["last_run"] is None
+    assert [c["rebalance"] for c in first["checks"]] == [True] and first["last_run"]["state"] == "completed"
+    assert [c["rebalance"] for c in second["checks"]] == [False] and second["checks"][0]["max_drift"] < 0.01
+    assert drift["points_in_window"] == 2 and [m["run"] for m in drift["rebalances"]] == [first["last_run"]["id"]]

@@ -67,6 +67,30 @@ class DashboardData:
         self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
         self._holdings: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._memo: dict[tuple, tuple[tuple, Any]] = {}
+
+    def _journal_state(self, portfolio: str) -> tuple:
+        """What a cached answer about ``portfolio`` depends on: its newest check, its runs (how many,
+        last moved) and the legs (how many, last moved); read through indexes and small tables."""
+        c_, r_, l_ = schema.checks.c, schema.runs.c, schema.legs.c
+        with self.journal.engine.connect() as c:
+            check = c.execute(select(func.max(c_.id)).where(c_.portfolio == portfolio)).scalar()
+            runs = tuple(c.execute(select(func.count(), func.max(r_.updated_at)).where(r_.portfolio == portfolio)).one())
+            legs = tuple(c.execute(select(func.count(), func.max(l_.updated_at))).one())
+        return check, runs, legs
+
+    def _cached(self, key: tuple, portfolio: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or the answer it gave while the journal was in the same state."""
+        state = self._journal_state(portfolio)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == state:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._memo) >= 256:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = (state, value)
+        return value
 
     # -- portfolios ------------------------------------------------------------------------------
 
@@ -250,6 +274,11 @@ class DashboardData:
               end: datetime | None = None, width: int = 1000) -> dict[str, Any]:
         """Max and per-asset drift between ``start`` and ``end`` (default: the ``window`` that ends at
         the last check), min/max-downsampled to ``width`` buckets; the bands; the rebalances."""
+        return self._cached(("drift", portfolio, window, start, end, width), portfolio,
+                            lambda: self._drift(portfolio, window=window, start=start, end=end, width=width))
+
+    def _drift(self, portfolio: str, *, window: str, start: datetime | None, end: datetime | None,
+               width: int) -> dict[str, Any]:
         series = self._load_series(portfolio)
         width = max(10, min(int(width), MAX_BUCKETS))
         if len(series.times):
@@ -281,6 +310,9 @@ class DashboardData:
 
     def rebalances(self, portfolio: str) -> list[dict[str, Any]]:
         """Every run of ``portfolio`` as a chart marker: time, run id, state and the trigger that started it."""
+        return self._cached(("rebalances", portfolio), portfolio, lambda: self._rebalances(portfolio))
+
+    def _rebalances(self, portfolio: str) -> list[dict[str, Any]]:
         fired = self._load_series(portfolio).fired
         with self.journal.engine.connect() as c:
             runs = c.execute(select(schema.runs.c.id, schema.runs.c.created_at, schema.runs.c.state)
@@ -316,6 +348,9 @@ class DashboardData:
     def runs(self, portfolio: str, limit: int = 1000) -> list[dict[str, Any]]:
         """Runs newest first, each with its legs' fees (as ``trimtab history`` adds them), its fills'
         slippage, its bridges and the trigger that started it."""
+        return self._cached(("runs", portfolio, limit), portfolio, lambda: self._runs(portfolio, limit))
+
+    def _runs(self, portfolio: str, limit: int) -> list[dict[str, Any]]:
         records = self.journal.runs(portfolio, limit=limit)
         ids = [r.id for r in records]
         with self.journal.engine.connect() as c:
