@@ -20,6 +20,12 @@ const trimtab = (() => {
     const tick = async () => { try { await fn(); } catch (e) { console.warn(e); } setTimeout(tick, poll()); };
     setTimeout(tick, poll());
   }
+  function age(seconds) {
+    if (seconds === null || seconds === undefined) return "never";
+    for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]])
+      if (seconds >= size) return Math.round(seconds / size) + " " + unit + " ago";
+    return Math.round(seconds) + " s ago";
+  }
   function setText(id, text) { const el = document.getElementById(id); if (el) el.textContent = text; }
 
   // Follow new checks of one portfolio: calls onChecks(checks, doc) for every batch.
@@ -48,6 +54,7 @@ const trimtab = (() => {
         if (!tr) { location.reload(); return; }  // a new portfolio appeared in the journal
         tr.children[1].textContent = money(r.value);
         tr.children[2].textContent = pct(r.max_drift);
+        tr.children[3].textContent = age(r.last_check_age_seconds);
         tr.classList.toggle("attention", r.needs_attention > 0);
       }
     });
