@@ -62,8 +62,10 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if host_name(headers.get("host", "")) not in self.hosts:
-            return await _reply(send, 400, "This dashboard does not answer to that Host name.")
+        host = host_name(headers.get("host", ""))
+        if host not in self.hosts:
+            return await _reply(send, 400, f"This dashboard does not answer to the Host name {host[:100]!r}; if that "
+                                           "name is this machine, start trimtab serve with --allow-host NAME.")
         path = scope.get("path", "")
         if scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS"):
             origin = headers.get("origin")
