@@ -94,7 +94,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
                   start: datetime | None = None, end: datetime | None = None,
                   width: int = Query(1000, ge=10, le=4000)) -> JSONResponse:
         known(name)
-        return JSONResponse(data.drift(name, window=window, start=start, end=end, width=width))
+        return _encoded(data.drift(name, window=window, start=start, end=end, width=width))
 
     @app.get("/api/portfolios/{name}/checks", tags=["drift"],
              summary="Checks written after check id `after` (how pages follow a live run)")
@@ -178,6 +178,21 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
         return page(request, "advice.html", name=name, a=band_advice(data, name, days), days=days)
 
     return Guard(app, hosts=allowed_hosts(bind, extra_hosts), token=token)
+
+
+_ENCODED: dict[int, tuple[Any, bytes]] = {}
+
+
+def _encoded(document: Any) -> Response:
+    """``document`` as a JSON response, encoded once while the cache hands out the same document."""
+    import json
+
+    hit = _ENCODED.get(id(document))
+    if hit is None or hit[0] is not document:
+        if len(_ENCODED) >= 64:
+            _ENCODED.pop(next(iter(_ENCODED)))
+        hit = _ENCODED[id(document)] = (document, json.dumps(document, separators=(",", ":")).encode())
+    return Response(hit[1], media_type="application/json")
 
 
 def _error(request: Request, status: int, sentence: str) -> Response:
