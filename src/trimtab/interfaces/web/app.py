@@ -44,7 +44,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
     app.state.data = data
     from fastapi.middleware.gzip import GZipMiddleware
 
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 costs 8x the time for 3% less
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters.update(pct=_pct, money=_money, qty=_qty, age=_age)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
