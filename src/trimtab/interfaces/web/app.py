@@ -38,7 +38,8 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
         import threading
 
         threading.Thread(target=data.warm, name="trimtab-dashboard-warm", daemon=True).start()
-    app = FastAPI(title="trimtab dashboard", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json",
+    # no /docs page: FastAPI's would load Swagger UI from a CDN, and nothing here may need the internet
+    app = FastAPI(title="trimtab dashboard", version="1", docs_url=None, openapi_url="/api/openapi.json",
                   redoc_url=None,
                   description="Read-only views of a trimtab journal: portfolios, drift over time, runs, advice.")
     app.state.data = data
@@ -125,7 +126,8 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
         desk = _desk(data, name)
         from trimtab.interfaces.agent_tools import plan_view
 
-        return _refusals(lambda: {"plan": plan_view(desk.plan(), desk.rails.require_approval).model_dump(mode="json")})
+        return _refusals(desk, lambda: {"plan": plan_view(desk.plan(), desk.rails.require_approval)
+                                        .model_dump(mode="json")})
 
     @app.post("/api/portfolios/{name}/plans/{plan_id}/execute", tags=["rebalance"],
               summary="Execute a stored plan by id through the agent guardrails")
@@ -137,7 +139,7 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
             return {"plan_id": done.plan.id, "plan_state": done.plan.state, "run": done.outcome.run_id,
                     "state": done.outcome.state, "reason": done.outcome.reason, "fees": done.outcome.fees}
 
-        return _refusals(execute)
+        return _refusals(desk, execute)
 
     # -- pages --------------------------------------------------------------------------------------
 
@@ -214,14 +216,20 @@ def _desk(data: DashboardData, name: str):  # type: ignore[no-untyped-def]
     return context.open_desk()
 
 
-def _refusals(action) -> JSONResponse:  # type: ignore[no-untyped-def]
-    """Run ``action``; a guardrail refusal is a 409 with its code, bad input a 400, both in one sentence."""
+def _refusals(desk, action) -> JSONResponse:  # type: ignore[no-untyped-def]
+    """Run ``action`` on ``desk`` and close what the desk opened; a guardrail refusal is a 409 with
+    its code, bad input a 400, both in one sentence."""
     try:
         return JSONResponse(action())
     except Denied as e:
         return JSONResponse({"error": str(e), "code": e.code}, status_code=409)
     except TrimtabError as e:
         return JSONResponse({"error": str(e)}, status_code=400)
+    finally:
+        desk.agent.journal.close()
+        close = getattr(desk.agent.venue, "close", None)
+        if close is not None:
+            close()
 
 
 def _pct(x: float | None, digits: int = 2) -> str:
