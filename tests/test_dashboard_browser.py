@@ -124,3 +124,27 @@ def test_every_page_loads_without_errors(demo, page, tmp_path):
         portfolio_rows = page.goto(base + "/") and page.eval_on_selector_all("#portfolios tbody tr", "r => r.length")
         holdings = page.goto(base + "/portfolios/demo") and page.eval_on_selector_all("#holdings tbody tr", "r => r.length")
     assert portfolio_rows == 1 and holdings >= 5
+
+
+def test_dragging_across_the_chart_zooms_in_with_the_server_sending_the_range_in_full(demo, page):
+    with running(prepare(demo_dir=demo)) as base:
+        page.goto(f"{base}/portfolios/demo/drift?window=all")
+        page.wait_for_selector("#drift-chart canvas")
+        page.wait_for_function("document.querySelector('#drift-chart').dataset.points")
+        total = page.evaluate("window.driftChart.data[0].length")
+        box = page.locator("#drift-chart .u-over").bounding_box()
+        # Act: drag over a tenth of the plot
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] * 0.40, y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.45, y, steps=5)
+        page.mouse.move(box["x"] + box["width"] * 0.50, y, steps=5)
+        page.mouse.up()
+        page.wait_for_function(f"window.driftChart.data[0].length < {total}", timeout=15_000)
+        zoomed = page.evaluate("[window.driftChart.scales.x.min, window.driftChart.scales.x.max]")
+        shown = page.evaluate("window.driftChart.data[0]")
+        page.dblclick("#drift-chart .u-over")
+        page.wait_for_function(f"window.driftChart.data[0].length === {total}", timeout=15_000)
+    # Assert: the zoomed data is the range at full detail: one check an hour
+    assert zoomed[1] - zoomed[0] < (shown[-1] - shown[0]) * 1.5
+    assert all(b - a == 3600 for a, b in zip(shown, shown[1:], strict=False))
