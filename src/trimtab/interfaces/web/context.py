@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trimtab.core.policy import PolicyKind, PolicySpec
+from trimtab.errors import InputError
 
 _BAND = re.compile(r"band (\d+(?:\.\d+)?)")
 
@@ -72,10 +73,11 @@ def inferred(name: str, last_check: Mapping[str, Any] | None) -> PortfolioContex
     bands = sorted({float(b) for b in _BAND.findall(last_check.get("reason", ""))})
     policy = None
     if bands:
-        band = bands[0]
-        emergency = bands[-1] if len(bands) > 1 else None
-        kind = PolicyKind.THRESHOLD
-        policy = PolicySpec(kind=kind, band=band, emergency_band=emergency)
+        try:
+            policy = PolicySpec(kind=PolicyKind.THRESHOLD, band=bands[0],
+                                emergency_band=bands[-1] if len(bands) > 1 else None)
+        except InputError:  # a reason whose numbers make no band: show the journal without one
+            policy = None
     return PortfolioContext(name=name, targets=targets, policy=policy, extra={"inferred": True})
 
 
