@@ -94,7 +94,9 @@ def test_an_extra_host_name_is_allowed_only_when_named(demo, monkeypatch):
 
 def _with_dashboard(directory) -> None:
     config = directory / "trimtab.toml"
-    config.write_text(config.read_text() + "\n[dashboard]\nallow_rebalance = true\n")
+    text = config.read_text()
+    assert "allow_rebalance = false" in text  # read only unless the owner says otherwise
+    config.write_text(text.replace("allow_rebalance = false", "allow_rebalance = true"))
 
 
 def test_rebalance_now_is_off_unless_the_config_allows_it(tmp_path):
