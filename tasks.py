@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
-EXTRAS = {"demo": "", "test": "[dev]"}
+EXTRAS = {"demo": "", "test": "[dev]"}  # the base install carries every feature the README shows
 
 DEMO = ["demo"]  # five years of hourly checks on a paper portfolio, through the real executor
 

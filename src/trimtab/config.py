@@ -243,6 +243,13 @@ class AgentConfig(_Section):
         return None if value is None else [_as_value_error(asset_symbol, a) for a in value]
 
 
+class DashboardConfig(_Section):
+    """``trimtab serve``: ``allow_rebalance`` shows a "rebalance now" button that plans and then
+    executes by plan id through the same guardrails as the MCP tools (``[agent]``, caps, kill switch)."""
+
+    allow_rebalance: bool = False
+
+
 class JournalConfig(_Section):
     url: str = "sqlite:///trimtab.db"
 
@@ -286,6 +293,7 @@ class Config(_Section):
     journal: JournalConfig = Field(default_factory=JournalConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @property
     def targets(self) -> Targets:

@@ -138,6 +138,11 @@ max_calls_per_minute = 120
 # The environment variable holding the bearer token of `trimtab mcp --http PORT`.
 http_token_env = "TRIMTAB_MCP_TOKEN"
 
+[dashboard]
+# `trimtab serve`: true shows a "rebalance now" button that plans, then executes that plan by id
+# through the [agent] guardrails above (and the caps and kill switch). See docs/MONITORING.md.
+allow_rebalance = false
+
 [journal]
 # Where every check, decision and trade is recorded (a SQLite file by default, next to this one).
 url = "{journal_url}"

@@ -251,13 +251,14 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces import cli_agents, cli_backtest, cli_execution, cli_monitor, cli_venues
+    from trimtab.interfaces import cli_agents, cli_backtest, cli_execution, cli_monitor, cli_venues, cli_web
 
     cli_execution.register(app)
     cli_venues.register(app)
     cli_backtest.register(app)
     cli_agents.register(app)
     cli_monitor.register(app)
+    cli_web.register(app)
 
 
 _register_command_groups()

@@ -362,6 +362,9 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo's account, journal and chart go.")] = Path("trimtab-demo"),
     start: Annotated[str | None, typer.Option(help="First day (default: five years before the data ends).")] = None,
     end: Annotated[str | None, typer.Option(help="Last day (default: the end of the shipped data).")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Then open the dashboard on the demo's journal "
+                                                        "(http://127.0.0.1:8787/, needs the web extra).")] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="With --serve: the dashboard's port.")] = 8787,
     as_json: JsonFlag = False,
 ) -> None:
     """A paper BTC/ETH/USDC 50/30/20 portfolio on four chains, run hourly over the shipped history
@@ -372,9 +375,24 @@ def demo(
         from trimtab.interfaces.render_execution import render_demo
 
         summary = run_demo(directory, start=start, end=end, progress=not as_json)
-        return summary, lambda: render_demo(summary)
+
+        def render() -> None:
+            render_demo(summary)
+            if not serve:
+                stdout.print(f"watch it in a browser: trimtab demo --serve (or trimtab serve --journal "
+                             f"sqlite:///{Path(summary['journal']).resolve()})")
+
+        return summary, render
 
     run(as_json, body)
+    if serve:
+        def dashboard():
+            from trimtab.interfaces.web.serve import serve as serve_dashboard
+
+            serve_dashboard(port=port, demo_dir=directory, announce=stdout.print)
+            return {}, lambda: None
+
+        run(False, dashboard)
 
 
 def shipped_prices(targets) -> dict[str, Any]:  # type: ignore[no-untyped-def]
