@@ -1,6 +1,7 @@
-"""The Advice page's one data call. Today it is the pure ``core.advice.advise_band`` over the
-journal's window; when ``trimtab advise`` (issue 12) lands, this function calls it instead and
-the page shows whatever document that returns."""
+"""The Advice page's one data call: the rules of thumb (``core.advice.advise_band``) over the
+journal's window, with its figures, and, when the portfolio's targets are known, the grounded
+answer of ``trimtab advise`` (``monitor.advice.advise``: a sweep of bands and schedules over the
+same assets' recent prices, the current policy's own row, the suggestion) under ``sweep``."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def band_advice(data: Any, portfolio: str, days: float | None = 30.0) -> dict[st
     years = max((end - start).total_seconds() / (365.25 * 86400), 1e-9)
     fees = sum(r["fees"] for r in runs)
     return {
+        "sweep": _grounded(data, portfolio, context, days),
         "portfolio": portfolio, "source": "core.advice.advise_band",
         "window": {"start": start.isoformat(), "end": end.isoformat(), "days": (end - start).total_seconds() / 86400},
         "advice": asdict(advice),
@@ -43,3 +45,19 @@ def band_advice(data: Any, portfolio: str, days: float | None = 30.0) -> dict[st
                     "slippage": sum(r["slippage"] for r in runs),
                     "turnover": sum(r["traded"] for r in runs)},
     }
+
+
+def _grounded(data: Any, portfolio: str, context: Any, days: float | None) -> dict[str, Any]:
+    """``trimtab advise``'s document for ``portfolio`` (the same answer as the CLI, MCP and Python),
+    or ``{"error": sentence}`` when it cannot be given (targets unknown, assets without history)."""
+    from trimtab.errors import TrimtabError
+    from trimtab.monitor.advice import advise
+
+    if not context.targets:
+        return {"error": "the portfolio's targets are unknown (serve it with --config to get the sweep)."}
+    try:
+        report = advise(data.journal, portfolio=portfolio, targets=context.targets, policy=context.policy,
+                        days=min(days or 365.0, 365.0))
+    except TrimtabError as e:
+        return {"error": str(e)}
+    return report.to_dict()

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from trimtab.errors import Denied, TrimtabError
+from trimtab.interfaces.numbers import round_document
 from trimtab.interfaces.web.advice import band_advice
 from trimtab.interfaces.web.context import PortfolioContext
 from trimtab.interfaces.web.data import WINDOWS, DashboardData
@@ -49,6 +50,9 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters.update(pct=_pct, money=_money, qty=_qty, age=_age)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    from trimtab.monitor.metrics import make_metrics_app
+
+    app.mount("/metrics", make_metrics_app(journal), name="metrics")  # Prometheus, read from the journal
 
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -75,19 +79,19 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
     @app.get("/healthz", tags=["health"], summary="200 when the journal is reachable, with the age of the last check")
     def healthz() -> JSONResponse:
         try:
-            return JSONResponse(data.health())
+            return JSONResponse(round_document(data.health()))
         except Exception as e:  # noqa: BLE001 - unreachable journal: say so, in one sentence
             return JSONResponse({"journal": "unreachable", "error": f"{type(e).__name__}: {str(e).splitlines()[0]}"},
                                 status_code=503)
 
     @app.get("/api/portfolios", tags=["portfolios"], summary="Every portfolio in the journal")
     def api_portfolios() -> JSONResponse:
-        return JSONResponse(data.portfolios())
+        return JSONResponse(round_document(data.portfolios()))
 
     @app.get("/api/portfolios/{name}", tags=["portfolios"], summary="Weights against targets, holdings, policy")
     def api_portfolio(name: str) -> JSONResponse:
         known(name)
-        return JSONResponse(data.portfolio(name))
+        return JSONResponse(round_document(data.portfolio(name)))
 
     @app.get("/api/portfolios/{name}/drift", tags=["drift"],
              summary="Max and per-asset drift over a window, min/max-downsampled; bands; rebalances")
@@ -101,24 +105,24 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
              summary="Checks written after check id `after` (how pages follow a live run)")
     def api_checks(name: str, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)) -> JSONResponse:
         known(name)
-        return JSONResponse(data.checks_after(name, after, limit))
+        return JSONResponse(round_document(data.checks_after(name, after, limit)))
 
     @app.get("/api/portfolios/{name}/runs", tags=["runs"], summary="Runs, newest first, with fees and slippage")
     def api_runs(name: str) -> JSONResponse:
         known(name)
-        return JSONResponse(data.runs(name))
+        return JSONResponse(round_document(data.runs(name)))
 
     @app.get("/api/runs/{run_id}", tags=["runs"], summary="One run: legs, fills, bridges, fees, state")
     def api_run(run_id: str) -> JSONResponse:
         run = data.run(run_id)
         if run is None:
             raise HTTPException(404, f"The journal has no run {run_id!r}.")
-        return JSONResponse(run)
+        return JSONResponse(round_document(run))
 
     @app.get("/api/portfolios/{name}/advice", tags=["advice"], summary="Is the band right? Advice with its figures")
     def api_advice(name: str, days: float = Query(30.0, gt=0, le=36500)) -> JSONResponse:
         known(name)
-        return JSONResponse(band_advice(data, name, days))
+        return JSONResponse(round_document(band_advice(data, name, days)))
 
     @app.post("/api/portfolios/{name}/plans", tags=["rebalance"],
               summary="Plan a rebalance now (only when the config allows the button); returns the stored plan")
