@@ -11,7 +11,7 @@ from ledger import assert_value_conserved
 from paper_setup import make_agent
 
 from trimtab.core.plan import Side
-from trimtab.errors import OrderRejected, UnknownOrder, VenueUnavailable
+from trimtab.errors import OrderRejected
 from trimtab.venues.base import consolidate
 from trimtab.venues.faulty import Fault, FaultyVenue
 
