@@ -1,9 +1,10 @@
 """The execution commands as a user runs them: real subprocesses against a paper portfolio."""
 
 import json
+import time
 
 import pytest
-from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, wait_for
+from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, venue_rows, wait_for
 from conftest import run_cli
 
 from trimtab.venues.paper import PaperVenue
@@ -67,20 +68,38 @@ def test_a_rejection_part_way_is_reported_journaled_and_the_next_run_continues_f
 
 
 def test_two_rebalances_at_once_one_runs_and_the_other_refuses_clearly(tmp_path):
-    # Arrange
-    directory = make_portfolio(tmp_path, order_latency=0.5)
+    # Arrange: the paper clock stands still, so the first run waits in its first bridge (holding the
+    # lock) until this test moves the clock; the second is started while it waits, whatever the load
+    directory = make_portfolio(tmp_path)
+    config = directory / "trimtab.toml"
+    config.write_text(config.read_text().replace("clock_speed = 900.0", "clock_speed = 0.0"))
+    assert "clock_speed = 0.0" in config.read_text()
     first = start_rebalance(directory)
-    wait_for(lambda: journal_rows(directory, "SELECT 1 FROM runs"))
+    wait_for(lambda: journal_rows(directory, "SELECT 1 FROM legs WHERE state = 'in_transit'"))
     # Act
     second = run_cli("rebalance", "--yes", cwd=directory)
-    # Assert
+    # Assert: the second is refused while the first is in flight
     assert second.returncode == 3
     assert "RUN_LOCKED: another trimtab process (pid" in second.stderr
     assert "is already rebalancing this portfolio" in second.stderr
+    # the first lands each stage's bridges when this test moves the clock past them, and completes
+    paper = PaperVenue(directory / "trimtab-paper.db")
+    try:
+        while first.poll() is None:
+            if journal_rows(directory, "SELECT 1 FROM legs WHERE state = 'in_transit'"):
+                paper.advance(600)  # bridges take 3-3.5 minutes
+            time.sleep(0.05)
+    finally:
+        paper.close()
     out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
-    assert json.loads(out)["run"]["state"] == "completed"
+    run = json.loads(out)["run"]
+    assert run["state"] == "completed"
     assert [s for (s,) in journal_rows(directory, "SELECT state FROM runs")] == ["completed"]
+    # each order sent once, all by the first run
+    sent = [cid for (cid,) in venue_rows(directory, "SELECT client_order_id FROM orders")]
+    filled = [cid for (cid,) in journal_rows(directory, "SELECT client_id FROM legs WHERE kind = 'order' AND state = 'filled'")]
+    assert sent and sorted(sent) == sorted(filled)
 
 
 def test_the_kill_file_stops_a_rebalance_before_any_order(tmp_path):

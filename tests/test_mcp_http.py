@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import anyio
 import httpx
@@ -46,9 +45,8 @@ def test_http_serves_the_tools_only_to_a_caller_with_the_bearer_token(tmp_path):
                     streamable_http_client(url, http_client=client) as (read, write),
                     ClientSession(read, write) as session):
             await session.initialize()
-            began = time.perf_counter()
             drift = await session.call_tool("check_drift", {})
-            return (await session.list_tools()).tools, drift, time.perf_counter() - began
+            return (await session.list_tools()).tools, drift
 
     try:
         wait_for(lambda: listening(port), timeout=30)
@@ -56,7 +54,7 @@ def test_http_serves_the_tools_only_to_a_caller_with_the_bearer_token(tmp_path):
         anonymous = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         wrong = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                            headers={"Authorization": "Bearer not-the-token-at-all"})
-        tools, drift, seconds = anyio.run(as_agent)
+        tools, drift = anyio.run(as_agent)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -64,7 +62,6 @@ def test_http_serves_the_tools_only_to_a_caller_with_the_bearer_token(tmp_path):
     assert anonymous.status_code == 401 and wrong.status_code == 401
     assert len(tools) == 8
     assert drift.is_error is False and drift.structured_content["decision"]["rebalance"] is True
-    assert seconds < 5
 
 
 def test_http_refuses_to_start_without_a_token(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trimtab.errors import OrderRejected, RateLimited, VenueUnavailable
-from trimtab.venues.retry import pace, retrying
+from trimtab.errors import OrderRejected, RateLimited, UnknownOrder, VenueUnavailable
+from trimtab.venues.retry import pace, retrying, sending
 
 
 def failing(errors):
@@ -47,6 +47,42 @@ def test_wait_for_lengthens_one_wait_such_as_a_429s_whole_window():
     retrying(call, backoff=0.5, sleep=waits.append,
              wait_for=lambda e, s: 60.0 if isinstance(e, RateLimited) else s)
     assert waits == [60.0, 1.0]
+
+
+def test_a_write_whose_answer_was_lost_is_found_by_its_id_and_never_sent_again():
+    # Arrange: the send was done at the venue and its answer lost; the lookup's first read fails too
+    sends, finds = [], []
+
+    def send():
+        sends.append(1)
+        raise VenueUnavailable("timed out")
+
+    def find():
+        finds.append(1)
+        if len(finds) == 1:
+            raise RateLimited("429")
+        return "the order"
+
+    waits: list[float] = []
+    # Act
+    answer = sending(send, find, retries=3, backoff=0.5, sleep=waits.append)
+    # Assert
+    assert answer == "the order" and len(sends) == 1 and len(finds) == 2 and waits == [0.5, 1.0]
+
+
+def test_a_write_the_venue_proves_it_never_saw_is_sent_again_and_a_refusal_is_final():
+    send, sends = failing([VenueUnavailable("503")])
+    finds = []
+
+    def unknown():
+        finds.append(1)
+        raise UnknownOrder("no such order")
+
+    assert sending(send, unknown, sleep=lambda s: None) == "answer" and len(sends) == 2 and len(finds) == 1
+    refused, tries = failing([OrderRejected("no")])
+    with pytest.raises(OrderRejected):
+        sending(refused, unknown, sleep=lambda s: None)
+    assert len(tries) == 1 and len(finds) == 1
 
 
 def test_the_pace_starts_at_poll_seconds_and_doubles_to_eight_times():

@@ -174,9 +174,7 @@ def test_execute_plan_answers_while_a_bridge_travels_and_the_agent_polls_get_run
     async def scenario():
         async with stdio_session(portfolio) as session:
             plan = (await call(session, "plan_rebalance"))[1]
-            began = anyio.current_time()
             started = await call(session, "execute_plan", {"plan_id": plan["plan_id"]})
-            answered_after = anyio.current_time() - began
             run_id = started[1]["run_id"]
             during = await call(session, "get_run", {"run_id": run_id})
             other = (await call(session, "plan_rebalance"))[1]
@@ -191,14 +189,13 @@ def test_execute_plan_answers_while_a_bridge_travels_and_the_agent_polls_get_run
                 await anyio.sleep(0.5)
             await anyio.sleep(0.5)  # the driver closes the plan just after the run's last move
             history = await call(session, "get_history", {"limit": 5})
-            return started, answered_after, during, blocked, unknown, seen, history
+            return started, during, blocked, unknown, seen, history
 
     # Act
-    started, answered_after, during, blocked, unknown, seen, history = anyio.run(scenario)
+    started, during, blocked, unknown, seen, history = anyio.run(scenario)
     # Assert: the call came back with the run still going, and the guardrails held meanwhile
     assert started[0] is False, started
     assert started[1]["plan_state"] == "executing" and started[1]["run_state"] not in ("completed", "failed")
-    assert answered_after < 40
     assert during[1]["final"] is False and "BTC ethereum->bitcoin" in (during[1]["in_transit"] or "")
     assert during[1]["plan_id"] == started[1]["plan_id"]
     assert blocked[0] is True and blocked[1].startswith("RUN_IN_FLIGHT: ") and "its process is driving it" in blocked[1]

@@ -5,8 +5,10 @@ from wherever it stands. Stages run in order (``states.STAGES``); on entering a 
 sized from the venue's balances (``routing``) and journaled with the run's move, in one
 transaction. Each leg is then driven: ``planned`` -> guards -> ``submitting`` (journaled) ->
 sent with its client id -> outcome journaled. A leg found ``submitting`` after a crash is first
-looked up on the venue by its client id and sent only if the venue has never seen it, so no leg
-is ever sent twice (and the venue's idempotency on client ids backs that up).
+looked up on the venue by its client id and sent only if the venue has never seen it; likewise a
+send that timed out (or got a 5xx or 429) is looked up by its client id before it is sent again
+(``venues.retry.sending``). So no leg is ever sent twice, even to a venue that answers a repeated
+client id with a refusal rather than the existing record.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from trimtab.engine.routing import LegSpec
 from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, OrderRejected, UnknownOrder
 from trimtab.journal import Journal, LegRecord, RunRecord, client_id
 from trimtab.venues.base import Order, Transfer, TransferStatus, Venue, by_chain, consolidate
-from trimtab.venues.retry import pace, retrying
+from trimtab.venues.retry import pace, retrying, sending
 
 #: Refusals that end a leg for good: the run stops cleanly and the next one replans.
 FINAL_REFUSALS = (OrderRejected, BelowMinimum, InsufficientFunds)
@@ -244,20 +246,28 @@ class Executor:
         return self._record_answer(run, leg, answer)
 
     def _ask(self, leg: LegRecord) -> Order | Transfer:
+        return self._retrying(lambda: self._find(leg))
+
+    def _find(self, leg: LegRecord) -> Order | Transfer:
+        """What the venue has under the leg's client id (``UnknownOrder``: it never saw it)."""
         if leg.kind in ("order", "pair"):
-            return self._retrying(lambda: self.venue.get_order(leg.client_id))
-        return self._retrying(lambda: self.venue.transfer_status(leg.client_id))
+            return self.venue.get_order(leg.client_id)
+        return self.venue.transfer_status(leg.client_id)
 
     def _send(self, leg: LegRecord) -> Order | Transfer:
+        """Send the leg; after a timeout, 5xx or 429 the venue is asked by client id before any
+        re-send, and the leg is sent again only when the venue proves it never saw it."""
+        return sending(lambda: self._write(leg), lambda: self._find(leg), retries=self.retries, backoff=0.2,
+                       sleep=self.sleep)
+
+    def _write(self, leg: LegRecord) -> Order | Transfer:
         if leg.kind == "pair":  # a direct pair (ETH/BTC): quantity in its base; only venues with pairs plan one
-            return self._retrying(lambda: self.venue.place_pair_order(  # type: ignore[attr-defined]
-                leg.asset, Side(leg.side), leg.planned_quantity, leg.client_id))
+            return self.venue.place_pair_order(  # type: ignore[attr-defined]
+                leg.asset, Side(leg.side), leg.planned_quantity, leg.client_id)
         if leg.kind == "order":
-            return self._retrying(lambda: self.venue.place_order(
-                leg.asset, Side(leg.side), quantity=leg.planned_quantity, quote_amount=leg.quote_amount,
-                client_order_id=leg.client_id))
-        return self._retrying(lambda: self.venue.transfer(leg.asset, leg.planned_quantity, leg.chain, leg.to_chain,
-                                                          leg.client_id))
+            return self.venue.place_order(leg.asset, Side(leg.side), quantity=leg.planned_quantity,
+                                          quote_amount=leg.quote_amount, client_order_id=leg.client_id)
+        return self.venue.transfer(leg.asset, leg.planned_quantity, leg.chain, leg.to_chain, leg.client_id)
 
     def _retrying(self, call: Callable[[], Any]) -> Any:
         return retrying(call, retries=self.retries, backoff=0.2, sleep=self.sleep)

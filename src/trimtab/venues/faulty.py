@@ -19,6 +19,12 @@ production. ``counts`` says what was injected, ``calls`` how many calls were mad
 | price_off          | ``prices``                 | one asset's price 10x too high or too low                   |
 | owner_change       | ``balances``               | the owner moved money first: ``owner(rng)`` changes the inner venue (only with an ``owner``) |
 
+``refuse_repeats=True`` makes the venue break the idempotency the protocol promises, as some real
+venues do: a ``place_order`` or ``transfer`` under a client id the venue already knows is refused with
+``OrderRejected`` ("duplicate client order id") instead of answered with the existing record, and
+nothing more is done. A caller that re-sends a write after a lost answer then sees its filled order
+refused; one that looks the id up first (as the executor does) never sends it twice.
+
 Stalls are remembered by this object only (a restarted process sees the bridge as the venue
 has it); a refund is found again at the venue by its ``refund-`` client id.
 """
@@ -87,8 +93,9 @@ class FaultyVenue:
     """
 
     def __init__(self, inner: Venue, *, rates: Mapping[Fault | str, float] | None = None, seed: int | None = None,
-                 owner: Owner | None = None, on_fault: Callable[[Fault, str, str], None] | None = None) -> None:
-        self.inner, self.owner, self.on_fault = inner, owner, on_fault
+                 owner: Owner | None = None, on_fault: Callable[[Fault, str, str], None] | None = None,
+                 refuse_repeats: bool = False) -> None:
+        self.inner, self.owner, self.on_fault, self.refuse_repeats = inner, owner, on_fault, refuse_repeats
         self.rates = {Fault(k): float(v) for k, v in (spread_rates() if rates is None else rates).items()}
         for call, kinds in APPLIES.items():
             if not 0 <= sum(self.rates.get(k, 0.0) for k in kinds) <= 1 or min(self.rates.values(), default=0) < 0:
@@ -133,6 +140,17 @@ class FaultyVenue:
             self._note(kind, call)
             raise RateLimited(f"{call}: the venue answered 429 (simulated).", venue_message="429 Too Many Requests")
 
+    def _refuse_repeat(self, call: str, client_id: str, known: Callable[[str], object]) -> None:
+        """With ``refuse_repeats``: refuse a write under a client id the venue already has."""
+        if not self.refuse_repeats:
+            return
+        try:
+            known(client_id)
+        except UnknownOrder:
+            return
+        raise OrderRejected(f"{call} {client_id}: the venue refused a client id it already has (simulated).",
+                            venue_message="duplicate client order id")
+
     def _lost(self, call: str, client_id: str) -> VenueUnavailable:
         self._note(Fault.LOST_ANSWER, call, client_id)
         return VenueUnavailable(f"{call} {client_id}: the venue did not answer in time (simulated; it was done).",
@@ -175,6 +193,7 @@ class FaultyVenue:
                     quote_amount: float | None = None, client_order_id: str) -> Order:
         kind = self._draw("place_order")
         self._unreached(kind, "place_order")
+        self._refuse_repeat("place_order", client_order_id, self.inner.get_order)
         if kind is Fault.PARTIAL_FILL:
             partial = self._partial(asset, side, quantity, quote_amount, client_order_id)
             if partial is not None:
@@ -211,6 +230,7 @@ class FaultyVenue:
     def transfer(self, asset: str, amount: float, from_chain: str, to_chain: str, client_id: str) -> Transfer:
         kind = self._draw("transfer")
         self._unreached(kind, "transfer")
+        self._refuse_repeat("transfer", client_id, self.inner.transfer_status)
         if kind is Fault.TRANSFER_FAILED and self._known_transfer(client_id):
             kind = None  # the contract: a known client id returns the existing bridge, never a refusal
         if kind is Fault.TRANSFER_FAILED:

@@ -5,7 +5,11 @@
   seconds before try ``n + 2``; ``wait_for(error, seconds)`` may lengthen one wait (a 429 waits out
   the limiter's window, an IP ban waits four times as long). Anything else, and the last failure,
   is raised as it is. Never wrap a write whose lost answer could hide an executed order in it:
-  venues reconcile those by client id first.
+  use :func:`sending`.
+* :func:`sending` runs a *write* under a client id (an order, a bridge). After an ambiguous failure
+  (a timeout, 5xx or 429: the write may or may not have been done) it never sends again blindly: it
+  first looks the id up (``find``) and returns what the venue has; only when the venue proves it
+  does not know the id (``UnknownOrder``) is the write sent again. The waits are ``retrying``'s.
 * :func:`pace` is how often to ask a venue about something that takes time (a swap, a bridge):
   every ``poll_seconds`` at first, then twice as long after each answer that says "not yet", up to
   ``cap`` (default 8 x ``poll_seconds``). It is a tenacity wait strategy, and ``pace(...).delay(n)``
@@ -23,7 +27,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from trimtab.errors import VenueError
+from trimtab.errors import UnknownOrder, VenueError
 
 T = TypeVar("T")
 
@@ -48,6 +52,27 @@ def retrying(call: Callable[[], T], *, retries: int = 3, backoff: float = 0.5,
     retryer = Retrying(retry=retry_if_exception(_retryable), stop=stop_after_attempt(retries + 1), wait=wait,
                        sleep=sleep, reraise=True)
     return retryer(call)
+
+
+def sending(send: Callable[[], T], find: Callable[[], T], *, retries: int = 3, backoff: float = 0.5,
+            sleep: Callable[[float], Any] = time.sleep,
+            wait_for: Callable[[VenueError, float], float] | None = None) -> T:
+    """Run the write ``send``; after a retryable failure look it up with ``find`` before any
+    re-send, and send again only on ``UnknownOrder`` (see the module). A failed lookup is retried
+    like a failed send; the last retryable failure, and any refusal, is raised as it is."""
+    tried = False
+
+    def attempt() -> T:
+        nonlocal tried
+        if tried:
+            try:
+                return find()  # what the venue can prove: the record under our client id
+            except UnknownOrder:
+                pass  # the venue never saw it: sending again cannot do it twice
+        tried = True
+        return send()
+
+    return retrying(attempt, retries=retries, backoff=backoff, sleep=sleep, wait_for=wait_for)
 
 
 class Pace:
