@@ -185,6 +185,9 @@ def test_a_small_backtest_runs_and_reports_its_metrics_and_time(tmp_path):
     assert is_error is False
     assert result["bars"] == 182 and result["assets"] == ["BTC", "ETH", "USDC"]
     assert result["metrics"]["rebalance_count"] >= 1 and result["seconds"] > 0  # its time, reported
+    hold = result["buy_and_hold"]  # the baseline beside it, over the same bars, never rebalanced
+    assert hold["rebalance_count"] == 0 and hold["bars"] == 182
+    assert hold["final_value"] != result["metrics"]["final_value"]
 
 
 def test_a_tight_loop_of_calls_is_cut_off_by_the_per_minute_limit_and_journaled(tmp_path):

@@ -102,6 +102,11 @@ def test_backtest_and_sweep_run_on_the_shipped_history_even_with_the_backtest_pa
     assert len(result.index) == 365 and result.metrics.rebalance_count >= 1
     assert [row["band"] for row in rows] == [0.02, 0.10]
     assert rows[0]["rebalance_count"] >= rows[1]["rebalance_count"]
+    # buy and hold beside every result a user compares policies by
+    assert result.buy_and_hold.rebalance_count == 0 and result.buy_and_hold.bars == result.metrics.bars
+    assert result.to_dict()["buy_and_hold"]["final_value"] == result.buy_and_hold.final_value
+    [hold] = rows.buy_and_hold
+    assert hold["rebalance_count"] == 0 and hold["policy"] == "never"
 
 
 def test_trimtab_backtest_is_callable_and_still_the_backtesting_package():

@@ -170,7 +170,8 @@ def run_backtest(
     min_trade: float = 10.0,
 ):  # type: ignore[no-untyped-def]
     """Replay a policy over the shipped real history (``data`` daily or hourly, ``start``/``end``
-    inclusive) with the live core; return the ``BacktestResult`` (``.metrics``, ``.to_dict()``).
+    inclusive) with the live core; return the ``BacktestResult`` (``.metrics``, ``.to_dict()``),
+    with buy and hold's metrics over the same bars beside them (``.buy_and_hold``).
     (Named ``run_backtest`` because ``trimtab.backtest`` is the backtesting package.)
 
     ``policy`` defaults to the threshold policy with ``band``. Raise ``InputError`` on bad input.
@@ -183,7 +184,9 @@ def run_backtest(
     spec = BacktestSpec(targets=parsed, policy=policy or PolicySpec(kind=PolicyKind.THRESHOLD, band=band),
                         mode=Mode(mode), fee=fee, capital=capital, min_trade=min_trade)
     close = load_prices(data, [a for a in parsed.assets if a != parsed.quote], start=start, end=end)
-    return simulate(close, spec)
+    from dataclasses import replace
+
+    return replace(simulate(close, spec), buy_and_hold=simulate(close, spec.buy_and_hold()).metrics)
 
 
 def sweep(
@@ -200,12 +203,22 @@ def sweep(
     workers: int | None = 1,
 ) -> list[dict]:
     """Every band x mode of the threshold policy on the fast kernel; one dict of settings and metrics
-    per configuration, in order. Raise ``InputError`` on bad input."""
+    per configuration, in order (a list), with buy and hold's row over the same bars beside them as
+    ``.buy_and_hold``. Raise ``InputError`` on bad input."""
     from trimtab.backtest.fast import Prepared
     from trimtab.backtest.grid import Grid
-    from trimtab.backtest.sweep import run_sweep
+    from trimtab.backtest.sweep import buy_and_hold_rows, run_sweep
 
     parsed = Targets.of(targets, quote)
     grid = Grid(targets=[parsed], bands=list(bands), modes=[Mode(m) for m in modes], fees=[fee], capital=capital)
     prepared = Prepared.load(data, [a for a in parsed.assets if a != parsed.quote], start, end)
-    return run_sweep(prepared, grid.specs(), workers=workers)
+    specs = grid.specs()
+    return SweepRows(run_sweep(prepared, specs, workers=workers), buy_and_hold=buy_and_hold_rows(prepared, specs))
+
+
+class SweepRows(list):
+    """The rows of a sweep (a list of dicts), and ``buy_and_hold``: one baseline row per portfolio."""
+
+    def __init__(self, rows: Iterable[dict], *, buy_and_hold: list[dict]) -> None:
+        super().__init__(rows)
+        self.buy_and_hold = buy_and_hold

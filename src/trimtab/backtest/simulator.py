@@ -63,6 +63,8 @@ class BacktestResult:
     rebalances: tuple[Rebalance, ...]
     fills: tuple[Fill, ...]
     metrics: Metrics
+    #: the same targets never rebalanced, over the same bars (the baseline policies are read against)
+    buy_and_hold: Metrics | None = None
 
     def to_dict(self) -> dict:
         """The JSON document of ``trimtab backtest --json``: the metrics and the run's settings."""
@@ -70,6 +72,7 @@ class BacktestResult:
         p = s.policy
         return {
             **self.metrics.to_dict(),
+            **({"buy_and_hold": self.buy_and_hold.to_dict()} if self.buy_and_hold is not None else {}),
             "start": self.index[0].isoformat(),
             "end": self.index[-1].isoformat(),
             "assets": list(self.assets),

@@ -225,8 +225,11 @@ class AgentTools:
         settings = {"start", "end", "assets", "targets", "policy", "band", "relative_band", "schedule", "mode", "fee",
                     "fee_model", "slippage", "capital", "min_trade"}
         metrics = {k: v for k, v in document.items() if k not in settings and isinstance(v, (int, float, type(None)))}
+        hold = document.get("buy_and_hold") or {}
         return m.BacktestView(start=document["start"], end=document["end"], bars=int(document.get("bars", bars)),
-                              assets=document["assets"], seconds=round(seconds, 3), metrics=metrics)
+                              assets=document["assets"], seconds=round(seconds, 3), metrics=metrics,
+                              buy_and_hold={k: v for k, v in hold.items() if isinstance(v, (int, float, type(None)))}
+                              or None)
 
     def config_document(self) -> dict[str, Any]:
         """The config with every secret left out: SecretStr fields masked, URL passwords hidden."""

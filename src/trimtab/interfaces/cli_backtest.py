@@ -182,6 +182,8 @@ def sweep(
         _say_if_slow()
         rows = _with_progress(len(specs), lambda progress: run_sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
+        from trimtab.backtest.sweep import buy_and_hold_rows
+
         hold = buy_and_hold_rows(prepared, specs)
         first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
         document = {"start": first, "end": last, "rows": rows, "buy_and_hold": hold}
@@ -213,21 +215,6 @@ def _say_if_slow() -> None:
         from trimtab.interfaces.output import stderr
 
         stderr.print(f"note: {missing('numba')}; without it this sweep runs as plain Python, about 15 times slower.")
-
-
-def buy_and_hold_rows(prepared, specs) -> list[dict]:  # type: ignore[no-untyped-def]
-    """One buy-and-hold row per portfolio (targets) of the sweep, in the sweep's row shape: the
-    baseline its policies are read against."""
-    from trimtab.backtest.fast import run_fast
-    from trimtab.backtest.grid import describe
-
-    rows: dict[str, dict] = {}
-    for spec in specs:
-        key = repr(sorted(spec.targets.weights.items()))
-        if key not in rows:
-            baseline = spec.buy_and_hold()
-            rows[key] = {**describe(baseline), **run_fast(prepared, baseline).to_dict()}
-    return list(rows.values())
 
 
 def _with_progress(total: int, work):

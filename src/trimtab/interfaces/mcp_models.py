@@ -255,3 +255,5 @@ class BacktestView(_Result):
     assets: list[str]
     seconds: float
     metrics: dict[str, float | int | None]
+    buy_and_hold: dict[str, float | int | None] | None = Field(
+        None, description="The same targets never rebalanced, over the same bars: the baseline to read metrics against.")
