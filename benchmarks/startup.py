@@ -64,9 +64,8 @@ def offenders(report: str, top: int) -> list[tuple[str, float]]:
     chosen = []
     for index, (depth, name, seconds) in enumerate(rows):
         parent = next((n for d, n, _ in rows[index + 1:] if d < depth), None)
-        if parent is None or parent.startswith("trimtab"):
-            if not name.startswith("trimtab") or parent is None:
-                chosen.append((name, seconds))
+        if parent is None or (parent.startswith("trimtab") and not name.startswith("trimtab")):
+            chosen.append((name, seconds))
     return sorted(chosen, key=lambda row: -row[1])[:top]
 
 
