@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from trimtab.config import Config, load_config
 from trimtab.core.assessment import Assessment, assess
 from trimtab.core.assets import Targets
 from trimtab.core.plan import Mode
@@ -23,6 +23,9 @@ from trimtab.core.policy import PolicyKind, PolicySpec
 from trimtab.core.rules import MarketRules
 from trimtab.core.triggers import Moment
 from trimtab.venues.static import StaticVenue
+
+if TYPE_CHECKING:  # the config (pydantic) is imported by the functions that read one: `plan` needs none
+    from trimtab.config import Config
 
 Pairs = Mapping[str, float] | Iterable[tuple[str, float]]
 
@@ -62,6 +65,8 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     ``config_path`` says where a ``Config`` object was read from (its account, journal and key
     files are next to it; default ./trimtab.toml). ``new_journal``: accept a new journal for a
     portfolio that has traded (see docs/EXECUTION.md)."""
+    from trimtab.config import Config, load_config
+
     path = config_path
     if not isinstance(config, Config):
         config, path = load_config(config)
@@ -136,6 +141,7 @@ def advise(config: Config | str | os.PathLike[str] | None = None, *, days: int =
     a sweep of bands and schedules over the same assets' recent prices scored by fee drag plus
     ``tracking_weight`` x tracking error (default 0.1); an ``AdviceReport`` (``.to_dict()`` is what
     ``trimtab advise --json`` prints). See docs/MONITORING.md."""
+    from trimtab.config import Config, load_config
     from trimtab.interfaces.wiring import journal_url
     from trimtab.journal import Journal
     from trimtab.monitor.advice import DEFAULT_TRACKING_WEIGHT

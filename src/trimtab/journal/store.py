@@ -56,12 +56,12 @@ def migrate(engine: Engine) -> None:
     that file would drop SQLite's own ``fcntl`` locks in this process); PostgreSQL: a
     transaction-scoped advisory lock taken before the migration in the same transaction.
     """
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     with engine.connect() as connection:
         if _current(connection) == HEAD:
             return
+    from alembic import command  # only once a migration is due: 0.1 s saved on every other open
+    from alembic.config import Config as AlembicConfig
+
     settings = AlembicConfig()
     settings.set_main_option("script_location", str(MIGRATIONS))
     with _creation_lock(engine), engine.begin() as connection:
