@@ -218,3 +218,5 @@ def test_the_advice_page_carries_the_same_sweep_as_trimtab_advise(paper):
     assert [r["policy"] for r in sweep["candidates"]] == [r["policy"] for r in expected["candidates"]]
     assert sweep["verdict"] == expected["verdict"] and sweep["verdict"] in page
     assert 'id="advice-candidates"' in page and "(current)" in page
+    assert page.count('id="advice-candidates"') == 1  # once, in the page's body (never in its <title>)
+    assert "<h2>" not in page[page.index("<title>"):page.index("</title>")]
