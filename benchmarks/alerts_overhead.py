@@ -56,8 +56,8 @@ class Setup:
     def __init__(self, mode: str) -> None:
         import trimtab
         from trimtab.config import load_config
-        from trimtab.interfaces.cli_execution import start_alerts
-        from trimtab.interfaces.wiring import build_agent
+        from trimtab.interfaces.cli.execution import start_alerts
+        from trimtab.wiring import build_agent
 
         self.mode = mode
         directory = Path(tempfile.mkdtemp(prefix=f"trimtab-alerts-{mode}-"))

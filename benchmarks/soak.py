@@ -124,7 +124,7 @@ def child(directory: Path, incarnation: int) -> int:
     from trimtab.engine.agent import Agent
     from trimtab.engine.executor import Executor
     from trimtab.errors import Denied, VenueError
-    from trimtab.interfaces.wiring import beside, guards, journal_url, open_venue, strategy
+    from trimtab.wiring import beside, guards, journal_url, open_venue, strategy
     from trimtab.journal import Journal
     from trimtab.venues.faulty import FaultyVenue, spread_rates
 

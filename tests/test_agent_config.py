@@ -8,7 +8,7 @@ import pytest
 
 from trimtab.config import load_config
 from trimtab.errors import ConfigError
-from trimtab.interfaces.wiring import guardrails
+from trimtab.wiring import guardrails
 
 BASE = '[portfolio]\ntargets = {BTC = 0.5, ETH = 0.3, USDC = 0.2}\n[venue]\nkind = "paper"\n'
 

@@ -12,8 +12,8 @@ from cli_paper import make_portfolio, wait_for
 from conftest import run_cli
 
 from trimtab.config import load_config
-from trimtab.interfaces.cli_execution import start_alerts
-from trimtab.interfaces.wiring import build_agent
+from trimtab.interfaces.cli.execution import start_alerts
+from trimtab.wiring import build_agent
 
 SECRET_PASSWORD = "Pa55w0rdXyZZy"
 SECRET_PATH = "T0kenInPathQQ"

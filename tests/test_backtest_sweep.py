@@ -14,7 +14,7 @@ from trimtab.core.plan import Mode
 from trimtab.core.policy import PolicyKind
 from trimtab.core.triggers import Period
 from trimtab.errors import InputError
-from trimtab.interfaces.backtest_options import parse_range
+from trimtab.interfaces.cli.backtest_options import parse_range
 
 SEED = Targets.of({"BTC": 0.5, "ETH": 0.3, "USDC": 0.2})
 DATA = Prepared.of(daily())

@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from trimtab.interfaces.cli import app
+from trimtab.interfaces.cli.app import app
 
 WHAT_IF = ["--targets", "BTC=0.5,USDC=0.5", "--holdings", "BTC=1,USDC=1", "--prices", "BTC=2"]
 

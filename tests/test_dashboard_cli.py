@@ -13,7 +13,7 @@ from dashboard_helpers import free_port
 
 
 def test_help_and_plan_import_no_web_framework():
-    code = ("import sys; from trimtab.interfaces import cli; "
+    code = ("import sys; from trimtab.interfaces.cli import app; "
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'jinja2', 'starlette') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

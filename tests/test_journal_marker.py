@@ -7,7 +7,7 @@ import sqlite3
 
 from typer.testing import CliRunner
 
-from trimtab.interfaces.cli import app
+from trimtab.interfaces.cli.app import app
 
 PAPER = ["init", "--venue", "paper", "--targets", "BTC=0.5,ETH=0.3,USDC=0.2",
          "--holdings", "BTC=0.1,ETH=1.25,USDC=1000", "--prices", "BTC=65000,ETH=2000", "--clock-speed", "0"]

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trimtab.interfaces.mcp_guard import clean_arguments, compile_schemas, refusal
-from trimtab.interfaces.mcp_server import build_server
+from trimtab.interfaces.mcp.guard import clean_arguments, compile_schemas, refusal
+from trimtab.interfaces.mcp.server import build_server
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_secret_looking_arguments_are_masked_and_long_strings_clipped_in_the_jou
 
 def test_the_gate_refuses_calls_past_the_limit_per_minute_and_lets_them_through_a_minute_later():
     # Arrange
-    from trimtab.interfaces.mcp_guard import ToolCallGate
+    from trimtab.interfaces.mcp.guard import ToolCallGate
 
     async def no_schemas():
         return {}

@@ -122,7 +122,7 @@ def test_run_with_metrics_port_serves_metrics_while_the_loop_runs(tmp_path):
 
 def test_the_cli_config_and_agent_import_no_monitoring_library():
     # the start-up rule: apprise, prometheus_client and tenacity load only in the commands that use them
-    code = ("import sys, trimtab.interfaces.cli, trimtab.config, trimtab.engine.agent, trimtab.interfaces.wiring; "
+    code = ("import sys, trimtab.interfaces.cli.app, trimtab.config, trimtab.engine.agent, trimtab.wiring; "
             "print([m for m in ('apprise', 'prometheus_client', 'tenacity', 'numba', 'pandas') if m in sys.modules])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -51,7 +51,7 @@ def test_the_cli_prints_a_still_waiting_bridge_at_most_every_so_often_with_route
     from rich.console import Console
 
     from trimtab.engine.progress import ProgressEvent
-    from trimtab.interfaces.render_progress import ProgressPrinter
+    from trimtab.interfaces.cli.render_progress import ProgressPrinter
 
     # Arrange
     console = Console(record=True, width=200, force_terminal=False)

@@ -8,7 +8,7 @@ from conftest import ROOT
 
 
 def test_every_command_is_in_the_readme_commands_table():
-    from trimtab.interfaces.cli import app
+    from trimtab.interfaces.cli.app import app
 
     readme = (ROOT / "README.md").read_text()
     table = readme[readme.index("## Commands"):readme.index("## Python")]

@@ -65,7 +65,7 @@ def test_an_order_refusal_that_echoes_the_key_reaches_the_journal_without_it(tmp
 
 
 def test_an_mcp_error_result_never_carries_the_key(tmp_path, binance_server, monkeypatch):
-    from trimtab.interfaces.mcp_server import build_server
+    from trimtab.interfaces.mcp.server import build_server
 
     portfolio(tmp_path, binance_server.url)
     for name, value in KEYS.items():

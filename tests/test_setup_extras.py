@@ -17,7 +17,7 @@ EXTRAS = PYPROJECT["project"]["optional-dependencies"]
 
 # Run the CLI with some modules made unimportable, as on a machine where they are not installed.
 BLOCKED_CLI = ("import sys; [sys.modules.__setitem__(m, None) for m in sys.argv[1].split(',')]; "
-               "sys.argv = ['trimtab', *sys.argv[2:]]; from trimtab.interfaces.cli import main; main()")
+               "sys.argv = ['trimtab', *sys.argv[2:]]; from trimtab.interfaces.cli.app import main; main()")
 
 
 def cli_without(modules: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -26,7 +26,7 @@ _MARK = "MODULES="
 _WRAPPER = (
     "import atexit, sys\n"
     f"atexit.register(lambda: print({_MARK!r} + ','.join(sorted(sys.modules)), file=sys.stderr))\n"
-    "from trimtab.interfaces.cli import main\n"
+    "from trimtab.interfaces.cli.app import main\n"
     "sys.argv = ['trimtab', *sys.argv[1:]]\n"
     "main()\n"
 )
@@ -41,7 +41,7 @@ def loaded(*args: str, cwd: Path) -> set[str]:
     lines = [line for line in result.stderr.splitlines() if line.startswith(_MARK)]
     assert lines, result.stderr
     modules = lines[-1].removeprefix(_MARK).split(",")
-    assert "trimtab.interfaces.cli" in modules  # the wrapper really ran the command
+    assert "trimtab.interfaces.cli.app" in modules  # the wrapper really ran the command
     return set(modules)
 
 

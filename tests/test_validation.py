@@ -27,7 +27,7 @@ BAD_INPUTS = [
 
 
 def _api_args(override):
-    from trimtab.interfaces.parsing import parse_pairs
+    from trimtab.parsing import parse_pairs
 
     merged = {**GOOD, **override}
     return {k: parse_pairs(v, k) for k, v in merged.items()}

@@ -1,3 +1,3 @@
-from trimtab.interfaces.cli import main
+from trimtab.interfaces.cli.app import main
 
 main()

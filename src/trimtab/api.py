@@ -71,7 +71,7 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     if not isinstance(config, Config):
         config, path = load_config(config)
     if config.venue.kind != "static":
-        from trimtab.interfaces.wiring import build_agent
+        from trimtab.wiring import build_agent
 
         agent = build_agent(config, path or Path.cwd() / "trimtab.toml", new_journal=new_journal)
         return agent.assess(now)
@@ -104,7 +104,7 @@ def create_paper_portfolio(
     (unless ``force``).
     """
     from trimtab.errors import InputError
-    from trimtab.interfaces.cli_execution import init_paper
+    from trimtab.paper_setup import init_paper
 
     path = Path(directory) / "trimtab.toml"
     if path.exists() and not force:
@@ -142,7 +142,7 @@ def advise(config: Config | str | os.PathLike[str] | None = None, *, days: int =
     ``tracking_weight`` x tracking error (default 0.1); an ``AdviceReport`` (``.to_dict()`` is what
     ``trimtab advise --json`` prints). See docs/MONITORING.md."""
     from trimtab.config import Config, load_config
-    from trimtab.interfaces.wiring import journal_url
+    from trimtab.wiring import journal_url
     from trimtab.journal import Journal
     from trimtab.monitor.advice import DEFAULT_TRACKING_WEIGHT
     from trimtab.monitor.advice import advise as advise_journal

@@ -66,7 +66,7 @@ class Rebalancer:
 
     def __init__(self, config: str | os.PathLike[str] | None = None) -> None:
         from trimtab.config import load_config
-        from trimtab.interfaces.wiring import build_desk
+        from trimtab.wiring import build_desk
 
         self.config, self.config_path = load_config(config)
         self.desk: PlanDesk = build_desk(self.config, self.config_path)

@@ -143,10 +143,10 @@ def _fresh(directory: Path) -> Path:
 def _progress(total: int):  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from trimtab.interfaces.output import stderr
+    from rich.console import Console
 
     bar = Progress(TextColumn("hourly checks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=stderr, transient=True)
+                   console=Console(stderr=True, markup=False), transient=True)
     bar.start()
     return bar, bar.add_task("demo", total=total)
 

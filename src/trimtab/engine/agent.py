@@ -21,6 +21,7 @@ from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
+from trimtab.engine.results import RebalanceResult
 from trimtab.engine.lock import PortfolioLock
 from trimtab.errors import Denied, VenueError
 from trimtab.journal import CheckRecord, Journal
@@ -37,16 +38,6 @@ class Strategy:
     fee: float = 0.001
     min_trade: float = 10.0
     direct_pairs: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class RebalanceResult:
-    """What ``rebalance`` did: the assessment it acted on, the run (if any), and a resumed run."""
-
-    assessment: Assessment | None
-    outcome: RunOutcome | None
-    resumed: RunOutcome | None = None
-    dry_run: bool = False
 
 
 class Agent:

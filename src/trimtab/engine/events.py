@@ -34,7 +34,7 @@ from trimtab.core.drift import DRIFT_EPSILON
 from trimtab.errors import Denied, TrimtabError, VenueError
 
 if TYPE_CHECKING:
-    from trimtab.engine.agent import RebalanceResult
+    from trimtab.engine.results import RebalanceResult
     from trimtab.engine.executor import RunOutcome
     from trimtab.engine.guards import Guards
     from trimtab.journal import Journal
@@ -244,7 +244,7 @@ def watch_run(watch: Watch | None, execute: Callable[[], Any],
     e.g. for ``PlanDesk.begin``, whose run ends later)."""
     if watch is None:
         return execute()
-    from trimtab.engine.agent import RebalanceResult
+    from trimtab.engine.results import RebalanceResult
 
     try:
         done = execute()

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from trimtab.interfaces import mcp_models as m
+from trimtab.interfaces.mcp import models as m
 
 #: How long ``execute_plan`` waits for its run before answering with the run as it stands (a paper
 #: run ends well within it; a bridge of minutes does not, and the agent polls ``get_run``).
@@ -41,7 +41,7 @@ class AgentTools:
     def _desk(self):  # type: ignore[no-untyped-def]
         """The plan desk for one call; its venue and journal are closed after it (no handle leaks
         in a server that lives for weeks)."""
-        from trimtab.interfaces.wiring import build_desk
+        from trimtab.wiring import build_desk
 
         desk = build_desk(*self._load())
         try:
@@ -52,7 +52,7 @@ class AgentTools:
 
     @contextmanager
     def _journal(self):  # type: ignore[no-untyped-def]
-        from trimtab.interfaces.wiring import journal_url
+        from trimtab.wiring import journal_url
         from trimtab.journal import Journal
 
         config, path = self._load()
@@ -106,7 +106,7 @@ class AgentTools:
         the run ended or after ``wait_seconds``, whichever is first. A run still going (a bridge
         travels) is reported as it stands (``plan_state`` ``executing``): poll ``get_run``."""
         from trimtab.engine.events import watch_run
-        from trimtab.interfaces.wiring import build_desk, watch_agent
+        from trimtab.wiring import build_desk, watch_agent
 
         config, path = self._load()
         desk = build_desk(config, path)

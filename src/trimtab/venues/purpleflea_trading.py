@@ -35,8 +35,8 @@ from trimtab.errors import OrderRejected, UnknownOrder, VenueError, VenueUnavail
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
+from trimtab.venues.purpleflea_trading_orders import CHAIN, lookup, place
 
-CHAIN = "hyperliquid"
 #: The server's assumed taker fee plus the free tier's builder fee (contract §3.6).
 FEE_RATE = 0.00035 + 0.0002
 #: The mid the API prices with may be this old (contract §3.2).
@@ -192,16 +192,12 @@ class PurpleFleaTradingVenue:
                     client_order_id: str) -> Order:
         """Open (buy) or close-and-reopen (sell) under ``client_order_id``; a known id returns its order
         (reconciled first when its answer was lost). Raise the translated refusal otherwise."""
-        from trimtab.venues.purpleflea_trading_orders import place
-
         return place(self, asset, Side(side), quantity, quote_amount, client_order_id)
 
     def get_order(self, client_order_id: str) -> Order:
         """The order recorded under ``client_order_id``; one whose answer was lost is reconciled from
         positions and history (and a sell stopped between close and reopen is finished). Raise
         ``UnknownOrder`` when it never happened."""
-        from trimtab.venues.purpleflea_trading_orders import lookup
-
         found = lookup(self, client_order_id)
         if found is None:
             raise UnknownOrder(f"Purple Flea trading has no order {client_order_id}.")

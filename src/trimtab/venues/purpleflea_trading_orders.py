@@ -10,14 +10,32 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from trimtab.core.plan import Side
 from trimtab.errors import BelowMinimum, InsufficientFunds, OrderRejected, VenueError
-from trimtab.venues.base import Order, OrderStatus
+from trimtab.venues.base import Order, OrderStatus, Quote
+from trimtab.venues.purpleflea_http import PurpleFleaClient
+from trimtab.venues.purpleflea_ledger import Ledger
 
-if TYPE_CHECKING:
-    from trimtab.venues.purpleflea_trading import PurpleFleaTradingVenue
+#: Where Hyperliquid positions sit, as a chain of the trading venue.
+CHAIN = "hyperliquid"
+
+
+class PurpleFleaTradingVenue(Protocol):
+    """What the order steps need of the trading venue (``purpleflea_trading.PurpleFleaTradingVenue``);
+    a protocol, so that the venue can import these steps and not the other way round."""
+
+    api: PurpleFleaClient
+    ledger: Ledger
+    fee_rate: float
+    min_order_usd: float
+
+    def prices(self, assets: list[str]) -> dict[str, Quote]: ...
+    def order_from(self, *args: Any, **kwargs: Any) -> Order: ...
+    def _positions(self) -> dict[str, dict[str, Any]]: ...
+    def _trade_ids(self, *args: Any, **kwargs: Any) -> Any: ...
+    def _new_trades(self, *args: Any, **kwargs: Any) -> Any: ...
 
 _CENT = Decimal("0.01")
 #: A position counts as closed below this fraction of its size before the close.
@@ -165,7 +183,6 @@ def _result(order: Order) -> dict[str, Any]:
 def _order(cid: str, r: dict[str, Any]) -> Order:
     from datetime import datetime
 
-    from trimtab.venues.purpleflea_trading import CHAIN
 
     return Order(client_order_id=cid, asset=r["asset"], side=Side(r["side"]), chain=CHAIN, quantity=r["quantity"],
                  price=r["price"], mid_price=r["mid_price"], value=r["value"], fee=r["fee"], status=OrderStatus.FILLED,

@@ -38,7 +38,7 @@ class PortfolioContext:
 def from_config(config_path: Path) -> tuple[PortfolioContext, str, dict[str, Any]]:
     """The context, the journal URL and the ``[dashboard]`` settings of a config file."""
     from trimtab.config import load_config
-    from trimtab.interfaces import wiring
+    from trimtab import wiring
 
     loaded, path = load_config(config_path)
     settings = loaded.dashboard.model_dump()

@@ -34,7 +34,7 @@ def mcp(
 
     def body():
         from trimtab.config import DEFAULT_CONFIG
-        from trimtab.interfaces.mcp_server import serve  # a missing SDK: output.run names the install command
+        from trimtab.interfaces.mcp.server import serve  # a missing SDK: output.run names the install command
 
         serve(Path(config or DEFAULT_CONFIG), http_port=http)
         return {}, lambda: None
@@ -54,7 +54,7 @@ def approve(
 
         from trimtab.config import load_config
         from trimtab.interfaces.agent_tools import plan_view
-        from trimtab.interfaces.wiring import build_desk
+        from trimtab.wiring import build_desk
 
         loaded, path = load_config(config)
         desk = build_desk(loaded, path)
@@ -81,7 +81,7 @@ def plans(config: ConfigOption = None, as_json: JsonFlag = False) -> None:
     def body():
         from trimtab.config import load_config
         from trimtab.interfaces.agent_tools import plan_view
-        from trimtab.interfaces.wiring import build_desk
+        from trimtab.wiring import build_desk
 
         loaded, path = load_config(config)
         desk = build_desk(loaded, path)

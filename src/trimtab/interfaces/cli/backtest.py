@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from trimtab.interfaces.output import run, stdout
-from trimtab.interfaces.parsing import number
+from trimtab.parsing import number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 PricesOpt = Annotated[Path | None, typer.Option("--prices", help="Price file: CSV or CSV.gz, long format (date or timestamp, symbol, close).")]
@@ -60,7 +60,7 @@ def backtest(
 
     def body():
         from trimtab.backtest import run_backtest
-        from trimtab.interfaces import backtest_options as opt
+        from trimtab.interfaces.cli import backtest_options as opt
 
         parsed = opt.parse_targets(targets, quote)
         spec = opt.backtest_spec(
@@ -80,7 +80,7 @@ def backtest(
             _write_chart(lambda: backtest_chart(result, chart_path), chart_path, document, chart_failed)
 
         def render() -> None:
-            from trimtab.backtest.report import render_backtest
+            from trimtab.interfaces.cli.backtest_report import render_backtest
 
             render_backtest(result, hold)
             if document.get("chart"):
@@ -148,7 +148,7 @@ def sweep(
         from trimtab.core.policy import PolicyKind
         from trimtab.core.triggers import Period
         from trimtab.errors import InputError
-        from trimtab.interfaces import backtest_options as opt
+        from trimtab.interfaces.cli import backtest_options as opt
 
         parsed = [opt.parse_targets(t, quote) for t in (targets or ["BTC=0.5,ETH=0.3,USDC=0.2"])]
         bands = opt.parse_range(band, "band")
@@ -193,7 +193,7 @@ def sweep(
             _write_chart(lambda: frontier_chart(rows, chart_path, hold=hold), chart_path, document, chart_failed)
 
         def render() -> None:
-            from trimtab.backtest.report import render_sweep
+            from trimtab.interfaces.cli.backtest_report import render_sweep
 
             render_sweep(rows, title=f"sweep {first[:16]} .. {last[:16]}: {len(rows)} configurations, "
                                      f"{len(prepared.times):,} bars", hold=hold)
@@ -247,7 +247,7 @@ def compare(
                     "trade": "one filled leg (a sell or a buy of one asset against USDC)", "rule": RULE, "rows": rows}
 
         def render() -> None:
-            from trimtab.backtest.report import render_compare
+            from trimtab.interfaces.cli.backtest_report import render_compare
 
             render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
                                        f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "

@@ -29,7 +29,7 @@ def check(
         from trimtab.config import load_config
         from trimtab.engine.venue_check import VenueReport, check_venue
         from trimtab.errors import ConfigError
-        from trimtab.interfaces.wiring import open_venue
+        from trimtab.wiring import open_venue
 
         loaded, path = load_config(config)
         name = loaded.venue.exchange or loaded.venue.kind

@@ -24,9 +24,9 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from trimtab.errors import Denied, InputError, TrimtabError, VenueError, register_secret
-from trimtab.interfaces import mcp_models as m
+from trimtab.interfaces.mcp import models as m
 from trimtab.interfaces.agent_tools import AgentTools
-from trimtab.interfaces.mcp_guard import BearerAuth, ToolCallGate, now
+from trimtab.interfaces.mcp.guard import BearerAuth, ToolCallGate, now
 
 log = logging.getLogger("trimtab.mcp")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -176,7 +176,7 @@ class _Recorder:
         try:
             if self.journal is None:
                 from trimtab.config import load_config
-                from trimtab.interfaces.wiring import journal_url
+                from trimtab.wiring import journal_url
                 from trimtab.journal import Journal
 
                 config, path = load_config(self.config_path)

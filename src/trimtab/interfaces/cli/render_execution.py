@@ -51,7 +51,7 @@ def render_rebalance(result: RebalanceResult) -> None:
     if result.resumed is not None:
         render_outcome(result.resumed, "resumed run")
     if result.dry_run and result.assessment is not None:
-        from trimtab.interfaces.render import render_assessment
+        from trimtab.interfaces.cli.render import render_assessment
 
         render_assessment(result.assessment, title="dry run (nothing sent)")
         return

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from trimtab.interfaces.output import run, stderr, stdout
-from trimtab.interfaces.parsing import number
+from trimtab.parsing import number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default ./trimtab.toml).")]
@@ -48,9 +48,9 @@ def rebalance(
     def body():
         from trimtab.config import load_config
         from trimtab.errors import InputError
-        from trimtab.interfaces.render import render_assessment
-        from trimtab.interfaces.render_execution import rebalance_document, render_rebalance
-        from trimtab.interfaces.wiring import build_agent
+        from trimtab.interfaces.cli.render import render_assessment
+        from trimtab.interfaces.cli.render_execution import rebalance_document, render_rebalance
+        from trimtab.wiring import build_agent
 
         if as_json and not (yes or dry_run):
             raise InputError("--json cannot ask for confirmation: add --yes to trade, or --dry-run to look.")
@@ -121,7 +121,7 @@ def show_progress(agent) -> None:  # type: ignore[no-untyped-def]
     """Print the executor's progress (stages, orders, bridges and their ETA) on stderr, so a long
     wait says what it waits for and stdout keeps only the result."""
     from trimtab.interfaces.output import stderr
-    from trimtab.interfaces.render_progress import ProgressPrinter
+    from trimtab.interfaces.cli.render_progress import ProgressPrinter
 
     agent.executor.progress = ProgressPrinter(stderr)
 
@@ -169,7 +169,7 @@ def bridge_lines(bridges: list[dict[str, Any]], quote: str) -> list[str]:
 def start_alerts(agent, config):  # type: ignore[no-untyped-def]
     """Watch ``agent`` (events journaled for the metrics) and, when ``[alerts] urls`` are set, send
     its events from a background sender; return the sender or None."""
-    from trimtab.interfaces.wiring import watch_agent
+    from trimtab.wiring import watch_agent
 
     sender = None
     if config.alerts.urls:
@@ -246,8 +246,8 @@ def run_loop(
         from trimtab.config import load_config
         from trimtab.core.durations import parse_duration
         from trimtab.errors import Denied, InputError, VenueError
-        from trimtab.interfaces.render_execution import failed_step_document, step_document
-        from trimtab.interfaces.wiring import build_agent
+        from trimtab.interfaces.cli.render_execution import failed_step_document, step_document
+        from trimtab.wiring import build_agent
 
         loaded, path = load_config(config)
         every = parse_duration(interval or loaded.policy.check_every).total_seconds()
@@ -315,8 +315,8 @@ def history(
 
     def body():
         from trimtab.config import load_config
-        from trimtab.interfaces.render_execution import history_document, render_history
-        from trimtab.interfaces.wiring import journal_url
+        from trimtab.interfaces.cli.render_execution import history_document, render_history
+        from trimtab.wiring import journal_url
         from trimtab.journal import Journal
 
         loaded, path = load_config(config)
@@ -337,8 +337,8 @@ def acknowledge(
     def body():
         from trimtab.config import load_config
         from trimtab.errors import InputError
-        from trimtab.interfaces.render_execution import render_outcome, run_document
-        from trimtab.interfaces.wiring import build_agent
+        from trimtab.interfaces.cli.render_execution import render_outcome, run_document
+        from trimtab.wiring import build_agent
         from trimtab.journal.store import StaleState
 
         loaded, path = load_config(config)
@@ -372,7 +372,7 @@ def demo(
 
     def body():
         from trimtab.demo.simulation import run_demo
-        from trimtab.interfaces.render_execution import render_demo
+        from trimtab.interfaces.cli.render_execution import render_demo
 
         summary = run_demo(directory, start=start, end=end, progress=not as_json)
 
@@ -416,57 +416,3 @@ def shipped_prices(targets) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"text": ",".join(f"{a}={p!r}" for a, p in prices.items()), "prices": prices, "dates": dates,
             "note": f"prices: the last daily closes in the shipped history, {newest}: {shown}; "
                     "pass --prices to choose others"}
-
-
-def init_paper(path: Path, targets, *, holdings: str, prices: str, fee: float, min_trade: float,  # type: ignore[no-untyped-def]
-               order_latency: float, chains: str | None, markets: str | None, slippage_bps: float,
-               clock_speed: float, force: bool) -> dict[str, Any]:
-    """Write a paper config at ``path`` and create its account next to it; return what was made."""
-    from trimtab.config import load_config
-    from trimtab.config_template import render_config
-    from trimtab.core.assets import asset_symbol
-    from trimtab.core.rules import MarketRules
-    from trimtab.core.valuation import parse_holdings, parse_prices
-    from trimtab.errors import InputError
-    from trimtab.interfaces.parsing import parse_chains, parse_pairs
-    from trimtab.venues.base import Market
-    from trimtab.venues.paper import PaperVenue
-
-    quote = targets.quote
-    held = parse_holdings(parse_pairs(holdings, "holdings"))
-    price = {a: p for a, p in parse_prices(parse_pairs(prices, "prices"), quote).items() if a != quote}
-    placement = parse_chains(chains) if chains else {}
-    chosen: dict[str, str] = {}
-    for item in (markets or "").split(","):
-        if item.strip():
-            asset, _, chain = item.partition("=")
-            if not chain.strip():
-                raise InputError(f"{item!r} in --markets is not ASSET=chain, e.g. BTC=ethereum.")
-            chosen[asset_symbol(asset)] = chain.strip().lower()
-    traded = [a for a in dict.fromkeys([*targets.assets, *held]) if a != quote]
-    missing = [a for a in traded if a not in price]
-    if missing:
-        raise InputError(f"No price for {', '.join(missing)}: give --prices for every traded asset.")
-    market_of = {a: chosen.get(a) or next(iter(placement.get(a, {"ethereum": 1.0}))) for a in traded}
-    by_chain = {a: {c: q * share for c, share in placement.get(a, {"ethereum": 1.0}).items()} for a, q in held.items()}
-    account = path.parent / "trimtab-paper.db"
-    if account.exists():
-        if not force:
-            raise InputError(f"{account} already exists; pass --force to replace the paper account.")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(account) + suffix).unlink(missing_ok=True)
-    paper = dict(account=account.name, order_latency=order_latency, slippage_bps=slippage_bps, bridge_fee=0.0005,
-                 bridge_minutes=(2.0, 15.0), clock_speed=clock_speed, price_source="fixed", min_notional=10.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_config(targets, holdings={}, prices={}, venue="paper", fee=fee, min_trade=min_trade,
-                                  paper=paper, markets=market_of), encoding="utf-8")
-    loaded, config_path = load_config(path)
-    from trimtab.interfaces.wiring import paper_settings
-
-    rules = {a: Market(asset=a, chain=market_of[a],
-                       rules=MarketRules(amount_step=10.0 ** -max(0, math.ceil(math.log10(price[a]))), min_notional=10.0))
-             for a in traded}
-    PaperVenue.create(account, holdings=by_chain, prices=price, markets=rules,
-                      settings=paper_settings(loaded.venue, fee, quote)).close()
-    return {"config": str(config_path), "venue": "paper", "account": str(account.resolve()),
-            "holdings": by_chain, "markets": market_of}

@@ -11,7 +11,7 @@ from trimtab.core.plan import Mode
 from trimtab.core.policy import PolicyKind, PolicySpec
 from trimtab.core.triggers import Period
 from trimtab.errors import InputError
-from trimtab.interfaces.parsing import parse_pairs
+from trimtab.parsing import parse_pairs
 
 
 def parse_targets(text: str, quote: str = "USDC") -> Targets:

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from trimtab.interfaces.command_group import CommandGroup
+from trimtab.interfaces.cli.command_group import CommandGroup
 from trimtab.interfaces.output import run, stdout
-from trimtab.interfaces.parsing import number
+from trimtab.parsing import number
 
 app = typer.Typer(
     cls=CommandGroup,
@@ -49,8 +49,8 @@ def plan(
     def body():
         from trimtab import api
         from trimtab.errors import InputError
-        from trimtab.interfaces.parsing import parse_pairs
-        from trimtab.interfaces.render import render_assessment
+        from trimtab.parsing import parse_pairs
+        from trimtab.interfaces.cli.render import render_assessment
 
         if targets is None:
             if holdings or prices or quote:
@@ -114,7 +114,7 @@ def status(config: ConfigOption = None, new_journal: NewJournalFlag = False, as_
 
     def body():
         from trimtab import api
-        from trimtab.interfaces.render import render_assessment
+        from trimtab.interfaces.cli.render import render_assessment
 
         assessment = api.status(config, new_journal=new_journal)
         document = assessment.to_dict()
@@ -140,7 +140,7 @@ def _paper_chains(config: Path | None) -> dict[str, dict[str, float]] | None:
     loaded, path = load_config(config)
     if loaded.venue.kind != "paper":
         return None
-    from trimtab.interfaces.wiring import open_paper
+    from trimtab.wiring import open_paper
     from trimtab.venues.base import by_chain
 
     return by_chain(open_paper(loaded, path).balances())
@@ -178,7 +178,7 @@ def init(
         from trimtab.core.assets import Targets
         from trimtab.core.valuation import parse_holdings, parse_prices
         from trimtab.errors import InputError
-        from trimtab.interfaces.parsing import parse_pairs
+        from trimtab.parsing import parse_pairs
 
         path = Path(config or DEFAULT_CONFIG)
         if path.exists() and not force:
@@ -216,7 +216,8 @@ def init(
             return document, lambda: stdout.print(
                 f"wrote {path}: {exchange} through ccxt; export {api_key_env} and {secret_env} with your key")
         if venue == "paper":
-            from trimtab.interfaces.cli_execution import init_paper, shipped_prices
+            from trimtab.interfaces.cli.execution import shipped_prices
+            from trimtab.paper_setup import init_paper
 
             shipped = shipped_prices(parsed_targets) if prices is None else None
             document = init_paper(
@@ -251,14 +252,10 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces import cli_agents, cli_backtest, cli_execution, cli_monitor, cli_venues, cli_web
+    from trimtab.interfaces.cli import agents, backtest, execution, monitor, venues, web
 
-    cli_execution.register(app)
-    cli_venues.register(app)
-    cli_backtest.register(app)
-    cli_agents.register(app)
-    cli_monitor.register(app)
-    cli_web.register(app)
+    for group in (execution, venues, backtest, agents, monitor, web):
+        group.register(app)
 
 
 _register_command_groups()
