@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trimtab.engine.approvals import PLAN_ID
 from trimtab.interfaces.numbers import round_document
+from trimtab.monitor.advice import JournalWindow, PriceWindow  # the journal's figures, as the CLI shows them
 
 Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,15}$", description="An asset symbol such as BTC.")]
 PlanId = Annotated[str, Field(pattern=PLAN_ID.pattern, description="A plan id from plan_rebalance, e.g. p3f9a0c41b2d7.")]
@@ -203,32 +204,6 @@ class AdviceCandidate(_Result):
     current: bool = Field(description="True for the configured policy's own row.")
 
 
-class AdviceWindow(_Result):
-    start: str
-    end: str
-    days: float
-    checks: int
-    rebalances: int
-    rebalances_per_month: float | None
-    max_drift: float | None
-    hours_past_band: float
-    share_past_band: float
-    fees: float
-    fees_per_year: float | None
-    slippage: float
-    slippage_per_year: float | None
-    traded: float
-    turnover_per_year: float | None
-
-
-class AdvicePrices(_Result):
-    source: str
-    start: str | None
-    end: str | None
-    bars: int
-    assets: list[str]
-
-
 class Advice(_Result):
     portfolio: str
     action: Literal["raise", "lower", "keep"] = Field(description="The rule of thumb on the journal's history.")
@@ -239,9 +214,9 @@ class Advice(_Result):
     rebalances_per_month: float
     max_drift: float | None
     reason: str
-    window: AdviceWindow = Field(description="The journal's figures over the window.")
+    window: JournalWindow = Field(description="The journal's figures over the window.")
     tracking_weight: float
-    prices: AdvicePrices = Field(description="The price history the sweep ran over.")
+    prices: PriceWindow = Field(description="The price history the sweep ran over.")
     current: AdviceCandidate | None = Field(description="The configured policy's own row.")
     suggestion: AdviceCandidate | None = Field(description="The lowest score of the sweep (the grounded advice).")
     candidates: list[AdviceCandidate] = Field(description="The best few of the sweep, best first.")
