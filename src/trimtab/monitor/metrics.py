@@ -15,7 +15,7 @@ condition); never an asset, a run or an order id.
 | trimtab_fees_total                       | counter | portfolio           | the sum of every leg's fee (quote)     |
 | trimtab_runs                             | gauge   | portfolio, state    | runs by their current state            |
 | trimtab_venue_errors_total               | counter | portfolio, kind     | events: venue errors by class          |
-| trimtab_guard_refusals_total             | counter | portfolio, code     | events and agents' tool calls: refusals by code |
+| trimtab_guard_refusals_total             | counter | portfolio, code     | events, tool calls: refusals by code |
 | trimtab_alert_condition                  | gauge   | portfolio, condition| 1 while an alert condition is on       |
 | trimtab_journal_up                       | gauge   |                     | 1 when the journal answered the scrape |
 

@@ -222,7 +222,8 @@ class Swaps:
         if record.get("baseline") is None or not record.get("expected"):
             return False
         mine = [(step, theirs) for other, step, theirs in self.ledger.records("swap") if other != client_id]
-        others = [theirs for step, theirs in mine if step in ("ordered", "sending", "sent") and not theirs.get("outcome")]
+        others = [theirs for step, theirs in mine
+                  if step in ("ordered", "sending", "sent") and not theirs.get("outcome")]
         landed = [theirs for _, theirs in mine if theirs.get("outcome") == "completed"
                   and float(theirs.get("confirmed_at") or 0) >= float(record["asked_at"])]
         return balances.arrived(record, self._balance(r["to_chain"], record["to_asset"]), others, self.clock(),
