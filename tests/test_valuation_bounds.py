@@ -71,3 +71,12 @@ def test_the_cli_what_if_refuses_an_overflowing_portfolio_with_exit_2(cli, holdi
     assert "too large" in error["message"] and "internal" not in error["message"].lower()
     plain = cli("plan", "--targets", "BTC=0.5,USDC=0.5", "--holdings", holdings, "--prices", prices)
     assert plain.returncode == 2 and plain.stderr.startswith("error: ") and plain.stderr.count("\n") == 1
+
+
+def test_a_paper_portfolio_too_large_to_value_is_refused_before_anything_is_written(tmp_path):
+    from trimtab import create_paper_portfolio
+
+    with pytest.raises(InputError, match="too large"):
+        create_paper_portfolio(tmp_path / "p", targets={"BTC": 0.5, "USDC": 0.5}, holdings={"BTC": 1e308, "USDC": 1},
+                               prices={"BTC": 1e308})
+    assert not (tmp_path / "p" / "trimtab.toml").exists() and not (tmp_path / "p" / "trimtab-paper.db").exists()

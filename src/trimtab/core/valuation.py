@@ -99,6 +99,21 @@ def parse_prices(
     return parsed
 
 
+def bounded_total(quantities: Mapping[str, float], prices: Mapping[str, float], quote: str) -> float:
+    """The worth of ``quantities`` at ``prices`` (the quote at 1 when not priced); ``InputError``
+    when a holding or the whole is worth more than ``MAX_VALUE`` (inf included)."""
+    values = {a: q * prices.get(a, 1.0 if a == quote else math.nan) for a, q in quantities.items()}
+    for a, value in values.items():
+        if value > MAX_VALUE or math.isinf(value):  # inf (1e308 x 1e308) included; nan is an unpriced asset
+            raise InputError(f"{a} is worth {quantities[a]:g} x {prices[a]:g} {quote}, too large to value (the "
+                             f"most is {MAX_VALUE:g} {quote}); check its holding and price.")
+    total = math.fsum(v for v in values.values() if not math.isnan(v))
+    if total > MAX_VALUE:
+        raise InputError(f"The portfolio is worth {total:g} {quote}, too large to value (the most is "
+                         f"{MAX_VALUE:g} {quote}); check the holdings and prices.")
+    return total
+
+
 def value_portfolio(
     holdings: Mapping[str, float] | Iterable[tuple[str, float]],
     prices: Mapping[str, float] | Iterable[tuple[str, float]],
@@ -136,14 +151,7 @@ def value_portfolio(
         )
     quantity_of = {a: quantities.get(a, 0.0) for a in order}
     values = {a: quantity_of[a] * price_of[a] for a in order}
-    for a, value in values.items():
-        if not value <= MAX_VALUE:  # inf (1e308 x 1e308) included
-            raise InputError(f"{a} is worth {quantity_of[a]:g} x {price_of[a]:g} {quote}, too large to value (the "
-                             f"most is {MAX_VALUE:g} {quote}); check its holding and price.")
-    total = math.fsum(values.values())
-    if total > MAX_VALUE:
-        raise InputError(f"The portfolio is worth {total:g} {quote}, too large to value (the most is "
-                         f"{MAX_VALUE:g} {quote}); check the holdings and prices.")
+    total = bounded_total(quantity_of, price_of, quote)
     if total <= 0:
         raise InputError(f"The portfolio is empty: its holdings are worth 0 {quote}.")
     weights = {a: v / total for a, v in values.items()}
