@@ -126,3 +126,43 @@ def test_the_cli_config_and_agent_import_no_monitoring_library():
             "print([m for m in ('apprise', 'prometheus_client', 'tenacity', 'numba', 'pandas') if m in sys.modules])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_an_agents_refusals_over_mcp_are_counted_once_each_in_the_refusal_metric(tmp_path):
+    """Refusals an agent meets through MCP tools (journaled as tool calls) count in
+    trimtab_guard_refusals_total: a plan over the agent's max_value, and an execute_plan awaiting
+    approval (which the watch also journals as an event: counted once); a malformed argument is
+    not a refusal."""
+    from mcp_helpers import call, stdio_session
+
+    # Arrange: plans need a person's approval
+    portfolio = make_portfolio(tmp_path / "p")
+    config = portfolio / "trimtab.toml"
+    text = config.read_text().replace("require_approval = false", "require_approval = true")
+    config.write_text(text)
+
+    async def scenario():
+        async with stdio_session(portfolio) as session:
+            over = await call(session, "plan_rebalance", {"max_value": 1.0})
+            _, plan = await call(session, "plan_rebalance")
+            unapproved = await call(session, "execute_plan", {"plan_id": plan["plan_id"]})
+            malformed = await call(session, "get_history", {"limit": 0})
+            return over, unapproved, malformed
+
+    (over, unapproved, malformed) = anyio.run(scenario)
+    journal = Journal.open(f"sqlite:///{portfolio / 'trimtab.db'}")
+    port = free_port()
+    server, _thread = serve_metrics(journal, port)
+    try:
+        # Act
+        response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    finally:
+        server.shutdown()
+    # Assert
+    assert over[0] and over[1].startswith("OVER_MAX_VALUE") and unapproved[1].startswith("NOT_APPROVED")
+    assert malformed[0]
+    got = samples(response.text)
+    main = (("portfolio", "main"),)
+    refusals = {dict(labels)["code"]: n for (name, labels), n in got.items() if name == "trimtab_guard_refusals_total"}
+    assert refusals == {"OVER_MAX_VALUE": 1.0, "NOT_APPROVED": 1.0}, refusals
+    assert got[("trimtab_guard_refusals_total", (("code", "OVER_MAX_VALUE"), *main))] == 1.0

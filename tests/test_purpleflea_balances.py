@@ -43,3 +43,26 @@ def test_an_unreadable_balance_or_a_missing_baseline_confirms_nothing_and_old_sw
 @given(units=st.integers(1, 10**12))
 def test_smallest_units_and_decimals_round_trip(units):
     assert smallest(float(whole(units, "base", "USDC")), "base", "USDC") == units
+
+
+@given(mine=amounts, deposit=st.integers(1, 1_000_000), landed=st.booleans())
+def test_someone_elses_deposit_confirms_nothing_when_the_balance_is_the_only_evidence(mine, deposit, landed):
+    """An owner's deposit of ``deposit`` USDC lands while our swap of ``mine`` travels (``landed``:
+    ours too). By the balance alone, a rise our swap cannot explain proves nothing; with Wagyu's
+    completed word (``exact=False``) our arrival under the deposit is accepted, and without it not."""
+    record = swap(mine)
+    rise = Decimal(deposit) + (Decimal(mine) if landed else 0)
+    explained = rise <= Decimal(mine) * Decimal("1.02")  # a deposit the size of a swap is the window that remains
+    assert arrived(record, Decimal(100) + rise, [], now=60) == (rise >= Decimal(mine) * Decimal("0.98") and explained)
+    assert arrived(record, Decimal(100) + rise, [], now=60, exact=False) == (rise >= Decimal(mine) * Decimal("0.98"))
+    if landed:
+        assert arrived(record, Decimal(100) + rise, [], now=60, exact=False)
+
+
+@given(mine=amounts, theirs=amounts)
+def test_a_swap_of_ours_confirmed_meanwhile_is_no_stranger_in_the_rise(mine, theirs):
+    """Two of our swaps land; one was confirmed first (``landed``): the other's rise holds both."""
+    first, second = swap(mine), swap(theirs)
+    both = Decimal(100 + mine + theirs)
+    assert arrived(second, both, [], now=60, landed=[first])
+    assert arrived(second, both, [], now=60) == (Decimal(mine) <= Decimal(theirs) * Decimal("0.02"))  # else a stranger

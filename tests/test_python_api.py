@@ -120,3 +120,51 @@ def test_trimtab_backtest_is_callable_and_still_the_backtesting_package():
     assert called.metrics.bars == 182
     assert trimtab.backtest.BacktestSpec is not None  # the package's names still resolve
     assert "backtest" in trimtab.__all__ and "rebalance" in trimtab.__all__
+
+
+# -- alerts: the Python API is watched like the CLI's run and rebalance ---------------------------------
+
+def with_alerts(config, port: int):
+    set_in_config(config, "urls = []", f'urls = ["json://127.0.0.1:{port}/hook"]')
+    return config
+
+
+def test_trimtab_rebalance_sends_the_same_alert_the_cli_does(tmp_path):
+    from alert_receiver import Receiver
+    from cli_paper import wait_for
+
+    with Receiver() as receiver:
+        # Arrange
+        config = with_alerts(portfolio(tmp_path), receiver.port)
+        # Act
+        done = trimtab.rebalance(config, dry_run=False)
+        wait_for(lambda: receiver.titles, timeout=30)
+        # Assert
+        assert done.outcome.state == "completed"
+        titles = [t.removeprefix("[trimtab main] ") for t in receiver.titles]
+        assert titles[0].startswith(f"rebalance {done.outcome.run_id}") and titles[0].endswith("completed"), titles
+        assert "sell BTC: filled" in receiver.bodies[0]["message"]
+
+
+def test_the_rebalancers_step_sends_a_guard_refusal_once_then_its_clearing(tmp_path):
+    from alert_receiver import Receiver
+    from cli_paper import wait_for
+
+    with Receiver() as receiver:
+        # Arrange: a run cap the plan is over, so the step is refused (a value, not a raise)
+        config = with_alerts(portfolio(tmp_path), receiver.port)
+        set_in_config(config, "kill_switch = false", "kill_switch = false\nmax_run_value = 1.0")
+        with trimtab.Rebalancer(config) as bot:
+            # Act
+            refused = [bot.step(), bot.step()]
+        set_in_config(config, "max_run_value = 1.0\n", "")
+        with trimtab.Rebalancer(config) as bot:
+            done = bot.step()
+        wait_for(lambda: len(receiver.titles) >= 3, timeout=30)
+        # Assert
+        assert all(r.refused and r.refused.startswith("RUN_CAP") for r in refused) and done.run.state == "completed"
+        titles = [t.removeprefix("[trimtab main] ") for t in receiver.titles]
+        assert titles[0].startswith("guard refusal: RUN_CAP"), titles
+        assert any(t.startswith("rebalance r") and t.endswith("completed") for t in titles[1:]), titles
+        assert any(t.startswith("guard refusal cleared: RUN_CAP") for t in titles[1:]), titles
+        assert sum(t.startswith("guard refusal: RUN_CAP") for t in titles) == 1

@@ -126,13 +126,14 @@ def rebalance(config: str | os.PathLike[str] | None = None, *, dry_run: bool = T
     ``dry_run=True`` (the default) returns the ``Assessment`` and sends nothing. ``dry_run=False``
     stores a plan and executes it once (price re-check, caps, allow-lists, approval, kill switch)
     and returns the ``Execution``; raise ``Denied`` with one sentence when a guardrail refuses.
+    Events go to the config's ``[alerts] urls`` as they do from ``trimtab rebalance``.
     """
     from trimtab.rebalancer import Rebalancer
 
-    bot = Rebalancer(config)
-    if dry_run:
-        return bot.status()
-    return bot.execute(bot.plan().id)
+    with Rebalancer(config) as bot:  # watched, and its alerts sent before this returns (as the CLI's)
+        if dry_run:
+            return bot.status()
+        return bot.execute(bot.plan().id)
 
 
 def advise(config: Config | str | os.PathLike[str] | None = None, *, days: int = 30,

@@ -11,6 +11,7 @@ Every error carries one sentence a person can act on. Each class says what trimt
         ``InsufficientFunds``, ``BelowMinimum``, ``OrderRejected``: final for that order.
         ``RateLimited``, ``VenueUnavailable``: temporary; ``retryable`` is true.
         ``UnknownOrder``: the venue has no order with that client id.
+        ``NeedsAttention``: the venue's answers contradict each other; the leg is parked, never re-sent.
         ``Unsupported``: the venue cannot do this at all (e.g. a bridge on an exchange).
         ``KeyRejected``: the venue refused the API key or its signature.
 
@@ -114,6 +115,12 @@ class VenueUnavailable(VenueError):
 
 class UnknownOrder(VenueError):
     """The venue knows no order with that client id (so it was never placed)."""
+
+
+class NeedsAttention(VenueError):
+    """The venue's answers contradict each other (a swap its status calls completed that no balance
+    shows): the executor parks the leg and its run in ``needs_attention`` for a person; nothing is
+    sent again."""
 
 
 class Unsupported(OrderRejected):

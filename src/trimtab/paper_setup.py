@@ -16,7 +16,7 @@ def init_paper(path: Path, targets, *, holdings: str, prices: str, fee: float, m
     from trimtab.config_template import render_config
     from trimtab.core.assets import asset_symbol
     from trimtab.core.rules import MarketRules
-    from trimtab.core.valuation import parse_holdings, parse_prices
+    from trimtab.core.valuation import bounded_total, parse_holdings, parse_prices
     from trimtab.errors import InputError
     from trimtab.parsing import parse_chains, parse_pairs
     from trimtab.venues.base import Market
@@ -37,6 +37,7 @@ def init_paper(path: Path, targets, *, holdings: str, prices: str, fee: float, m
     missing = [a for a in traded if a not in price]
     if missing:
         raise InputError(f"No price for {', '.join(missing)}: give --prices for every traded asset.")
+    bounded_total(held, price, quote)  # a portfolio too large to value is refused before anything is written
     market_of = {a: chosen.get(a) or next(iter(placement.get(a, {"ethereum": 1.0}))) for a in traded}
     by_chain = {a: {c: q * share for c, share in placement.get(a, {"ethereum": 1.0}).items()} for a, q in held.items()}
     account = path.parent / "trimtab-paper.db"

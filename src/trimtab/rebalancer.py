@@ -15,6 +15,8 @@ sentence), so a loop cannot spin on it. Each call is journaled as a tool call (i
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -24,8 +26,10 @@ from trimtab.core.assessment import Assessment
 from trimtab.engine.approvals import Execution, PlanDesk
 from trimtab.engine.executor import RunOutcome
 from trimtab.engine.lock import PortfolioLock
-from trimtab.errors import Denied
+from trimtab.errors import Denied, TrimtabError
 from trimtab.journal import PlanRecord, ToolCallRecord
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,14 +66,36 @@ class Rebalancer:
 
     ``status()`` checks without trading; ``plan()`` stores a plan; ``execute(plan_id)`` runs one;
     ``step()`` is one turn of the production loop (check, record, and rebalance if the policy says so).
+    Its steps are watched as the CLI's ``run`` is: events go to the config's ``[alerts] urls`` from a
+    background sender; ``close()`` (or leaving a ``with`` block, or the process ending) lets queued
+    ones go out.
     """
 
     def __init__(self, config: str | os.PathLike[str] | None = None) -> None:
         from trimtab.config import load_config
-        from trimtab.wiring import build_desk
+        from trimtab.wiring import build_desk, start_alerts
 
         self.config, self.config_path = load_config(config)
         self.desk: PlanDesk = build_desk(self.config, self.config_path)
+        # watched like the CLI's run: conditions journaled for the metrics, alerts to [alerts] urls
+        self._alerts = start_alerts(self.desk.agent, self.config)
+        if self._alerts is not None:
+            atexit.register(self.close)  # queued alerts get [alerts] timeout to leave at exit
+
+    def close(self) -> None:
+        """Let queued alerts go out (up to ``[alerts] timeout`` seconds) and stop their sender."""
+        from trimtab.wiring import stop_alerts
+
+        sender, self._alerts = self._alerts, None
+        if sender is not None:
+            atexit.unregister(self.close)
+            stop_alerts([sender])
+
+    def __enter__(self) -> Rebalancer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def portfolio(self) -> str:
@@ -86,7 +112,10 @@ class Rebalancer:
 
     def execute(self, plan_id: str) -> Execution:
         """Execute a stored plan once; raise ``Denied`` (nothing sent) when a guardrail refuses."""
-        return self._journaled("execute", {"plan_id": plan_id[:80]}, lambda: self.desk.execute(plan_id))
+        from trimtab.engine.events import watch_run
+
+        return self._journaled("execute", {"plan_id": plan_id[:80]}, lambda: watch_run(
+            self.desk.agent.watch, lambda: self.desk.execute(plan_id), lambda done: done.outcome))
 
     def step(self, now: datetime | None = None) -> StepResult:
         """Resume an unfinished run, check, record the check, and rebalance if the policy says so.
@@ -97,6 +126,23 @@ class Rebalancer:
         return self._journaled("step", {}, lambda: self._step(now))
 
     def _step(self, now: datetime | None) -> StepResult:
+        """The step, told to the agent's watch as ``Agent.check`` tells it (alerts, metrics)."""
+        from trimtab.engine.results import RebalanceResult
+
+        watch = self.desk.agent.watch
+        try:
+            result = self._unwatched_step(now)
+        except TrimtabError as error:
+            _tell(watch, "failed", error)
+            raise
+        if result.denied is not None:
+            _tell(watch, "failed", result.denied)
+        else:
+            _tell(watch, "succeeded", RebalanceResult(assessment=result.step.assessment, outcome=result.step.run,
+                                                      resumed=result.step.resumed))
+        return result.step
+
+    def _unwatched_step(self, now: datetime | None) -> _Step:
         from trimtab.engine.agent import check_record
 
         agent = self.desk.agent
@@ -106,24 +152,24 @@ class Rebalancer:
                 resumed = agent.resume()
                 self.desk.settle()
         except Denied as denied:
-            return StepResult(at=at, assessment=agent.assess(), refused=str(denied))
+            return _Step(StepResult(at=at, assessment=agent.assess(), refused=str(denied)), denied)
         assessment = agent.assess()
         agent.journal.record_checks([check_record(self.portfolio, assessment, agent.venue.now())])
         result = StepResult(at=at, assessment=assessment, resumed=resumed)
         if not assessment.decision.rebalance or assessment.plan.is_empty:
-            return result
+            return _Step(result)
         try:
             if self.desk.rails.require_approval:
                 approved = [p for p in self.desk.pending() if p.state == "approved"]
                 if not approved:
                     waiting = next(iter(self.desk.pending()), None) or self.desk.plan(assessment)
-                    return _with(result, plan_id=waiting.id, waiting_for_approval=True)
+                    return _Step(_with(result, plan_id=waiting.id, waiting_for_approval=True))
                 done = self.desk.execute(approved[0].id)
             else:
                 done = self.desk.execute(self.desk.plan(assessment).id)
         except Denied as denied:
-            return _with(result, refused=str(denied))
-        return _with(result, plan_id=done.plan.id, run=done.outcome)
+            return _Step(_with(result, refused=str(denied)), denied)
+        return _Step(_with(result, plan_id=done.plan.id, run=done.outcome))
 
     def _journaled(self, tool: str, arguments: dict, call):  # type: ignore[no-untyped-def]
         began = time.perf_counter()
@@ -145,6 +191,24 @@ class Rebalancer:
                 portfolio=self.portfolio, at=datetime.now(UTC), interface="python", tool=tool,
                 arguments=arguments, outcome=outcome, code=code, message=message,
                 duration_ms=(time.perf_counter() - began) * 1000))
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A step's result and the refusal behind it, if any (for the watch)."""
+
+    step: StepResult
+    denied: Denied | None = None
+
+
+def _tell(watch, what: str, argument) -> None:  # type: ignore[no-untyped-def]
+    """``watch.<what>(argument)`` when there is a watch; its failures are logged, never raised."""
+    if watch is None:
+        return
+    try:
+        getattr(watch, what)(argument)
+    except Exception:
+        log.exception("the watch failed; the step is unaffected")
 
 
 def _with(result: StepResult, **changes) -> StepResult:  # type: ignore[no-untyped-def]

@@ -195,3 +195,23 @@ def watch_agent(agent: Agent, config: Config, observer=None) -> None:  # type: i
     agent.watch = Watch(agent.journal, config.portfolio.name, observer or Nobody(),
                         emergency_band=config.policy.emergency_band, unreachable_after=config.alerts.unreachable_after,
                         guards=agent.executor.guards)
+
+
+def start_alerts(agent: Agent, config: Config):  # type: ignore[no-untyped-def]
+    """Watch ``agent`` (events journaled for the metrics) and, when ``[alerts] urls`` are set, send
+    its events from a background sender; return the sender or None. What the CLI's ``run`` and
+    ``rebalance``, the MCP tools and the Python API (``Rebalancer``, ``trimtab.rebalance``) share."""
+    sender = None
+    if config.alerts.urls:
+        from trimtab.monitor.alerts import sender_from_config
+
+        sender = sender_from_config(config.alerts)
+    watch_agent(agent, config, sender)
+    return sender
+
+
+def stop_alerts(senders) -> None:  # type: ignore[no-untyped-def]
+    """Give queued alerts up to ``[alerts] timeout`` seconds to go out (``senders`` may hold None)."""
+    for sender in senders:
+        if sender is not None:
+            sender.close(wait=sender.wait_on_close)

@@ -5,6 +5,9 @@ An order advances only after a send of exactly ``deposit.amount`` of ``deposit.t
 ``delay_seconds`` later (default: the quote's ``estimatedTime``), reaches its scripted outcome:
 ``completed`` (the output is credited to ``to_address`` on ``to_chain``), ``failed`` (nothing comes
 back) or ``refunded`` (the deposit returns to its sender). Unpaid orders become ``expired``.
+``credit_lag_seconds`` (default 0) makes a completed order's output reach the balance that long
+after its status says ``completed`` (``float("inf")``: never), as a status that runs ahead of the
+chain, or a completion that paid nothing, would.
 
 The status strings, ``deposit.chain`` values (chain ids) and ``expires_at`` format (ISO) are
 invented, because the real ones are unspecified (§6): ``status_names`` and ``deposit_chains`` are
@@ -70,6 +73,7 @@ class SwapOrder:
     completed_at: float | None = None
     refund_tx: str | None = None
     error: str | None = None
+    credit_due: float | None = None  # when a completed order's output reaches the balance (None: paid)
     wrong_deposits: list[tuple[str, Decimal]] = field(default_factory=list)
 
 
@@ -116,6 +120,7 @@ class Wagyu:
         self.next_outcomes: list[str] = []  # popped per new order; default "completed"
         self.delay_seconds: float | None = None  # None: the quote's estimatedTime
         self.expiry_seconds = 1800.0
+        self.credit_lag_seconds = 0.0  # a completed order pays out this long after its status says so
         self.route_cost = {"same_chain": Decimal("0.001"), "bridge": Decimal("0.002")}
         self.status_names = dict(STATUS_NAMES)
         self.deposit_chains = dict(DEPOSIT_CHAINS)
@@ -211,14 +216,17 @@ class Wagyu:
             elif o.state == "processing" and now >= o.deposited_at + o.delay_seconds:
                 o.state, o.completed_at = o.outcome, now
                 if o.outcome == "completed":
-                    amount = Decimal(o.to_amount) / 10 ** decimals_of(o.to_chain, o.to_symbol)
-                    self.credit(o.to_chain, o.to_address, o.to_symbol, amount)
+                    o.credit_due = now + self.credit_lag_seconds
                 elif o.outcome == "refunded":
                     o.refund_tx = new_tx_hash(o.from_chain)
                     amount = Decimal(o.from_amount) / 10 ** decimals_of(o.from_chain, o.from_symbol)
                     self.credit(o.from_chain, o.depositor, o.from_symbol, amount)
                 else:
                     o.error = "Bridge execution failed: route reverted"
+            if o.credit_due is not None and now >= o.credit_due:
+                o.credit_due = None
+                amount = Decimal(o.to_amount) / 10 ** decimals_of(o.to_chain, o.to_symbol)
+                self.credit(o.to_chain, o.to_address, o.to_symbol, amount)
 
     def status(self, order_id: str) -> dict:
         """Wagyu's order JSON, passed through unchanged by the wallet API."""

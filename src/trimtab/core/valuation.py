@@ -1,4 +1,9 @@
-"""Valuation: holdings x prices -> values and current weights, in the quote asset."""
+"""Valuation: holdings x prices -> values and current weights, in the quote asset.
+
+Values stay inside what a float (and the planner's exact rounding after it) can hold: a holding or
+a portfolio worth more than ``MAX_VALUE``, or a price below ``MIN_PRICE``, is refused with one
+sentence (``InputError``) rather than valued as ``inf`` or planned with ``nan``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ from types import MappingProxyType
 
 from trimtab.core.assets import finite_number, unique_pairs
 from trimtab.errors import InputError
+
+#: The most a holding or a portfolio may be worth in the quote asset (a billion billion).
+MAX_VALUE = 1e18
+#: The least a price may be: below it a quantity worth ``MAX_VALUE`` would overflow a float.
+MIN_PRICE = 1e-100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,12 +88,30 @@ def parse_prices(
         parsed[asset] = finite_number(price, f"Price of {asset}")
         if parsed[asset] <= 0:
             raise InputError(f"Price of {asset} is {price:g}; prices must be positive.")
+        if parsed[asset] < MIN_PRICE:
+            raise InputError(f"Price of {asset} is {parsed[asset]:g}, too small to value (the least is "
+                             f"{MIN_PRICE:g}); check it.")
     if quote in parsed and parsed[quote] != 1.0:
         raise InputError(
             f"{quote} is the quote asset, so its price is 1 by definition; drop it from the prices."
         )
     parsed[quote] = 1.0
     return parsed
+
+
+def bounded_total(quantities: Mapping[str, float], prices: Mapping[str, float], quote: str) -> float:
+    """The worth of ``quantities`` at ``prices`` (the quote at 1 when not priced); ``InputError``
+    when a holding or the whole is worth more than ``MAX_VALUE`` (inf included)."""
+    values = {a: q * prices.get(a, 1.0 if a == quote else math.nan) for a, q in quantities.items()}
+    for a, value in values.items():
+        if value > MAX_VALUE or math.isinf(value):  # inf (1e308 x 1e308) included; nan is an unpriced asset
+            raise InputError(f"{a} is worth {quantities[a]:g} x {prices[a]:g} {quote}, too large to value (the "
+                             f"most is {MAX_VALUE:g} {quote}); check its holding and price.")
+    total = math.fsum(v for v in values.values() if not math.isnan(v))
+    if total > MAX_VALUE:
+        raise InputError(f"The portfolio is worth {total:g} {quote}, too large to value (the most is "
+                         f"{MAX_VALUE:g} {quote}); check the holdings and prices.")
+    return total
 
 
 def value_portfolio(
@@ -99,7 +127,8 @@ def value_portfolio(
     ``in_transit`` (bridges, transfers, swaps on their way) is added to the holdings of its asset:
     money travelling between chains is still the portfolio's.
 
-    Raise ``InputError`` when an included asset has no price, or when the portfolio is worth 0.
+    Raise ``InputError`` when an included asset has no price, when the portfolio is worth 0, or
+    when a holding or the whole is worth more than ``MAX_VALUE``.
 
     >>> v = value_portfolio({"BTC": 0.1, "USDC": 3500}, {"BTC": 65000}, quote="USDC")
     >>> v.total_value, v.weights["BTC"]
@@ -122,7 +151,7 @@ def value_portfolio(
         )
     quantity_of = {a: quantities.get(a, 0.0) for a in order}
     values = {a: quantity_of[a] * price_of[a] for a in order}
-    total = math.fsum(values.values())
+    total = bounded_total(quantity_of, price_of, quote)
     if total <= 0:
         raise InputError(f"The portfolio is empty: its holdings are worth 0 {quote}.")
     weights = {a: v / total for a, v in values.items()}

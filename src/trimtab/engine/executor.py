@@ -26,7 +26,7 @@ from trimtab.engine import routing, states
 from trimtab.engine.guards import Guards
 from trimtab.engine.progress import ProgressEvent, ProgressKind, ProgressListener
 from trimtab.engine.routing import LegSpec
-from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, OrderRejected, UnknownOrder
+from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, NeedsAttention, OrderRejected, UnknownOrder
 from trimtab.journal import Journal, LegRecord, RunRecord, client_id
 from trimtab.venues.base import Order, Transfer, TransferStatus, Venue, by_chain, consolidate
 from trimtab.venues.retry import pace, retrying, sending
@@ -229,6 +229,13 @@ class Executor:
             self._move(leg, "submitting")
             leg = self._reload(leg)
         try:
+            return self._drive_sent_leg(run, leg)
+        except NeedsAttention as e:  # the venue contradicts itself (a swap "completed" that no balance shows)
+            self._move(leg, "needs_attention", error=e.venue_message)
+            return "needs_attention"
+
+    def _drive_sent_leg(self, run: RunRecord, leg: LegRecord) -> str | None:
+        try:
             answer = self._ask(leg)
         except FINAL_REFUSALS as e:  # the venue knows the leg and says it failed (a swap refunded, say)
             self._move(leg, "rejected", error=e.venue_message)
@@ -316,7 +323,7 @@ class Executor:
                 except UnknownOrder:
                     self._move(leg, "needs_attention", error="the venue no longer knows this bridge")
                     return f"bridge {leg.client_id} is unknown to the venue"
-                except FINAL_REFUSALS as e:  # failed or refunded on the way: a person must look
+                except (*FINAL_REFUSALS, NeedsAttention) as e:  # failed, refunded, or contradicted: a person must look
                     self._move(leg, "needs_attention", error=e.venue_message)
                     return f"bridge {leg.client_id} of {leg.asset} {e}"
                 bridge = {"asset": leg.asset, "chain": leg.chain, "to_chain": leg.to_chain,

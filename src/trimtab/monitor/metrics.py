@@ -15,9 +15,15 @@ condition); never an asset, a run or an order id.
 | trimtab_fees_total                       | counter | portfolio           | the sum of every leg's fee (quote)     |
 | trimtab_runs                             | gauge   | portfolio, state    | runs by their current state            |
 | trimtab_venue_errors_total               | counter | portfolio, kind     | events: venue errors by class          |
-| trimtab_guard_refusals_total             | counter | portfolio, code     | events: refusals by ``Denied`` code    |
+| trimtab_guard_refusals_total             | counter | portfolio, code     | events, tool calls: refusals by code |
 | trimtab_alert_condition                  | gauge   | portfolio, condition| 1 while an alert condition is on       |
 | trimtab_journal_up                       | gauge   |                     | 1 when the journal answered the scrape |
+
+Refusals are counted once each: the watch journals a refused check or run as an event; an agent's
+tool call (MCP or the Python API) refused with a code (``OVER_MAX_VALUE``, ``TOO_MANY_CALLS``,
+``ASSET_NOT_ALLOWED``, ...) is journaled in ``tool_calls`` and counted from there, except the calls
+the watch already told as events (``WATCHED_TOOLS``) and codes that are not refusals
+(``NOT_REFUSALS``: a malformed argument, a venue error, an internal failure).
 
 ``make_metrics_app(journal)`` is an ASGI app for ``/metrics`` (the dashboard mounts it);
 ``serve_metrics(journal, port)`` serves it on 127.0.0.1 from a thread (``trimtab run --metrics-port``).
@@ -26,6 +32,7 @@ condition); never an asset, a run or an order id.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +41,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_REFUSAL_CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,31}$")
+
 ENDED = ("completed", "failed", "needs_attention")
+#: Tool calls whose refusals the watch journals as events already (``engine/events.watch_run`` around
+#: ``PlanDesk`` execution; the Rebalancer's step): their tool-call rows are not counted again.
+WATCHED_TOOLS = (("mcp", "execute_plan"), ("python", "execute"), ("python", "step"))
+#: Tool-call error codes that are not refusals.
+NOT_REFUSALS = ("INVALID_ARGUMENT", "VENUE_ERROR", "INTERNAL")
 
 
 def journal_figures(journal: Journal) -> dict[str, Any]:
@@ -43,7 +57,10 @@ def journal_figures(journal: Journal) -> dict[str, Any]:
 
     from trimtab.journal import schema
 
-    checks, runs, legs, events = schema.checks, schema.runs, schema.legs, schema.events
+    from sqlalchemy import and_, not_, or_
+
+    checks, runs, legs, events, calls = schema.checks, schema.runs, schema.legs, schema.events, schema.tool_calls
+    watched = or_(*(and_(calls.c.interface == interface, calls.c.tool == tool) for interface, tool in WATCHED_TOOLS))
     newest = select(func.max(checks.c.id).label("id")).group_by(checks.c.portfolio).subquery()
     with journal.engine.connect() as c:
         latest = c.execute(select(checks.c.portfolio, checks.c.max_drift, checks.c.total_value, checks.c.at)
@@ -59,6 +76,10 @@ def journal_figures(journal: Journal) -> dict[str, Any]:
                                .group_by(events.c.portfolio, events.c.kind, events.c.code, events.c.phase)).all()
         conditions = c.execute(select(events.c.portfolio, events.c.code, events.c.phase)
                                .where(events.c.kind == "condition").order_by(events.c.id)).all()
+        refused_calls = c.execute(select(calls.c.portfolio, calls.c.code, func.count())
+                                  .where(calls.c.outcome == "error", calls.c.code.is_not(None),
+                                         calls.c.code.not_in(NOT_REFUSALS), not_(watched))
+                                  .group_by(calls.c.portfolio, calls.c.code)).all()
     figures: dict[str, Any] = {}
 
     def of(portfolio: str) -> dict[str, Any]:
@@ -81,6 +102,10 @@ def journal_figures(journal: Journal) -> dict[str, Any]:
     for portfolio, kind, code, _phase, n, _last in event_rows:
         key = "venue_errors" if kind == "venue_error" else "refusals"
         of(portfolio)[key][code] = of(portfolio)[key].get(code, 0) + int(n)
+    for portfolio, code, n in refused_calls:
+        if _REFUSAL_CODE.match(code):  # a Denied code; not an exception's class name (the Python API's)
+            refusals = of(portfolio)["refusals"]
+            refusals[code] = refusals.get(code, 0) + int(n)
     for portfolio, code, phase in conditions:
         of(portfolio)["conditions"][code] = 1 if phase == "start" else 0
     return figures
@@ -126,7 +151,8 @@ class JournalCollector:
         runs = GaugeMetricFamily("trimtab_runs", "Runs by their current state.", labels=[*p, "state"])
         errors = CounterMetricFamily("trimtab_venue_errors", "Checks or rebalances stopped by a venue error, by kind.",
                                      labels=[*p, "kind"])
-        refusals = CounterMetricFamily("trimtab_guard_refusals", "Guard refusals, by code.", labels=[*p, "code"])
+        refusals = CounterMetricFamily("trimtab_guard_refusals", "Guard refusals (of runs and of agents' tool calls), "
+                                       "by code.", labels=[*p, "code"])
         conditions = GaugeMetricFamily("trimtab_alert_condition", "1 while an alert condition is on.",
                                        labels=[*p, "condition"])
         for name, f in sorted(figures.items()):

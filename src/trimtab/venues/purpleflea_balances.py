@@ -8,8 +8,14 @@
   swap's expected output less ``CONFIRM_TOLERANCE`` (less the deposit's gas when that is paid in the
   same asset), over and above the full expected output of every other travelling swap of ours into
   the same balance, so one arrival never confirms two swaps (hypothesis found that sharing the
-  tolerance let a 784 arrival confirm both a 784 and a 16 swap). This is how a swap whose status cannot be read, or whose
-  status word is unknown, is confirmed (§4.7 step 5: confirm by the destination balance).
+  tolerance let a 784 arrival confirm both a 784 and a 16 swap). Every swap is confirmed this way
+  (§4.7 step 5: confirm by the destination balance): one whose status word says completed, because
+  a word is not money in the wallet; one whose status cannot be read or whose word is unknown,
+  because nothing else shows it. For the latter (``exact``) the rise must also be no more than the
+  expected outputs plus ``CONFIRM_TOLERANCE``: a larger rise holds money that is not ours to count
+  (an owner's deposit landing while the swap travels), so it proves nothing until Wagyu's status
+  can be read; a rise that is exactly one deposit of someone else's of our expected size is the
+  window that remains.
 """
 
 from __future__ import annotations
@@ -85,16 +91,30 @@ def need(record: dict[str, Any]) -> Decimal:
     return max(least, Decimal(0))
 
 
-def arrived(record: dict[str, Any], balance_now: Decimal | None, others: Iterable[dict[str, Any]], now: float) -> bool:
+def ceiling(record: dict[str, Any]) -> Decimal:
+    """The most the destination balance can rise by for the swap of ``record`` alone."""
+    return expected(record) * (1 + CONFIRM_TOLERANCE)
+
+
+def arrived(record: dict[str, Any], balance_now: Decimal | None, others: Iterable[dict[str, Any]], now: float, *,
+            exact: bool = True, landed: Iterable[dict[str, Any]] = ()) -> bool:
     """Whether ``balance_now`` (the destination's) shows the swap of ``record`` arrived, given the
-    records of our ``others`` swaps still travelling (see the module)."""
+    records of our ``others`` swaps still travelling; ``exact``: the balance is the only evidence,
+    so a rise larger than our swaps can explain proves nothing, counting the swaps of ours that
+    ``landed`` (confirmed since this one was ordered, so perhaps inside its rise) (see the module)."""
     r = record["request"]
     if balance_now is None or record.get("baseline") is None or not record.get("expected"):
         return False
-    wanted = need(record)
-    for theirs in others:
-        if now - float(theirs.get("asked_at") or 0) > TRAVEL_HORIZON:  # long over, whatever its word
-            continue
-        if (theirs["request"]["to_chain"], theirs["to_asset"]) == (r["to_chain"], record["to_asset"]):
-            wanted += expected(theirs)  # in full: the tolerance is this swap's own, never shared
-    return balance_now - Decimal(record["baseline"]) >= wanted > 0
+    wanted, most = need(record), ceiling(record)
+
+    def ours(theirs: dict[str, Any]) -> bool:
+        recent = now - float(theirs.get("asked_at") or 0) <= TRAVEL_HORIZON  # else long over, whatever its word
+        return recent and (theirs["request"]["to_chain"], theirs["to_asset"]) == (r["to_chain"], record["to_asset"])
+
+    for theirs in filter(ours, others):
+        wanted += expected(theirs)  # in full: the tolerance is this swap's own, never shared
+        most += ceiling(theirs)
+    for theirs in filter(ours, landed):
+        most += ceiling(theirs)
+    rise = balance_now - Decimal(record["baseline"])
+    return rise >= wanted > 0 and (not exact or rise <= most)

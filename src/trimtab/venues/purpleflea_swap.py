@@ -27,15 +27,20 @@ Status words are unspecified by the contract: ``terminal`` (config ``venue.swap_
 that fails (``400 status_check_failed``, 5xx, 429, a timeout), is *pending*, not news. A pending
 swap is confirmed by the destination balance (``purpleflea_balances.arrived``: it rose since the
 intent by the expected output less 2 %, after what every other travelling swap of ours into the
-same balance needs). Status reads are paced: at most ``status_per_minute`` in any 60 s (Wagyu
-allows 20 a minute, shared by every client of the server); a read over the budget is skipped and
-the swap stays pending.
+same balance needs, and by no more than our swaps can explain, so an owner's deposit landing
+meanwhile confirms nothing). A word the table calls completed is not trusted alone either: the
+balance must show the arrival (there the order's word is the evidence, so a larger rise is
+accepted); until it does the swap is pending, and once ``arrival_grace`` seconds have passed since
+the word was first seen, its outcome is ``unproven``, which the venue raises as
+``NeedsAttention`` (never a re-send). Status reads are paced: at most ``status_per_minute`` in any
+60 s (Wagyu allows 20 a minute, shared by every client of the server), counted in the ledger's file
+so every process on the same config shares the budget; a read over the budget is skipped and the
+swap stays pending.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +53,7 @@ from trimtab.venues.purpleflea_balances import USDC_CONTRACT, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
 
-__all__ = ["OUTCOMES", "TERMINAL", "SwapState", "Swaps"]
+__all__ = ["OUTCOMES", "TERMINAL", "UNPROVEN", "SwapState", "Swaps"]
 
 #: Status words and what they mean to trimtab (the default of ``venue.swap_states``); any other
 #: word is pending. The contract names no words (§4.6): these follow its fields and fault list
@@ -56,6 +61,9 @@ __all__ = ["OUTCOMES", "TERMINAL", "SwapState", "Swaps"]
 TERMINAL = {"completed": "completed", "failed": "failed", "refunded": "refunded", "expired": "expired"}
 #: What an outcome may be.
 OUTCOMES = ("completed", "failed", "refunded", "expired")
+#: The outcome of a swap whose word said completed ``arrival_grace`` seconds ago while no balance
+#: shows its output: a person must look (the venue raises ``NeedsAttention``).
+UNPROVEN = "unproven"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,18 +79,19 @@ class Swaps:
     """Swaps for one wallet: ``addresses`` per chain, ``keys`` (in memory only) to fund deposits.
 
     ``terminal`` maps status words to outcomes (see the module); ``clock`` is the venue's time in
-    Unix seconds (the pace of status reads and the ``settle`` time of a lost deposit use it).
+    Unix seconds (the pace of status reads, the ``settle`` time of a lost deposit and the
+    ``arrival_grace`` of a completed word use it).
     """
 
     def __init__(self, api: PurpleFleaClient, ledger: Ledger, addresses: dict[str, str], keys: dict[str, str], *,
                  terminal: Mapping[str, str] | None = None, status_per_minute: int = 10,
-                 settle: float = 60.0, clock: Callable[[], float] = time.time,
+                 settle: float = 60.0, arrival_grace: float = 300.0, clock: Callable[[], float] = time.time,
                  wait: Callable[[float], Any] = time.sleep) -> None:
         self.api, self.ledger, self.addresses, self._keys = api, ledger, addresses, keys
         self.wait = wait
         self.terminal = {str(k).lower(): v for k, v in (TERMINAL if terminal is None else terminal).items()}
         self.status_per_minute, self.settle, self.clock = status_per_minute, settle, clock
-        self._reads: deque[float] = deque()
+        self.arrival_grace = arrival_grace
 
     def start(self, client_id: str, *, from_chain: str, to_chain: str, from_asset: str, to_asset: str,
               amount: float, now: datetime, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -162,23 +171,38 @@ class Swaps:
         outcome = self.terminal.get(word) if body is not None else None
         status = word if body is not None else why
         record = {**record, "actual_output": body.get("actualOutput") if body else record.get("actual_output")}
-        if outcome is None and step == "sent" and self._arrived_by_balance(client_id, record):
+        if outcome == "completed":  # the word is the order's evidence; the money must be in the balance too
+            if self._arrived_by_balance(client_id, record, exact=False):
+                status = f"{word}; the balance shows the arrival"
+            else:
+                outcome, status, record = self._unproven(client_id, step, record, word)
+        elif outcome is None and step == "sent" and self._arrived_by_balance(client_id, record, exact=True):
             outcome, status = "completed", f"{status or 'no status'}; arrival confirmed by the balance"
-        if outcome is not None and step == "sent":
-            record = {**record, "outcome": outcome, "status": status}
+        if outcome is not None and outcome != UNPROVEN and step == "sent":
+            record = {**record, "outcome": outcome, "status": status, "confirmed_at": self.clock()}
             self.ledger.record(client_id, "swap", step, record)
         return SwapState(record=record, status=status, outcome=outcome)
+
+    def _unproven(self, client_id: str, step: str, record: dict[str, Any],
+                  word: str) -> tuple[str | None, str, dict[str, Any]]:
+        """A completed word the balance does not show: pending, or ``unproven`` after ``arrival_grace``."""
+        now = self.clock()
+        if record.get("unproven_since") is None:
+            record = {**record, "unproven_since": now}
+            self.ledger.record(client_id, "swap", step, record)
+        waited = now - float(record["unproven_since"])
+        if waited >= self.arrival_grace:
+            return UNPROVEN, (f"Wagyu's status has said {word!r} for {waited:.0f} s, but the "
+                              f"{record['to_asset']} balance on {record['request']['to_chain']} does not show the "
+                              "output arrive; nothing will be sent again"), record
+        return None, f"{word}, not yet in the balance", record
 
     # -- reads ---------------------------------------------------------------------------------
 
     def _read_status(self, client_id: str, record: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
         """Wagyu's order, or None and why not: a failed read is not news about the swap (§4.6)."""
-        now = self.clock()
-        while self._reads and now - self._reads[0] >= 60:
-            self._reads.popleft()
-        if len(self._reads) >= self.status_per_minute:
+        if not self.ledger.take("status", self.clock(), self.status_per_minute):  # shared by every process
             return None, f"status not read (pace: {self.status_per_minute} reads a minute)"
-        self._reads.append(now)
         try:
             return self.api.get(f"/v1/wallet/swap/status/{record['order_id']}", retries=0,
                                 operation=f"swap {client_id}: status"), ""
@@ -192,14 +216,18 @@ class Swaps:
         address = address or self.addresses.get(chain)
         return None if address is None else balances.read_balance(self.api, chain, asset, address)
 
-    def _arrived_by_balance(self, client_id: str, record: dict[str, Any]) -> bool:
+    def _arrived_by_balance(self, client_id: str, record: dict[str, Any], *, exact: bool) -> bool:
         """The destination balance shows the swap arrived (``purpleflea_balances.arrived``)."""
         r = record["request"]
         if record.get("baseline") is None or not record.get("expected"):
             return False
-        others = [theirs for other, step, theirs in self.ledger.records("swap")
-                  if other != client_id and step in ("ordered", "sending", "sent") and not theirs.get("outcome")]
-        return balances.arrived(record, self._balance(r["to_chain"], record["to_asset"]), others, self.clock())
+        mine = [(step, theirs) for other, step, theirs in self.ledger.records("swap") if other != client_id]
+        others = [theirs for step, theirs in mine
+                  if step in ("ordered", "sending", "sent") and not theirs.get("outcome")]
+        landed = [theirs for _, theirs in mine if theirs.get("outcome") == "completed"
+                  and float(theirs.get("confirmed_at") or 0) >= float(record["asked_at"])]
+        return balances.arrived(record, self._balance(r["to_chain"], record["to_asset"]), others, self.clock(),
+                                exact=exact, landed=landed)
 
     # -- steps ---------------------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ SOL market could sell but never buy back. Balances come from ``/wallet/balance``
 
 * An order is a same-chain swap on the asset's market chain (a sell: asset -> USDC; a buy: USDC ->
   asset, the whole ``quote_amount`` deposited, fees inside the quote), waited for until it has
-  completed: by a word of the terminal table (``swap_states``) or, when the status cannot be read
-  or its word is unknown, by the destination balance; read every ``poll_seconds``, doubling to 8x,
+  completed: by the destination balance, after a word of the terminal table (``swap_states``) or,
+  when the status cannot be read or its word is unknown, by that balance alone (a completed word
+  the balance does not show within ``ARRIVAL_GRACE_POLLS`` x ``poll_seconds`` raises
+  ``NeedsAttention``; see ``purpleflea_swap``); read every ``poll_seconds``, doubling to 8x,
   within ``status_per_minute``, up to ``swap_timeout`` (then ``VenueUnavailable``: asking again
   resumes the wait). Its ``fee`` is what the swap kept: ``quantity x price - USDC received`` for
   a sell, ``USDC paid - quantity x price`` for a buy (integrator fee 0.5 % plus the route's cost).
@@ -34,12 +36,19 @@ from typing import Any
 
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
-from trimtab.errors import ConfigError, OrderRejected, UnknownOrder, VenueError, VenueUnavailable
+from trimtab.errors import (
+    ConfigError,
+    NeedsAttention,
+    OrderRejected,
+    UnknownOrder,
+    VenueError,
+    VenueUnavailable,
+)
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus
 from trimtab.venues.purpleflea_balances import NATIVE, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
-from trimtab.venues.purpleflea_swap import Swaps
+from trimtab.venues.purpleflea_swap import UNPROVEN, Swaps
 from trimtab.venues.retry import pace
 
 #: Purple Flea's integrator fee plus a route cost of about 0.1 %: the planner's fee for a swap.
@@ -49,6 +58,9 @@ SWAP_FEE = 0.006
 TRADING_CHAINS = ("ethereum", "base")
 #: Wagyu's minimum is about $15; a little above it so rounding never lands under.
 MIN_ORDER_USD = 16.0
+#: How long (in ``poll_seconds``: 5 minutes by default) a swap whose status says completed may go
+#: unseen in the balance before it needs a person (``NeedsAttention``).
+ARRIVAL_GRACE_POLLS = 30
 
 
 def _iso(text: str) -> datetime:
@@ -82,7 +94,7 @@ class PurpleFleaWalletVenue:
         self.swaps = Swaps(api, ledger, self.addresses, {
             c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains},
             terminal=swap_states, status_per_minute=status_per_minute, settle=6 * poll_seconds,
-            clock=lambda: self.now().timestamp(), wait=wait)
+            arrival_grace=ARRIVAL_GRACE_POLLS * poll_seconds, clock=lambda: self.now().timestamp(), wait=wait)
 
     def __repr__(self) -> str:
         return f"PurpleFleaWalletVenue({self.api.base_url!r}, chains={self.chains})"
@@ -237,6 +249,9 @@ class PurpleFleaWalletVenue:
                 raise UnknownOrder(f"The wallet has no order {cid}.")
             if state.outcome == "completed":
                 break
+            if state.outcome == UNPROVEN:
+                raise NeedsAttention(f"{side} {asset} on {chain} (client id {cid}): {state.status}.",
+                                     venue_message=state.status)
             if state.outcome is not None:
                 raise OrderRejected(f"{side} {asset} on {chain} (client id {cid}): the swap ended {state.outcome}"
                                     + ("; the deposit was returned" if state.outcome == "refunded" else ""),
@@ -295,6 +310,9 @@ class PurpleFleaWalletVenue:
             raise UnknownOrder(f"The wallet has no bridge {client_id}.")
         record = state.record
         request = record["request"]
+        if state.outcome == UNPROVEN:
+            raise NeedsAttention(f"bridge {client_id} of {record['from_asset']} from {request['from_chain']} to "
+                                 f"{request['to_chain']}: {state.status}.", venue_message=state.status)
         if state.outcome not in (None, "completed"):
             raise OrderRejected(f"bridge {client_id} of {record['from_asset']} from {request['from_chain']} to "
                                 f"{request['to_chain']} ended {state.outcome}", venue_message=state.status)

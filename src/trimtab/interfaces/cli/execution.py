@@ -167,24 +167,17 @@ def bridge_lines(bridges: list[dict[str, Any]], quote: str) -> list[str]:
 
 
 def start_alerts(agent, config):  # type: ignore[no-untyped-def]
-    """Watch ``agent`` (events journaled for the metrics) and, when ``[alerts] urls`` are set, send
-    its events from a background sender; return the sender or None."""
-    from trimtab.wiring import watch_agent
+    """``wiring.start_alerts``, imported when a command needs it (the CLI starts light)."""
+    from trimtab.wiring import start_alerts as start
 
-    sender = None
-    if config.alerts.urls:
-        from trimtab.monitor.alerts import sender_from_config
-
-        sender = sender_from_config(config.alerts)
-    watch_agent(agent, config, sender)
-    return sender
+    return start(agent, config)
 
 
 def stop_alerts(senders) -> None:  # type: ignore[no-untyped-def]
-    """Give queued alerts up to ``[alerts] timeout`` seconds to go out after the command's output."""
-    for sender in senders:
-        if sender is not None:
-            sender.close(wait=sender.wait_on_close)
+    """``wiring.stop_alerts``, imported when a command needs it."""
+    from trimtab.wiring import stop_alerts as stop
+
+    stop(senders)
 
 
 def summarize_costs(costs: list[dict[str, Any]]) -> dict[str, Any]:
