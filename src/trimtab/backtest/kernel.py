@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - exercised by the fallback test through
 EPS = 1e-12  # core.drift.DRIFT_EPSILON
 SPEND_MARGIN = 1 - 1e-12  # core.planner._SPEND_MARGIN and fills.SPEND_MARGIN
 QUOTE_DUST = 1e-9  # fills.QUOTE_DUST
+MIN_WEIGHT = 1e-9  # core.cashflow.MIN_WEIGHT
 
 
 @njit(cache=True)
@@ -173,19 +174,19 @@ def _rebalance(prices_row, qty, cash, targets, band_edge, edge_abs, edge_rel, fe
 @njit(cache=True)
 def _water_fill(values, targets, flow, out):
     """core.cashflow.flow_trades over arrays (the quote last): the signed trade per asset, written
-    into ``out``. A deposit (flow > 0) fills the assets below the level L with
+    into ``out`` (without its last-bit correction of the sum; the parity tests hold them within 1e-9). A deposit (flow > 0) fills the assets below the level L with
     sum max(t*L - v, 0) == flow; a withdrawal takes sum max(v - t*L, 0) == -flow from those above it."""
     m = values.shape[0]
     ratio = np.empty(m)
     for k in range(m):
         out[k] = 0.0
-        ratio[k] = values[k] / targets[k] if targets[k] > 0 else np.inf
+        ratio[k] = values[k] / targets[k] if targets[k] > MIN_WEIGHT else np.inf
     if flow > 0:
         order = np.argsort(ratio)
         weight, held, level = 0.0, 0.0, 0.0
         for j in range(m):
             k = order[j]
-            if targets[k] <= 0:
+            if targets[k] <= MIN_WEIGHT:
                 break
             weight += targets[k]
             held += values[k]
@@ -193,32 +194,49 @@ def _water_fill(values, targets, flow, out):
             if j == m - 1 or level <= ratio[order[j + 1]]:
                 break
         for k in range(m):
-            if targets[k] > 0 and targets[k] * level > values[k]:
+            if targets[k] > MIN_WEIGHT and targets[k] * level > values[k]:
                 out[k] = targets[k] * level - values[k]
     elif flow < 0:
         wanted = -flow
-        unwanted = 0.0  # what zero-target assets hold: overweight at any level
+        unwanted = 0.0  # what untargeted assets hold: overweight at any level, sold first
+        count = 0
         for k in range(m):
-            if targets[k] <= 0:
+            if targets[k] <= MIN_WEIGHT and values[k] > 0:
                 unwanted += values[k]
-        if unwanted >= wanted:
+                count += 1
+        if wanted < unwanted:  # the largest untargeted holdings down to a common value
+            sizes = np.empty(count)
+            c = 0
             for k in range(m):
-                if targets[k] <= 0 and values[k] > 0:
-                    out[k] = -wanted * values[k] / unwanted
+                if targets[k] <= MIN_WEIGHT and values[k] > 0:
+                    sizes[c] = values[k]
+                    c += 1
+            sizes = -np.sort(-sizes)
+            held, common = 0.0, 0.0
+            for j in range(count):
+                held += sizes[j]
+                common = (held - wanted) / (j + 1)
+                if j == count - 1 or common >= sizes[j + 1]:
+                    break
+            for k in range(m):
+                if targets[k] <= MIN_WEIGHT and values[k] > common:
+                    out[k] = common - values[k]
             return
         order = np.argsort(-ratio)
-        weight, held, level = 0.0, unwanted, 0.0
+        weight, held, level = 0.0, 0.0, 0.0
+        rest = wanted - unwanted
         for j in range(m):
             k = order[j]
-            if targets[k] <= 0:
+            if targets[k] <= MIN_WEIGHT:
                 continue
             weight += targets[k]
             held += values[k]
-            level = (held - wanted) / weight
+            level = (held - rest) / weight
             if j == m - 1 or level >= ratio[order[j + 1]]:
                 break
+        level = max(level, 0.0)
         for k in range(m):
-            if targets[k] <= 0:
+            if targets[k] <= MIN_WEIGHT:
                 out[k] = -values[k]
             elif values[k] > targets[k] * level:
                 out[k] = targets[k] * level - values[k]
