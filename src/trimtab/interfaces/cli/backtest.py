@@ -24,6 +24,9 @@ SlippageOpt = Annotated[float, typer.Option("--slippage", help="Fill price worse
 CapitalOpt = Annotated[float, typer.Option("--capital", help="Starting capital in the quote asset.", parser=number(0, 1e15, above=True))]
 MinTradeOpt = Annotated[float, typer.Option("--min-trade", help="Skip legs worth less than this (quote units).", parser=number(0, 1e12))]
 QuoteOpt = Annotated[str, typer.Option("--quote", help="The quote asset (cash at 1).")]
+ContributionOpt = Annotated[float | None, typer.Option("--contribution", help="Quote amount that comes in each --every period (DCA), e.g. 500.")]
+WithdrawalOpt = Annotated[float | None, typer.Option("--withdrawal", help="Quote amount that goes out each --every period.")]
+EveryOpt = Annotated[str | None, typer.Option("--every", help="The flow's period: day, week, month, quarter or year.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +54,10 @@ def backtest(
     min_trade: MinTradeOpt = 10.0,
     mode: Annotated[str, typer.Option("--mode", help="target (back to target) or band-edge.")] = "target",
     quote: QuoteOpt = "USDC",
+    contribution: ContributionOpt = None,
+    withdrawal: WithdrawalOpt = None,
+    every: EveryOpt = None,
+    cash_flows: Annotated[str | None, typer.Option("--cash-flows", help="steer (default: flows buy underweights, sell overweights) or ignore.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write the chart PNG here (default without --json: backtest.png).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -66,6 +73,7 @@ def backtest(
         spec = opt.backtest_spec(
             targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule, mode), mode=mode, fee=fee,
             fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
+            flows=opt.flow_options(contribution, withdrawal, every, cash_flows),
         )
         chart_path = opt.chart_path(chart, as_json, "backtest.png")
         chosen = opt.parse_symbols(symbols, [parsed])

@@ -49,6 +49,16 @@ def _metric_rows(m: Metrics, quote: str, capital: float) -> list[tuple[str, str]
     ]
     if m.total_slippage:
         rows.append(("slippage", money(m.total_slippage)))
+    if m.flow_count:
+        rows[2:3] = [
+            ("net flows", f"{money(m.net_flows)} {quote} in {m.flow_count:,} flows"),
+            ("time-weighted return", f"n/a: {short}; total {percent(m.total_return, 2)}" if short
+             else f"{percent(m.time_weighted_return)} a year (flows removed)"),
+            ("money-weighted return", f"n/a: {short}" if short or math.isnan(m.money_weighted_return)
+             else f"{percent(m.money_weighted_return)} a year"),
+        ]
+        rows.insert(next(i for i, r in enumerate(rows) if r[0] == "trades (legs)") + 1,
+                    ("trades by flows", f"{m.flow_trade_count:,}"))
     return rows
 
 
