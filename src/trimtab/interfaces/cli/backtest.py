@@ -138,6 +138,10 @@ def sweep(
     min_trade: Annotated[str, typer.Option("--min-trade", help="Dust thresholds, as --band.")] = "10",
     mode: Annotated[str, typer.Option("--mode", help="target and/or band-edge.")] = "target",
     quote: QuoteOpt = "USDC",
+    contribution: ContributionOpt = None,
+    withdrawal: WithdrawalOpt = None,
+    every: EveryOpt = None,
+    cash_flows: Annotated[str | None, typer.Option("--cash-flows", help="steer and/or ignore, e.g. steer,ignore (default steer).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).", parser=number(1, 1024, whole=True))] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Frontier chart PNG (default without --json: sweep.png).")] = None,
@@ -167,6 +171,10 @@ def sweep(
             raise InputError(f"Unknown mode in {mode!r}: use target and/or band-edge.") from None
         kinds = [PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")]
         opt.refuse_unused_sweep_options(kinds, modes, bands=bool(bands or relatives), schedules=schedule is not None)
+        flow_kinds = opt.parse_names(cash_flows, "steer")
+        flows = opt.flow_options(contribution, withdrawal, every, flow_kinds[0] if cash_flows else None)
+        from trimtab.backtest.spec import CashFlows
+
         grid = Grid(
             targets=parsed,
             policies=kinds,
@@ -178,7 +186,10 @@ def sweep(
             fee_models=[FeeModel.parse(m) for m in opt.parse_names(fee_model, "proceeds")],
             slippages=opt.parse_range(slippage, "slippage") or [0.0],
             min_trades=opt.parse_range(min_trade, "min-trade") or [10.0],
+            cash_flows=[CashFlows.parse(k) for k in flow_kinds],
             capital=capital,
+            flow=flows.get("flow", 0.0),
+            every=flows.get("every"),
         )
         specs = grid.specs()
         chart_path = opt.chart_path(chart, as_json, "sweep.png")

@@ -84,6 +84,7 @@ SWEEP_COLUMNS = (
     ("relative_band", "rel. band", lambda v: percent(v) if v is not None else "-"),
     ("schedule", "schedule", lambda v: v or "-"),
     ("mode", "mode", str),
+    ("cash_flows", "flows", str),
     ("rebalances_per_month", "rebal./mo", _per),
     ("trades_per_month", "trades/mo", _per),
     ("max_drift", "max drift", percent),
@@ -99,8 +100,8 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60, hold: Seq
     """A table of sweep rows (at most ``limit``, the rest counted), then a buy-and-hold row per
     portfolio (``hold``); configuration columns that are the same on every row are said once in
     the caption instead (the policy column stays when buy-and-hold rows are shown)."""
-    config_keys = [key for key, _, _ in SWEEP_COLUMNS[:6]]
-    same = {k for k in config_keys if len({repr(r[k]) for r in rows}) == 1}
+    config_keys = [key for key, _, _ in SWEEP_COLUMNS[:7]]
+    same = {k for k in config_keys if len({repr(r.get(k)) for r in rows}) == 1}
     if hold:
         same.discard("policy")
     columns = [c for c in SWEEP_COLUMNS if c[0] not in same]
@@ -108,7 +109,7 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60, hold: Seq
                         for k in config_keys if k in same and rows[0][k] is not None)
     table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
     for _, header, _ in columns:
-        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode") else "right",
+        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode", "flows") else "right",
                          no_wrap=header == "targets")
     shown = list(rows[:limit])
     for i, row in enumerate(shown):
