@@ -14,8 +14,9 @@ asset against the quote); bar 0's purchase of the targets is neither a trade nor
 ``fee_drag_per_year``  per year, the share of the portfolio paid in fees: the sum over rebalance
                        bars of (fees at that bar / value before trading), divided by ``years``.
 ``total_return``       the time-weighted return over the whole window: with no flows,
-                       final_value / capital - 1; with flows, the product over bars of
-                       (value_t - flow_t) / value_(t-1), less 1, so a deposit is never a gain.
+                       final_value / capital - 1; with flows, value_0 / capital times the
+                       product over bars of (value_t - flow_t) / value_(t-1), less 1, so a
+                       deposit is never a gain (and bar 0's fees count, as without flows).
 ``annual_return``      (1 + total_return) ** (1 / years) - 1, so bar 0's fees count
                        (``time_weighted_return`` is the same figure, named beside the next one).
 ``money_weighted_return``  the annual rate r at which the capital and every flow, grown from
@@ -110,7 +111,7 @@ def compute_metrics(
     has_flows = flows is not None and bool(np.any(flows[1:] != 0))
     if has_flows:
         ratios = (values[1:] - flows[1:]) / values[:-1]
-        index = np.concatenate(([1.0], np.cumprod(ratios)))
+        index = values[0] / capital * np.concatenate(([1.0], np.cumprod(ratios)))  # bar 0's fees count
         growth = float(index[-1])
     else:
         ratios = values[1:] / values[:-1]

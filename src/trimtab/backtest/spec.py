@@ -49,7 +49,7 @@ class Every(StrEnum):
         try:
             return cls(text)
         except ValueError:
-            raise InputError(f"--every {name!r} is not a period: use day, week, month, quarter or year.") from None
+            raise InputError(f"every {name!r} is not a period: use day, week, month, quarter or year.") from None
 
 
 _EVERY_ALIASES = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year",
@@ -148,3 +148,30 @@ class BacktestSpec:
             what = "contribution" if self.flow > 0 else "withdrawal"
             text += f", {what} {abs(self.flow):,.2f} a {self.every} ({self.cash_flows})"
         return text
+
+
+def flow_fields(contribution: float | None, withdrawal: float | None, every: str | Every | None,
+                cash_flows: str | CashFlows | None, *, prefix: str = "") -> dict:
+    """A contribution or a withdrawal each ``every`` period as ``BacktestSpec`` fields (``flow``
+    signed: + in, - out; ``cash_flows`` steer by default). Raise ``InputError`` for a negative or
+    non-finite amount, both at once, an amount without a period or a period without an amount;
+    ``prefix`` (``--``) names the options as the CLI spells them."""
+    for name, amount, other in (("contribution", contribution, "withdrawal"),
+                                ("withdrawal", withdrawal, "contribution")):
+        if amount is not None and (not isinstance(amount, (int, float)) or not math.isfinite(amount) or amount <= 0):
+            raise InputError(f"{prefix}{name} is {amount}; give a positive amount of the quote asset "
+                             f"(money going the other way is {prefix}{other}).")
+    if contribution is not None and withdrawal is not None:
+        raise InputError(f"Give either {prefix}contribution or {prefix}withdrawal, not both.")
+    amount = contribution if contribution is not None else (-withdrawal if withdrawal is not None else None)
+    if amount is None:
+        if every is not None:
+            raise InputError(f"{prefix}every needs an amount: add {prefix}contribution or {prefix}withdrawal.")
+        if cash_flows is not None:
+            name = f"{prefix}cash-flows" if prefix else "cash_flows"
+            raise InputError(f"{name} needs a flow: add {prefix}contribution or {prefix}withdrawal with {prefix}every.")
+        return {}
+    if every is None:
+        raise InputError(f"A contribution or withdrawal needs a period: add {prefix}every day, week, month, quarter "
+                         "or year.")
+    return {"flow": float(amount), "every": Every.parse(every), "cash_flows": CashFlows.parse(cash_flows or "steer")}

@@ -94,29 +94,10 @@ def backtest_spec(*, targets: Targets, policy: PolicySpec, mode: str, fee: float
 def flow_options(contribution: float | None, withdrawal: float | None, every: str | None,
                  cash_flows: str | None) -> dict:
     """``--contribution``/``--withdrawal AMOUNT --every PERIOD [--cash-flows steer|ignore]`` as
-    ``BacktestSpec`` fields (``flow`` signed: + in, - out); refuse a negative or non-finite amount,
-    both at once, an amount without a period or a period without an amount."""
-    import math
+    ``BacktestSpec`` fields (``spec.flow_fields``)."""
+    from trimtab.backtest.spec import flow_fields
 
-    from trimtab.backtest.spec import CashFlows, Every
-
-    for flag, amount, other in (("--contribution", contribution, "--withdrawal"),
-                                ("--withdrawal", withdrawal, "--contribution")):
-        if amount is not None and (not math.isfinite(amount) or amount <= 0):
-            raise InputError(f"{flag} is {amount:g}; give a positive amount of the quote asset "
-                             f"(money going the other way is {other}).")
-    if contribution is not None and withdrawal is not None:
-        raise InputError("Give either --contribution or --withdrawal, not both.")
-    amount = contribution if contribution is not None else (-withdrawal if withdrawal is not None else None)
-    if amount is None:
-        if every is not None:
-            raise InputError("--every needs an amount: add --contribution AMOUNT or --withdrawal AMOUNT.")
-        if cash_flows is not None:
-            raise InputError("--cash-flows needs a flow: add --contribution or --withdrawal AMOUNT --every PERIOD.")
-        return {}
-    if every is None:
-        raise InputError("A contribution or withdrawal needs a period: add --every day, week, month, quarter or year.")
-    return {"flow": float(amount), "every": Every.parse(every), "cash_flows": CashFlows.parse(cash_flows or "steer")}
+    return flow_fields(contribution, withdrawal, every, cash_flows, prefix="--")
 
 
 def load_close(*, prices: Path | None, data: str | None, symbols: list[str], start: str | None, end: str | None):
