@@ -159,7 +159,8 @@ def flow_fields(contribution: float | None, withdrawal: float | None, every: str
     for name, amount, other in (("contribution", contribution, "withdrawal"),
                                 ("withdrawal", withdrawal, "contribution")):
         if amount is not None and (not isinstance(amount, (int, float)) or not math.isfinite(amount) or amount <= 0):
-            raise InputError(f"{prefix}{name} is {amount}; give a positive amount of the quote asset "
+            shown = f"{amount:g}" if isinstance(amount, (int, float)) else repr(amount)
+            raise InputError(f"{prefix}{name} is {shown}; give a positive amount of the quote asset "
                              f"(money going the other way is {prefix}{other}).")
     if contribution is not None and withdrawal is not None:
         raise InputError(f"Give either {prefix}contribution or {prefix}withdrawal, not both.")
