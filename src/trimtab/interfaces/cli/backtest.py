@@ -250,16 +250,39 @@ def _with_progress(total: int, work):
 
 def compare(
     data: Annotated[str, typer.Option("--data", help="Shipped history: daily or hourly.")] = "daily",
+    contribution: ContributionOpt = None,
+    withdrawal: WithdrawalOpt = None,
+    every: EveryOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The seed blog's policy table on real data: BTC/ETH/USDC 50/30/20, 0.1% fee, the last five
-    years; measured numbers beside the claims, and a plain verdict for each policy."""
+    years; measured numbers beside the claims, and a plain verdict for each policy. With
+    --contribution (or --withdrawal) AMOUNT --every PERIOD: each policy with that flow, steered and
+    ignored, and the trades and fees steering saved."""
 
     def body():
-        from trimtab.backtest.compare import FEE, RULE, TARGETS, last_five_years, run_compare
+        from trimtab.backtest.compare import FEE, RULE, TARGETS, last_five_years, run_compare, run_compare_flows
         from trimtab.data import load_prices
+        from trimtab.interfaces.cli import backtest_options as opt
 
+        flows = opt.flow_options(contribution, withdrawal, every, None)
         close = last_five_years(load_prices(data, [a for a in TARGETS if a != "USDC"]))
+        span = f"{close.index[0]:%Y-%m-%d} .. {close.index[-1]:%Y-%m-%d}"
+        if flows:
+            rows = run_compare_flows(close, flow=flows["flow"], every=flows["every"])
+            what = "contribution" if flows["flow"] > 0 else "withdrawal"
+            document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
+                        "targets": TARGETS, "fee": FEE, "fee_model": "proceeds", "flow": flows["flow"],
+                        "every": str(flows["every"]), "rows": rows}
+
+            def render_flows() -> None:
+                from trimtab.interfaces.cli.backtest_report import render_compare_flows
+
+                render_compare_flows(rows, title=f"the blog's policies with a {what} of {abs(flows['flow']):,.2f} "
+                                                 f"USDC a {flows['every']}, steer vs ignore, on real {data} data, "
+                                                 f"{span}: BTC/ETH/USDC 50/30/20, 0.1% fee")
+
+            return document, render_flows
         rows = run_compare(close)
         document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
                     "targets": TARGETS, "fee": FEE, "fee_model": "proceeds",
@@ -268,9 +291,8 @@ def compare(
         def render() -> None:
             from trimtab.interfaces.cli.backtest_report import render_compare
 
-            render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
-                                       f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "
-                                       f"(a trade = one leg)", rule=RULE)
+            render_compare(rows, title=f"the blog's table on real {data} data, {span}: BTC/ETH/USDC 50/30/20, "
+                                       f"0.1% fee (a trade = one leg)", rule=RULE)
 
         return document, render
 

@@ -154,3 +154,23 @@ def render_compare(rows: Sequence[dict], *, title: str, rule: str) -> None:
     stdout.print(table)
     for r in rows:
         stdout.print(Text.assemble((r["policy"], "bold"), f": {r['verdict']}"))
+
+
+def render_compare_flows(rows: Sequence[dict], *, title: str) -> None:
+    """Each policy with the flow steered and ignored: trades, fees, returns, and what steering saved."""
+    table = Table(title=title, title_justify="left", padding=(0, 1), caption_justify="left",
+                  caption="trades = filled legs (flows' own legs included); TWR = time-weighted return a year (flows "
+                          "removed), MWR = money-weighted; saved = ignore's less steer's.")
+    for header in ("policy", "flows", "rebalances", "trades", "by flows", "fees", "max drift", "TWR", "MWR",
+                   "final", "trades saved", "fees saved"):
+        table.add_column(header, justify="left" if header in ("policy", "flows") else "right", no_wrap=True)
+    for r in rows:
+        for kind in ("steer", "ignore"):
+            f = r[kind]
+            saved = (f"{r['trades_saved']:+,}", f"{money(r['fees_saved'])}") if kind == "steer" else ("", "")
+            table.add_row(r["policy"] if kind == "steer" else "", kind, f"{f['rebalance_count']:,}",
+                          f"{f['trade_count']:,}", f"{f['flow_trade_count']:,}", money(f["total_fees"]),
+                          percent(f["max_drift"]), percent(f["time_weighted_return"]),
+                          percent(f["money_weighted_return"]), money(f["final_value"]), *saved,
+                          end_section=kind == "ignore")
+    stdout.print(table)
