@@ -102,7 +102,10 @@ flow_configs = st.fixed_dictionaries({
     "fee_model": st.sampled_from(["proceeds", "per-leg"]),
     "fee": st.sampled_from([0.0, 0.001, 0.01]),
     "slippage": st.sampled_from([0.0, 0.0005]),
-    "min_trade": st.sampled_from([0.0, 10.0, 250.0]),
+    # not 0: with min_trade 0, a calendar rebalance just after a steer that put the portfolio on
+    # target trades legs of ~1e-13 whose sign depends on summation order (the core's fsum vs the
+    # kernel's loop), so the leg counts could differ by float noise; a venue's minimum is never 0
+    "min_trade": st.sampled_from([0.01, 10.0, 250.0]),
     "flow": st.sampled_from([500.0, 50.0, 5_000.0, -20.0, -150.0, -1_000.0]),
     "every": st.sampled_from(["day", "week", "month", "quarter", "year"]),
     "cash_flows": st.sampled_from(["steer", "ignore"]),
