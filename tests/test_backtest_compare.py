@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from trimtab.backtest.compare import CLAIMS, RULE, fits, verdict
 
 
@@ -50,3 +52,20 @@ def test_compare_table_shows_claims_and_verdicts(cli):
         assert words in result.stdout
     assert "stays below 20%+ [from 15%]" in result.stdout or "reaches 20%+ [from 15%]" in result.stdout
     assert json.loads(cli("compare", "--json").stdout)["rule"] == RULE
+
+
+def test_compare_with_a_monthly_contribution_shows_steer_beside_ignore_and_what_it_saved(cli):
+    result = cli("compare", "--contribution", "500", "--every", "month", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [r["policy"] for r in doc["rows"]] == ["2% band", "5% band", "10% band", "monthly", "5% band + monthly"]
+    for row in doc["rows"]:
+        steer, ignore = row["steer"], row["ignore"]
+        assert steer["net_flows"] == ignore["net_flows"] > 0 and ignore["flow_trade_count"] == 0
+        assert row["trades_saved"] == ignore["trade_count"] - steer["trade_count"]
+        assert row["fees_saved"] == pytest.approx(ignore["total_fees"] - steer["total_fees"], abs=0.02)
+        assert steer["rebalance_count"] < ignore["rebalance_count"]  # the flows did part of the policy's work
+    table = cli("compare", "--contribution", "500", "--every", "month").stdout
+    assert "steer vs ignore" in table and "fees saved" in table
+    refused = cli("compare", "--contribution", "-1", "--every", "month", "--json")
+    assert refused.returncode == 2 and "positive amount" in json.loads(refused.stdout)["error"]["message"]

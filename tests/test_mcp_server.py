@@ -190,6 +190,29 @@ def test_a_small_backtest_runs_and_reports_its_metrics_and_time(tmp_path):
     assert hold["final_value"] != result["metrics"]["final_value"]
 
 
+def test_a_backtest_with_a_monthly_contribution_reports_flows_and_both_returns(tmp_path):
+    # Arrange
+    portfolio = make_portfolio(tmp_path / "p")
+    args = {"targets": {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, "start": "2024-01-01", "end": "2024-06-30",
+            "contribution": 500, "every": "month"}
+
+    async def scenario():
+        async with stdio_session(portfolio) as session:
+            return (await call(session, "run_backtest", args),
+                    await call(session, "run_backtest", {**args, "cash_flows": "ignore"}),
+                    await call(session, "run_backtest", {**args, "every": "fortnight"}))
+
+    # Act
+    (steer_error, steer), (ignore_error, ignore), (bad_error, bad) = anyio.run(scenario)
+    # Assert
+    assert steer_error is False and ignore_error is False and bad_error is True
+    for result in (steer, ignore):
+        assert result["metrics"]["net_flows"] == 2_500 and result["metrics"]["flow_count"] == 5
+        assert "money_weighted_return" in result["metrics"] and "flow" not in result["metrics"]
+    assert steer["metrics"]["flow_trade_count"] > 0 == ignore["metrics"]["flow_trade_count"]
+    assert "every must be one of day, week, month, quarter, year" in str(bad)
+
+
 def test_a_tight_loop_of_calls_is_cut_off_by_the_per_minute_limit_and_journaled(tmp_path):
     # Arrange
     portfolio = make_portfolio(tmp_path / "p")

@@ -175,21 +175,30 @@ def run_backtest(
     fee: float = 0.001,
     capital: float = 10_000.0,
     min_trade: float = 10.0,
+    contribution: float | None = None,
+    withdrawal: float | None = None,
+    every: str | None = None,
+    cash_flows: str | None = None,
 ):  # type: ignore[no-untyped-def]
     """Replay a policy over the shipped real history (``data`` daily or hourly, ``start``/``end``
     inclusive) with the live core; return the ``BacktestResult`` (``.metrics``, ``.to_dict()``),
     with buy and hold's metrics over the same bars beside them (``.buy_and_hold``).
     (Named ``run_backtest`` because ``trimtab.backtest`` is the backtesting package.)
 
-    ``policy`` defaults to the threshold policy with ``band``. Raise ``InputError`` on bad input.
+    ``policy`` defaults to the threshold policy with ``band``. ``contribution`` (or
+    ``withdrawal``) of the quote comes in (goes out) at the start of each ``every`` period (day,
+    week, month, quarter, year); ``cash_flows`` "steer" (default: it buys the underweights, or
+    sells the overweights) or "ignore". Raise ``InputError`` on bad input.
     """
     from trimtab.backtest import BacktestSpec
+    from trimtab.backtest.spec import flow_fields
     from trimtab.backtest.simulator import run_backtest as simulate
     from trimtab.data import load_prices
 
     parsed = Targets.of(targets, quote)
     spec = BacktestSpec(targets=parsed, policy=policy or PolicySpec(kind=PolicyKind.THRESHOLD, band=band),
-                        mode=Mode(mode), fee=fee, capital=capital, min_trade=min_trade)
+                        mode=Mode(mode), fee=fee, capital=capital, min_trade=min_trade,
+                        **flow_fields(contribution, withdrawal, every, cash_flows))
     close = load_prices(data, [a for a in parsed.assets if a != parsed.quote], start=start, end=end)
     from dataclasses import replace
 
@@ -208,16 +217,27 @@ def sweep(
     fee: float = 0.001,
     capital: float = 10_000.0,
     workers: int | None = 1,
+    contribution: float | None = None,
+    withdrawal: float | None = None,
+    every: str | None = None,
+    cash_flows: Iterable[str] | str | None = None,
 ) -> list[dict]:
-    """Every band x mode of the threshold policy on the fast kernel; one dict of settings and metrics
-    per configuration, in order (a list), with buy and hold's row over the same bars beside them as
-    ``.buy_and_hold``. Raise ``InputError`` on bad input."""
+    """Every band x mode (x cash-flow policy, with a ``contribution`` or ``withdrawal`` each
+    ``every`` period: ``cash_flows`` ("steer", "ignore") or both) of the threshold policy on the
+    fast kernel; one dict of settings and metrics per configuration, in order (a list), with buy
+    and hold's row over the same bars beside them as ``.buy_and_hold``. Raise ``InputError`` on
+    bad input."""
+    from trimtab.backtest.spec import CashFlows, flow_fields
     from trimtab.backtest.fast import Prepared
     from trimtab.backtest.grid import Grid
     from trimtab.backtest.sweep import buy_and_hold_rows, run_sweep
 
     parsed = Targets.of(targets, quote)
-    grid = Grid(targets=[parsed], bands=list(bands), modes=[Mode(m) for m in modes], fees=[fee], capital=capital)
+    kinds = [cash_flows] if isinstance(cash_flows, str) else list(cash_flows or [])
+    flows = flow_fields(contribution, withdrawal, every, kinds[0] if kinds else None)
+    grid = Grid(targets=[parsed], bands=list(bands), modes=[Mode(m) for m in modes], fees=[fee], capital=capital,
+                cash_flows=[CashFlows.parse(k) for k in kinds] or [CashFlows.STEER], flow=flows.get("flow", 0.0),
+                every=flows.get("every"))
     prepared = Prepared.load(data, [a for a in parsed.assets if a != parsed.quote], start, end)
     specs = grid.specs()
     return SweepRows(run_sweep(prepared, specs, workers=workers), buy_and_hold=buy_and_hold_rows(prepared, specs))

@@ -16,7 +16,7 @@ import numpy as np
 from trimtab.backtest import kernel
 from trimtab.backtest.metrics import compute_metrics
 from trimtab.backtest.screen import period_starts
-from trimtab.backtest.spec import BacktestSpec, FeeModel
+from trimtab.backtest.spec import BacktestSpec, CashFlows, Every, FeeModel
 from trimtab.core.plan import Mode
 from trimtab.core.policy import PolicyKind
 from trimtab.core.triggers import Period
@@ -56,6 +56,15 @@ class Prepared:
             self._starts[period] = period_starts(self.times, period)
         return self._starts[period]
 
+    def flow_bars(self, every: Every | None) -> np.ndarray:
+        """``flows.flow_bars`` for these times, computed once per period."""
+        key = ("flow", every)
+        if key not in self._starts:
+            from trimtab.backtest.flows import flow_bars
+
+            self._starts[key] = flow_bars(self.times, every)
+        return self._starts[key]
+
     def head(self, bars: int) -> Prepared:
         return Prepared(self.times[:bars], self.columns, self.prices[:bars])
 
@@ -81,6 +90,8 @@ def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: 
     emergency = p.emergency_band if p.kind is PolicyKind.COMBINED and p.emergency_band is not None else math.inf
     tolerance = p.tolerance
     values = np.empty(len(prices))
+    flow_at = prepared.flow_bars(spec.every) if spec.has_flows else None
+    flow_out = np.array([0.0, -1.0])
     out = kernel.simulate(
         prices, prepared.times, target_vec,
         use_threshold, _width(p.band if use_threshold else None), _width(p.relative_band if use_threshold else None),
@@ -89,14 +100,31 @@ def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: 
         spec.mode is Mode.BAND_EDGE,
         _width(tolerance.absolute if tolerance else None), _width(tolerance.relative if tolerance else None),
         spec.fee, spec.fee_model is FeeModel.PER_LEG, spec.slippage, spec.capital, spec.min_trade, values,
+        *((spec.flow, flow_at, spec.cash_flows is CashFlows.STEER, flow_out) if flow_at is not None else ()),
     )
+    if flow_out[1] >= 0:
+        _refuse_withdrawal(prepared, spec, int(flow_out[1]))
     rebalances, trades, max_drift, traded, fees, drag, slippage = out
     metrics = compute_metrics(
         values=values, span_seconds=float(prepared.times[-1] - prepared.times[0]) / 1e9, capital=spec.capital,
         max_drift=max_drift, rebalance_count=rebalances, trade_count=trades, total_traded=traded,
         total_fees=fees, fee_drag_sum=drag, total_slippage=slippage,
+        flows=np.where(flow_at, spec.flow, 0.0) if flow_at is not None else None,
+        seconds=(prepared.times - prepared.times[0]) / 1e9 if flow_at is not None else None,
+        flow_trade_count=int(flow_out[0]) if flow_at is not None else 0,
     )
     return (metrics, values) if keep_values else metrics
+
+
+def _refuse_withdrawal(prepared: Prepared, spec: BacktestSpec, bar: int) -> None:
+    """The simulator's sentence for a withdrawal the portfolio cannot pay (``flows.apply_flow``)."""
+    from datetime import UTC, datetime
+
+    from trimtab.errors import InputError
+
+    when = datetime.fromtimestamp(int(prepared.times[bar]) / 1e9, tz=UTC)
+    raise InputError(f"The withdrawal of {-spec.flow:,.2f} {spec.quote} on {when:%Y-%m-%d %H:%M} is more than the "
+                     "portfolio can pay: give a smaller withdrawal or more capital.")
 
 
 def _prices_for(prepared: Prepared, spec: BacktestSpec) -> tuple[list[str], np.ndarray]:

@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - exercised by the fallback test through
 EPS = 1e-12  # core.drift.DRIFT_EPSILON
 SPEND_MARGIN = 1 - 1e-12  # core.planner._SPEND_MARGIN and fills.SPEND_MARGIN
 QUOTE_DUST = 1e-9  # fills.QUOTE_DUST
+MIN_WEIGHT = 1e-9  # core.cashflow.MIN_WEIGHT
 
 
 @njit(cache=True)
@@ -171,12 +172,156 @@ def _rebalance(prices_row, qty, cash, targets, band_edge, edge_abs, edge_rel, fe
 
 
 @njit(cache=True)
+def _water_fill(values, targets, flow, out):
+    """core.cashflow.flow_trades over arrays (the quote last): the signed trade per asset, written
+    into ``out`` (without its last-bit correction of the sum; the parity tests hold them within 1e-9). A deposit (flow > 0) fills the assets below the level L with
+    sum max(t*L - v, 0) == flow; a withdrawal takes sum max(v - t*L, 0) == -flow from those above it."""
+    m = values.shape[0]
+    ratio = np.empty(m)
+    for k in range(m):
+        out[k] = 0.0
+        ratio[k] = values[k] / targets[k] if targets[k] > MIN_WEIGHT else np.inf
+    if flow > 0:
+        order = np.argsort(ratio)
+        weight, held, level = 0.0, 0.0, 0.0
+        for j in range(m):
+            k = order[j]
+            if targets[k] <= MIN_WEIGHT:
+                break
+            weight += targets[k]
+            held += values[k]
+            level = (flow + held) / weight
+            if j == m - 1 or level <= ratio[order[j + 1]]:
+                break
+        for k in range(m):
+            if targets[k] > MIN_WEIGHT and targets[k] * level > values[k]:
+                out[k] = targets[k] * level - values[k]
+    elif flow < 0:
+        wanted = -flow
+        unwanted = 0.0  # what untargeted assets hold: overweight at any level, sold first
+        count = 0
+        for k in range(m):
+            if targets[k] <= MIN_WEIGHT and values[k] > 0:
+                unwanted += values[k]
+                count += 1
+        if wanted < unwanted:  # the largest untargeted holdings down to a common value
+            sizes = np.empty(count)
+            c = 0
+            for k in range(m):
+                if targets[k] <= MIN_WEIGHT and values[k] > 0:
+                    sizes[c] = values[k]
+                    c += 1
+            sizes = -np.sort(-sizes)
+            held, common = 0.0, 0.0
+            for j in range(count):
+                held += sizes[j]
+                common = (held - wanted) / (j + 1)
+                if j == count - 1 or common >= sizes[j + 1]:
+                    break
+            for k in range(m):
+                if targets[k] <= MIN_WEIGHT and values[k] > common:
+                    out[k] = common - values[k]
+            return
+        order = np.argsort(-ratio)
+        weight, held, level = 0.0, 0.0, 0.0
+        rest = wanted - unwanted
+        for j in range(m):
+            k = order[j]
+            if targets[k] <= MIN_WEIGHT:
+                continue
+            weight += targets[k]
+            held += values[k]
+            level = (held - rest) / weight
+            if j == m - 1 or level >= ratio[order[j + 1]]:
+                break
+        level = max(level, 0.0)
+        for k in range(m):
+            if targets[k] <= MIN_WEIGHT:
+                out[k] = -values[k]
+            elif values[k] > targets[k] * level:
+                out[k] = targets[k] * level - values[k]
+
+
+@njit(cache=True)
+def _flow_sell(qty, k, price, needed, fee, slippage, stats):
+    """Sell asset ``k`` to raise ``needed`` of quote after its fee (capped at the holding);
+    return the proceeds and add the leg to ``stats``."""
+    pf = price * (1 - slippage)
+    quantity = min(needed / ((1 - fee) * pf), qty[k])
+    value = quantity * pf
+    qty[k] -= quantity
+    stats[0] += 1
+    stats[1] += value
+    stats[2] += value * fee
+    stats[3] += quantity * (price - pf)
+    return value * (1 - fee)
+
+
+@njit(cache=True)
+def _flow_step(prices_row, qty, cash, targets, flow, steer, fee, slippage, min_trade, stats):
+    """One contribution (flow > 0) or withdrawal (flow < 0) as ``backtest/flows.apply_flow``;
+    return the new cash. ``stats`` gets [legs, traded, fees, slippage, value after the flow
+    landed, 1 if the withdrawal could not be paid (nothing is changed then)]."""
+    n = qty.shape[0]
+    values = np.empty(n + 1)
+    total, payable = cash, cash
+    for k in range(n):
+        values[k] = qty[k] * prices_row[k]
+        total += values[k]
+        payable += values[k] * (1 - slippage) * (1 - fee)
+    values[n] = cash
+    for j in range(6):
+        stats[j] = 0.0
+    stats[4] = total + flow
+    if flow < 0 and -flow >= payable:
+        stats[5] = 1.0
+        return cash
+    noise = QUOTE_DUST * total
+    if steer:
+        trades = np.empty(n + 1)
+        _water_fill(values, targets, flow, trades)
+        for k in range(n):
+            d = trades[k]
+            if d > noise and d >= min_trade:
+                pf = prices_row[k] * (1 + slippage)
+                quantity = d / ((1 + fee) * pf)
+                value = quantity * pf
+                qty[k] += quantity
+                cash -= d
+                stats[0] += 1
+                stats[1] += value
+                stats[2] += value * fee
+                stats[3] += quantity * (pf - prices_row[k])
+            elif d < -noise:
+                cash += _flow_sell(qty, k, prices_row[k], -d, fee, slippage, stats)
+    cash += flow
+    if cash < -noise:
+        shortfall = -cash
+        held = 0.0
+        for k in range(n):
+            values[k] = qty[k] * prices_row[k]
+            held += values[k]
+        for k in range(n):
+            if values[k] > 0:
+                cash += _flow_sell(qty, k, prices_row[k], shortfall * values[k] / held, fee, slippage, stats)
+    if abs(cash) < noise:
+        cash = 0.0
+    return cash
+
+
+@njit(cache=True)
 def simulate(prices, times, targets, use_threshold, band_abs, band_rel, emergency, use_schedule, starts,
-             cooldown, band_edge, edge_abs, edge_rel, fee, per_leg, slippage, capital, min_trade, values_out):
+             cooldown, band_edge, edge_abs, edge_rel, fee, per_leg, slippage, capital, min_trade, values_out,
+             flow=0.0, flow_bars=None, steer=True, flow_out=None):
     """Run one backtest. ``prices`` (bars x assets, no quote), ``targets`` (assets + the quote last),
     absent widths are ``inf`` (``band_*``: the threshold trigger's; ``edge_*``: the band-edge
     planner's), ``starts`` marks schedule bars, ``times`` and ``cooldown`` are in ns. Fill ``values_out`` (post-trade value per bar); return
-    (rebalances, trades, max drift, traded, fees, fee drag sum, slippage)."""
+    (rebalances, trades, max drift, traded, fees, fee drag sum, slippage).
+
+    Cash flows (optional): ``flow`` of quote comes in (> 0) or goes out (< 0) at each bar where
+    ``flow_bars`` is True, before the trigger looks (``_flow_step``; ``steer`` or ignore).
+    ``flow_out`` gets [flow legs, the bar where a withdrawal could not be paid or -1]; the flow
+    legs also count in trades, traded, fees, fee drag and slippage."""
     n_bars, n = prices.shape
     qty = np.zeros(n)
     stats = np.zeros(5)
@@ -190,7 +335,22 @@ def simulate(prices, times, targets, use_threshold, band_abs, band_rel, emergenc
     tq = targets[n]
     values = np.empty(n + 1)
     use_relative = use_threshold and band_rel < np.inf
+    flow_stats = np.zeros(6)
+    if flow_out is not None:
+        flow_out[0], flow_out[1] = 0.0, -1.0
     for i in range(1, n_bars):
+        if flow_bars is not None:
+            if flow_bars[i]:
+                cash = _flow_step(prices[i], qty, cash, targets, flow, steer, fee, slippage, min_trade, flow_stats)
+                if flow_stats[5] > 0:
+                    flow_out[1] = i
+                    return rebalances, trades, max_drift, traded, fees, drag, slip
+                flow_out[0] += flow_stats[0]
+                trades += int(flow_stats[0])
+                traded += flow_stats[1]
+                fees += flow_stats[2]
+                slip += flow_stats[3]
+                drag += flow_stats[2] / flow_stats[4]
         total = cash
         for k in range(n):
             values[k] = qty[k] * prices[i, k]

@@ -13,15 +13,28 @@ asset against the quote); bar 0's purchase of the targets is neither a trade nor
 ``total_fees``         the sum of every trade's fee, in the quote.
 ``fee_drag_per_year``  per year, the share of the portfolio paid in fees: the sum over rebalance
                        bars of (fees at that bar / value before trading), divided by ``years``.
-``total_return``       final_value / capital - 1, over the whole window.
-``annual_return``      (final_value / capital) ** (1 / years) - 1, so bar 0's fees count.
-``volatility``         std (ddof 1) of bar-to-bar returns of the value series, x sqrt(bars per year),
-                       bars per year = (bars - 1) / years.
+``total_return``       the time-weighted return over the whole window: with no flows,
+                       final_value / capital - 1; with flows, value_0 / capital times the
+                       product over bars of (value_t - flow_t) / value_(t-1), less 1, so a
+                       deposit is never a gain (and bar 0's fees count, as without flows).
+``annual_return``      (1 + total_return) ** (1 / years) - 1, so bar 0's fees count
+                       (``time_weighted_return`` is the same figure, named beside the next one).
+``money_weighted_return``  the annual rate r at which the capital and every flow, grown from
+                       its bar to the last, come to final_value (the internal rate of return;
+                       with no flows it is annual_return).
+``net_flows``          contributions less withdrawals, in the quote; ``flow_count`` how many.
+``flow_trade_count``   the trades (legs) the flows made themselves (``steer``, or a withdrawal
+                       the quote could not pay); they count in trade_count, total_traded and
+                       total_fees too, and their fees in fee_drag_per_year (over the value
+                       after the flow landed).
+``volatility``         std (ddof 1) of bar-to-bar returns of the value series (flows removed),
+                       x sqrt(bars per year), bars per year = (bars - 1) / years.
                        Both are NaN (null in JSON, "n/a" in tables) for a window shorter than
                        ``MIN_DAYS_TO_ANNUALISE`` days, which is too short to annualise (two daily
                        bars a day apart would call a 1% day a 3,678% year); volatility also needs
                        three bars. The per-month and per-year rates are NaN for a single bar.
-``max_drawdown``       the largest fall from a running peak of the value series, as a fraction.
+``max_drawdown``       the largest fall from a running peak of the value series (with flows, of
+                       the time-weighted index), as a fraction.
 ``bars``               the number of bars (price rows) simulated.
 """
 
@@ -61,6 +74,11 @@ class Metrics:
     max_drawdown: float
     bars: int
     years: float
+    time_weighted_return: float = math.nan
+    money_weighted_return: float = math.nan
+    net_flows: float = 0.0
+    flow_count: int = 0
+    flow_trade_count: int = 0
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -78,20 +96,40 @@ def compute_metrics(
     total_fees: float,
     fee_drag_sum: float,
     total_slippage: float = 0.0,
+    flows: np.ndarray | None = None,
+    seconds: np.ndarray | None = None,
+    flow_trade_count: int = 0,
 ) -> Metrics:
-    """Metrics from the value series (post-trade value at each bar's close) and the run's totals."""
+    """Metrics from the value series (post-trade value at each bar's close) and the run's totals;
+    ``flows`` is the quote that came in (+) or went out (-) at each bar, before its trades, and
+    ``seconds`` each bar's time since bar 0 (needed with flows)."""
     bars = len(values)
     years = span_seconds / SECONDS_PER_YEAR
     months = years * 12
     final = float(values[-1])
     annualise = long_enough_to_annualise(years)
+    has_flows = flows is not None and bool(np.any(flows[1:] != 0))
+    if has_flows:
+        ratios = (values[1:] - flows[1:]) / values[:-1]
+        index = values[0] / capital * np.concatenate(([1.0], np.cumprod(ratios)))  # bar 0's fees count
+        growth = float(index[-1])
+    else:
+        ratios = values[1:] / values[:-1]
+        index = values
+        growth = final / capital
     if bars > 2 and annualise:
-        returns = values[1:] / values[:-1] - 1.0
-        volatility = float(np.std(returns, ddof=1) * math.sqrt((bars - 1) / years))
+        volatility = float(np.std(ratios - 1.0, ddof=1) * math.sqrt((bars - 1) / years))
     else:
         volatility = math.nan
-    peaks = np.maximum.accumulate(values)
-    drawdown = float(np.max(1.0 - values / peaks)) if bars else 0.0
+    peaks = np.maximum.accumulate(index)
+    drawdown = float(np.max(1.0 - index / peaks)) if bars else 0.0
+    annual = growth ** (1.0 / years) - 1.0 if annualise and growth > 0 else math.nan
+    if has_flows:
+        moments = np.flatnonzero(flows[1:]) + 1
+        remaining = (span_seconds - np.asarray(seconds, dtype=np.float64)[moments]) / SECONDS_PER_YEAR
+        money = _irr(capital, flows[moments], remaining, years, final) if annualise else math.nan
+    else:
+        money = annual
     return Metrics(
         final_value=final,
         rebalance_count=int(rebalance_count),
@@ -103,10 +141,38 @@ def compute_metrics(
         total_fees=float(total_fees),
         total_slippage=float(total_slippage),
         fee_drag_per_year=fee_drag_sum / years if years > 0 else math.nan,
-        total_return=final / capital - 1.0,
-        annual_return=(final / capital) ** (1.0 / years) - 1.0 if annualise and final > 0 else math.nan,
+        total_return=growth - 1.0,
+        annual_return=annual,
         volatility=volatility,
         max_drawdown=drawdown,
         bars=bars,
         years=years,
+        time_weighted_return=annual,
+        money_weighted_return=money,
+        net_flows=float(np.sum(flows)) if has_flows else 0.0,
+        flow_count=int(np.count_nonzero(flows)) if has_flows else 0,
+        flow_trade_count=int(flow_trade_count),
     )
+
+
+def _irr(capital: float, amounts: np.ndarray, remaining_years: np.ndarray, years: float, final: float) -> float:
+    """The annual rate r with capital (1+r)^years + sum amount_j (1+r)^remaining_j == final, by
+    bisection on log(1+r) (NaN when no rate in 1e-9 .. 1e9 of growth a year fits)."""
+
+    def surplus(x: float) -> float:
+        return capital * math.exp(x * years) + float(np.sum(amounts * np.exp(x * remaining_years))) - final
+
+    low, high = math.log(1e-9), math.log(1e9)
+    f_low, f_high = surplus(low), surplus(high)
+    if f_low * f_high > 0:
+        return math.nan
+    for _ in range(200):
+        middle = (low + high) / 2
+        f_middle = surplus(middle)
+        if f_middle == 0 or high - low < 1e-15:
+            break
+        if (f_middle < 0) == (f_low < 0):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
+    return math.expm1((low + high) / 2)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from trimtab.backtest.fills import Fill, fill_plan
+from trimtab.backtest.flows import apply_flow, flow_bars
 from trimtab.backtest.metrics import Metrics, compute_metrics
 from trimtab.backtest.screen import Widths, block_drift, may_fire, period_starts
 from trimtab.backtest.spec import BacktestSpec, FeeModel
@@ -81,6 +82,7 @@ class BacktestResult:
             "schedule": str(p.schedule) if p.schedule else None,
             "mode": str(s.mode), "fee": s.fee, "fee_model": str(s.fee_model), "slippage": s.slippage,
             "capital": s.capital, "min_trade": s.min_trade,
+            "flow": s.flow, "every": str(s.every) if s.every else None, "cash_flows": str(s.cash_flows),
         }
 
 
@@ -122,6 +124,7 @@ def run_backtest(close: pd.DataFrame, spec: BacktestSpec, *, screen: bool = True
         fills = fill_plan(plan, holdings, bar=bar, fee=spec.fee, fee_model=spec.fee_model, slippage=spec.slippage)
         return fills, valuation.total_value
 
+    weights = {a: targets.weight(a) for a in (*assets, quote)}
     holdings = {a: 0.0 for a in assets}
     holdings[quote] = spec.capital
     all_fills, _ = trade(0, holdings, Mode.TARGET)
@@ -130,17 +133,13 @@ def run_backtest(close: pd.DataFrame, spec: BacktestSpec, *, screen: bool = True
     rebalances: list[Rebalance] = []
     last_rebalance: datetime | None = None
 
-    bar, block = 1, _FIRST_BLOCK
-    while bar < n_bars:
-        end = min(n_bars, bar + block) if screen else bar + 1
-        quantities, cash = changes[-1][1], changes[-1][2]
-        signed = block_drift(quantities, cash, prices[bar:end], target_vec)
-        drift[bar:end] = np.abs(signed).max(axis=1)
-        hits = np.flatnonzero(may_fire(signed, target_vec, widths, starts[bar:end])) if screen else [0]
-        if len(hits) == 0:
-            bar, block = end, min(block * 2, _LAST_BLOCK)
-            continue
-        bar += int(hits[0])
+    flow_at = flow_bars(index, spec.every) if spec.has_flows else np.zeros(n_bars, dtype=bool)
+    flow_list = np.flatnonzero(flow_at)
+    flow_fills: list[Fill] = []
+    flow_drag = 0.0
+
+    def decide(bar: int) -> None:
+        nonlocal last_rebalance
         valuation = value_portfolio(holdings, dict(zip(assets, prices[bar])), quote=quote, assets=targets.assets)
         moment = Moment(now=index[bar], previous_check_at=index[bar - 1], last_rebalance_at=last_rebalance)
         decision = trigger.decide(measure_drift(valuation, targets), moment)
@@ -154,10 +153,44 @@ def run_backtest(close: pd.DataFrame, spec: BacktestSpec, *, screen: bool = True
                     bar=bar, time=index[bar], trigger=decision.trigger, reason=decision.reason,
                     value_before=value_before, traded=sum(f.value for f in fills), fees=sum(f.fee for f in fills),
                 ))
+
+    bar, block = 1, _FIRST_BLOCK
+    while bar < n_bars:
+        if flow_at[bar]:  # the flow first; then the policy decides on what it left (always asked: the
+            row = dict(zip(assets, prices[bar]))  # screen only knows the holdings between changes)
+            landed = sum(holdings[a] * row[a] for a in assets) + holdings[quote] + spec.flow
+            try:
+                fills = apply_flow(holdings, row, assets=assets, quote=quote, weights=weights, flow=spec.flow,
+                                   cash_flows=spec.cash_flows, fee=spec.fee, slippage=spec.slippage,
+                                   min_trade=spec.min_trade, bar=bar)
+            except InputError as e:
+                raise InputError(str(e).replace(f"at bar {bar}", f"on {index[bar]:%Y-%m-%d %H:%M}")) from None
+            flow_fills.extend(fills)
+            all_fills.extend(fills)
+            flow_drag += sum(f.fee for f in fills) / landed
+            changes.append((bar, _vector(holdings, assets), holdings[quote]))
+            drift[bar] = np.abs(block_drift(changes[-1][1], changes[-1][2], prices[bar:bar + 1], target_vec)).max()
+            decide(bar)
+            bar, block = bar + 1, _FIRST_BLOCK
+            continue
+        end = min(n_bars, bar + block) if screen else bar + 1
+        following = np.searchsorted(flow_list, bar)
+        if following < len(flow_list):
+            end = min(end, int(flow_list[following]))
+        quantities, cash = changes[-1][1], changes[-1][2]
+        signed = block_drift(quantities, cash, prices[bar:end], target_vec)
+        drift[bar:end] = np.abs(signed).max(axis=1)
+        hits = np.flatnonzero(may_fire(signed, target_vec, widths, starts[bar:end])) if screen else [0]
+        if len(hits) == 0:
+            bar, block = end, min(block * 2, _LAST_BLOCK)
+            continue
+        bar += int(hits[0])
+        decide(bar)
         bar, block = bar + 1, _FIRST_BLOCK
 
-    values, weights = _series(changes, prices)
+    values, weight_series = _series(changes, prices)
     trades = [f for f in all_fills if f.bar > 0]
+    flows = np.where(flow_at, spec.flow, 0.0)
     metrics = compute_metrics(
         values=values,
         span_seconds=(index[-1] - index[0]).total_seconds(),
@@ -167,11 +200,14 @@ def run_backtest(close: pd.DataFrame, spec: BacktestSpec, *, screen: bool = True
         trade_count=len(trades),
         total_traded=sum(f.value for f in trades),
         total_fees=sum(f.fee for f in trades),
-        fee_drag_sum=sum(r.fees / r.value_before for r in rebalances),
+        fee_drag_sum=sum(r.fees / r.value_before for r in rebalances) + flow_drag,
         total_slippage=sum(f.slippage for f in trades),
+        flows=flows if spec.has_flows else None,
+        seconds=(index - index[0]).total_seconds().to_numpy(),
+        flow_trade_count=len(flow_fills),
     )
     return BacktestResult(
-        spec=spec, index=index, assets=(*assets, quote), values=values, weights=weights, drift=drift,
+        spec=spec, index=index, assets=(*assets, quote), values=values, weights=weight_series, drift=drift,
         rebalances=tuple(rebalances), fills=tuple(all_fills), metrics=metrics,
     )
 

@@ -124,11 +124,11 @@ def _on_dask(address: str, data: Prepared, batches, progress: Progress | None, t
 
 
 def buy_and_hold_rows(prepared: Prepared, specs: Sequence[BacktestSpec]) -> list[dict]:
-    """One buy-and-hold row per portfolio (targets) of the sweep, in the sweep's row shape: the
-    baseline its policies are read against."""
+    """One buy-and-hold row per portfolio (targets) of the sweep, and per cash-flow policy when
+    it has flows, in the sweep's row shape: the baseline its policies are read against."""
     rows: dict[str, dict] = {}
     for spec in specs:
-        key = repr(sorted(spec.targets.weights.items()))
+        key = repr((sorted(spec.targets.weights.items()), str(spec.cash_flows)))
         if key not in rows:
             baseline = spec.buy_and_hold()
             rows[key] = {**describe(baseline), **run_fast(prepared, baseline).to_dict()}

@@ -181,7 +181,8 @@ class AgentTools:
 
     def run_backtest(self, targets: dict[str, float], start: str, end: str, data: str = "daily",
                      policy: str = "threshold", band: float | None = 0.05, capital: float = 10_000.0,
-                     fee: float = 0.001) -> m.BacktestView:
+                     fee: float = 0.001, *, contribution: float | None = None, withdrawal: float | None = None,
+                     every: str | None = None, cash_flows: str | None = None) -> m.BacktestView:
         """A backtest in a child process, killed after ``max_backtest_seconds``; bars and assets
         are bounded by the config before it starts."""
         from trimtab.core.assets import Targets
@@ -206,6 +207,10 @@ class AgentTools:
                    "--quote", parsed.quote]
         if band is not None and policy in ("threshold", "combined"):  # calendar and never have no band
             command += ["--band", repr(band)]
+        for flag, value in (("--contribution", contribution), ("--withdrawal", withdrawal), ("--every", every),
+                            ("--cash-flows", cash_flows)):
+            if value is not None:
+                command += [flag, value if isinstance(value, str) else repr(value)]
         began = time.monotonic()
         try:
             child = subprocess.run(command, capture_output=True, text=True, timeout=limits.max_backtest_seconds,
@@ -223,7 +228,7 @@ class AgentTools:
         if child.returncode != 0 or "error" in document:
             raise InputError(document.get("error", {}).get("message", "the backtest failed."))
         settings = {"start", "end", "assets", "targets", "policy", "band", "relative_band", "schedule", "mode", "fee",
-                    "fee_model", "slippage", "capital", "min_trade"}
+                    "fee_model", "slippage", "capital", "min_trade", "flow", "every", "cash_flows"}
         metrics = {k: v for k, v in document.items() if k not in settings and isinstance(v, (int, float, type(None)))}
         hold = document.get("buy_and_hold") or {}
         return m.BacktestView(start=document["start"], end=document["end"], bars=int(document.get("bars", bars)),

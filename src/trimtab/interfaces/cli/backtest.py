@@ -24,6 +24,9 @@ SlippageOpt = Annotated[float, typer.Option("--slippage", help="Fill price worse
 CapitalOpt = Annotated[float, typer.Option("--capital", help="Starting capital in the quote asset.", parser=number(0, 1e15, above=True))]
 MinTradeOpt = Annotated[float, typer.Option("--min-trade", help="Skip legs worth less than this (quote units).", parser=number(0, 1e12))]
 QuoteOpt = Annotated[str, typer.Option("--quote", help="The quote asset (cash at 1).")]
+ContributionOpt = Annotated[float | None, typer.Option("--contribution", help="Quote amount that comes in each --every period (DCA), e.g. 500.")]
+WithdrawalOpt = Annotated[float | None, typer.Option("--withdrawal", help="Quote amount that goes out each --every period.")]
+EveryOpt = Annotated[str | None, typer.Option("--every", help="The flow's period: day, week, month, quarter or year.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +54,10 @@ def backtest(
     min_trade: MinTradeOpt = 10.0,
     mode: Annotated[str, typer.Option("--mode", help="target (back to target) or band-edge.")] = "target",
     quote: QuoteOpt = "USDC",
+    contribution: ContributionOpt = None,
+    withdrawal: WithdrawalOpt = None,
+    every: EveryOpt = None,
+    cash_flows: Annotated[str | None, typer.Option("--cash-flows", help="steer (default: flows buy underweights, sell overweights) or ignore.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write the chart PNG here (default without --json: backtest.png).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -66,6 +73,7 @@ def backtest(
         spec = opt.backtest_spec(
             targets=parsed, policy=opt.policy_spec(policy, band, relative_band, schedule, mode), mode=mode, fee=fee,
             fee_model=fee_model, slippage=slippage, capital=capital, min_trade=min_trade,
+            flows=opt.flow_options(contribution, withdrawal, every, cash_flows),
         )
         chart_path = opt.chart_path(chart, as_json, "backtest.png")
         chosen = opt.parse_symbols(symbols, [parsed])
@@ -130,6 +138,10 @@ def sweep(
     min_trade: Annotated[str, typer.Option("--min-trade", help="Dust thresholds, as --band.")] = "10",
     mode: Annotated[str, typer.Option("--mode", help="target and/or band-edge.")] = "target",
     quote: QuoteOpt = "USDC",
+    contribution: ContributionOpt = None,
+    withdrawal: WithdrawalOpt = None,
+    every: EveryOpt = None,
+    cash_flows: Annotated[str | None, typer.Option("--cash-flows", help="steer and/or ignore, e.g. steer,ignore (default steer).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).", parser=number(1, 1024, whole=True))] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Frontier chart PNG (default without --json: sweep.png).")] = None,
@@ -159,6 +171,10 @@ def sweep(
             raise InputError(f"Unknown mode in {mode!r}: use target and/or band-edge.") from None
         kinds = [PolicyKind.parse(p) for p in opt.parse_names(policy, "threshold")]
         opt.refuse_unused_sweep_options(kinds, modes, bands=bool(bands or relatives), schedules=schedule is not None)
+        flow_kinds = opt.parse_names(cash_flows, "steer")
+        flows = opt.flow_options(contribution, withdrawal, every, flow_kinds[0] if cash_flows else None)
+        from trimtab.backtest.spec import CashFlows
+
         grid = Grid(
             targets=parsed,
             policies=kinds,
@@ -170,7 +186,10 @@ def sweep(
             fee_models=[FeeModel.parse(m) for m in opt.parse_names(fee_model, "proceeds")],
             slippages=opt.parse_range(slippage, "slippage") or [0.0],
             min_trades=opt.parse_range(min_trade, "min-trade") or [10.0],
+            cash_flows=[CashFlows.parse(k) for k in flow_kinds],
             capital=capital,
+            flow=flows.get("flow", 0.0),
+            every=flows.get("every"),
         )
         specs = grid.specs()
         chart_path = opt.chart_path(chart, as_json, "sweep.png")
@@ -231,16 +250,39 @@ def _with_progress(total: int, work):
 
 def compare(
     data: Annotated[str, typer.Option("--data", help="Shipped history: daily or hourly.")] = "daily",
+    contribution: ContributionOpt = None,
+    withdrawal: WithdrawalOpt = None,
+    every: EveryOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The seed blog's policy table on real data: BTC/ETH/USDC 50/30/20, 0.1% fee, the last five
-    years; measured numbers beside the claims, and a plain verdict for each policy."""
+    years; measured numbers beside the claims, and a plain verdict for each policy. With
+    --contribution (or --withdrawal) AMOUNT --every PERIOD: each policy with that flow, steered and
+    ignored, and the trades and fees steering saved."""
 
     def body():
-        from trimtab.backtest.compare import FEE, RULE, TARGETS, last_five_years, run_compare
+        from trimtab.backtest.compare import FEE, RULE, TARGETS, last_five_years, run_compare, run_compare_flows
         from trimtab.data import load_prices
+        from trimtab.interfaces.cli import backtest_options as opt
 
+        flows = opt.flow_options(contribution, withdrawal, every, None)
         close = last_five_years(load_prices(data, [a for a in TARGETS if a != "USDC"]))
+        span = f"{close.index[0]:%Y-%m-%d} .. {close.index[-1]:%Y-%m-%d}"
+        if flows:
+            rows = run_compare_flows(close, flow=flows["flow"], every=flows["every"])
+            what = "contribution" if flows["flow"] > 0 else "withdrawal"
+            document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
+                        "targets": TARGETS, "fee": FEE, "fee_model": "proceeds", "flow": flows["flow"],
+                        "every": str(flows["every"]), "rows": rows}
+
+            def render_flows() -> None:
+                from trimtab.interfaces.cli.backtest_report import render_compare_flows
+
+                render_compare_flows(rows, title=f"the blog's policies with a {what} of {abs(flows['flow']):,.2f} "
+                                                 f"USDC a {flows['every']}, steer vs ignore, on real {data} data, "
+                                                 f"{span}: BTC/ETH/USDC 50/30/20, 0.1% fee")
+
+            return document, render_flows
         rows = run_compare(close)
         document = {"data": data, "start": close.index[0].isoformat(), "end": close.index[-1].isoformat(),
                     "targets": TARGETS, "fee": FEE, "fee_model": "proceeds",
@@ -249,9 +291,8 @@ def compare(
         def render() -> None:
             from trimtab.interfaces.cli.backtest_report import render_compare
 
-            render_compare(rows, title=f"the blog's table on real {data} data, {close.index[0]:%Y-%m-%d} .. "
-                                       f"{close.index[-1]:%Y-%m-%d}: BTC/ETH/USDC 50/30/20, 0.1% fee "
-                                       f"(a trade = one leg)", rule=RULE)
+            render_compare(rows, title=f"the blog's table on real {data} data, {span}: BTC/ETH/USDC 50/30/20, "
+                                       f"0.1% fee (a trade = one leg)", rule=RULE)
 
         return document, render
 

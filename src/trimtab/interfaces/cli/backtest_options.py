@@ -81,14 +81,23 @@ def refuse_unused_sweep_options(kinds: list[PolicyKind], modes: list[Mode], *, b
 
 
 def backtest_spec(*, targets: Targets, policy: PolicySpec, mode: str, fee: float, fee_model: str,
-                  slippage: float, capital: float, min_trade: float) -> BacktestSpec:
+                  slippage: float, capital: float, min_trade: float, flows: dict | None = None) -> BacktestSpec:
     try:
         parsed_mode = Mode(mode)
     except ValueError:
         raise InputError(f"Unknown mode {mode!r}: use target or band-edge.") from None
     return BacktestSpec(targets=targets, policy=policy, mode=parsed_mode, fee=fee,
                         fee_model=FeeModel.parse(fee_model), slippage=slippage, capital=capital,
-                        min_trade=min_trade)
+                        min_trade=min_trade, **(flows or {}))
+
+
+def flow_options(contribution: float | None, withdrawal: float | None, every: str | None,
+                 cash_flows: str | None) -> dict:
+    """``--contribution``/``--withdrawal AMOUNT --every PERIOD [--cash-flows steer|ignore]`` as
+    ``BacktestSpec`` fields (``spec.flow_fields``)."""
+    from trimtab.backtest.spec import flow_fields
+
+    return flow_fields(contribution, withdrawal, every, cash_flows, prefix="--")
 
 
 def load_close(*, prices: Path | None, data: str | None, symbols: list[str], start: str | None, end: str | None):

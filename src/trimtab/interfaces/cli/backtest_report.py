@@ -49,6 +49,16 @@ def _metric_rows(m: Metrics, quote: str, capital: float) -> list[tuple[str, str]
     ]
     if m.total_slippage:
         rows.append(("slippage", money(m.total_slippage)))
+    if m.flow_count:
+        rows[2:3] = [
+            ("net flows", f"{money(m.net_flows)} {quote} in {m.flow_count:,} flows"),
+            ("time-weighted return", f"n/a: {short}; total {percent(m.total_return, 2)}" if short
+             else f"{percent(m.time_weighted_return)} a year (flows removed)"),
+            ("money-weighted return", f"n/a: {short}" if short or math.isnan(m.money_weighted_return)
+             else f"{percent(m.money_weighted_return)} a year"),
+        ]
+        rows.insert(next(i for i, r in enumerate(rows) if r[0] == "trades (legs)") + 1,
+                    ("trades by flows", f"{m.flow_trade_count:,}"))
     return rows
 
 
@@ -74,6 +84,7 @@ SWEEP_COLUMNS = (
     ("relative_band", "rel. band", lambda v: percent(v) if v is not None else "-"),
     ("schedule", "schedule", lambda v: v or "-"),
     ("mode", "mode", str),
+    ("cash_flows", "flows", str),
     ("rebalances_per_month", "rebal./mo", _per),
     ("trades_per_month", "trades/mo", _per),
     ("max_drift", "max drift", percent),
@@ -89,8 +100,8 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60, hold: Seq
     """A table of sweep rows (at most ``limit``, the rest counted), then a buy-and-hold row per
     portfolio (``hold``); configuration columns that are the same on every row are said once in
     the caption instead (the policy column stays when buy-and-hold rows are shown)."""
-    config_keys = [key for key, _, _ in SWEEP_COLUMNS[:6]]
-    same = {k for k in config_keys if len({repr(r[k]) for r in rows}) == 1}
+    config_keys = [key for key, _, _ in SWEEP_COLUMNS[:7]]
+    same = {k for k in config_keys if len({repr(r.get(k)) for r in rows}) == 1}
     if hold:
         same.discard("policy")
     columns = [c for c in SWEEP_COLUMNS if c[0] not in same]
@@ -98,7 +109,7 @@ def render_sweep(rows: Sequence[dict], *, title: str, limit: int = 60, hold: Seq
                         for k in config_keys if k in same and rows[0][k] is not None)
     table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
     for _, header, _ in columns:
-        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode") else "right",
+        table.add_column(header, justify="left" if header in ("targets", "policy", "schedule", "mode", "flows") else "right",
                          no_wrap=header == "targets")
     shown = list(rows[:limit])
     for i, row in enumerate(shown):
@@ -143,3 +154,23 @@ def render_compare(rows: Sequence[dict], *, title: str, rule: str) -> None:
     stdout.print(table)
     for r in rows:
         stdout.print(Text.assemble((r["policy"], "bold"), f": {r['verdict']}"))
+
+
+def render_compare_flows(rows: Sequence[dict], *, title: str) -> None:
+    """Each policy with the flow steered and ignored: trades, fees, returns, and what steering saved."""
+    table = Table(title=title, title_justify="left", padding=(0, 1), caption_justify="left",
+                  caption="trades = filled legs (flows' own legs included); TWR = time-weighted return a year (flows "
+                          "removed), MWR = money-weighted; saved = ignore's less steer's.")
+    for header in ("policy", "flows", "rebalances", "trades", "by flows", "fees", "max drift", "TWR", "MWR",
+                   "final", "trades saved", "fees saved"):
+        table.add_column(header, justify="left" if header in ("policy", "flows") else "right", no_wrap=True)
+    for r in rows:
+        for kind in ("steer", "ignore"):
+            f = r[kind]
+            saved = (f"{r['trades_saved']:+,}", f"{money(r['fees_saved'])}") if kind == "steer" else ("", "")
+            table.add_row(r["policy"] if kind == "steer" else "", kind, f"{f['rebalance_count']:,}",
+                          f"{f['trade_count']:,}", f"{f['flow_trade_count']:,}", money(f["total_fees"]),
+                          percent(f["max_drift"]), percent(f["time_weighted_return"]),
+                          percent(f["money_weighted_return"]), money(f["final_value"]), *saved,
+                          end_section=kind == "ignore")
+    stdout.print(table)

@@ -157,10 +157,19 @@ def _register_tools(server: MCPServer, tools: AgentTools) -> None:
         band: m.Band | None = 0.05,
         capital: Annotated[float, Field(gt=0, le=1e9)] = 10_000.0,
         fee: Annotated[float, Field(ge=0, le=0.05)] = 0.001,
+        contribution: Annotated[float, Field(gt=0, le=1e9)] | None = None,
+        withdrawal: Annotated[float, Field(gt=0, le=1e9)] | None = None,
+        every: Literal["day", "week", "month", "quarter", "year"] | None = None,
+        cash_flows: Literal["steer", "ignore"] | None = None,
     ) -> m.BacktestView:
         """Replay a policy over the shipped real price history (bounded in bars, assets and seconds by the
-        config's [agent] limits) and return its metrics: rebalances, fees, drift, return, drawdown."""
-        return tools.run_backtest(targets, start, end, data, policy, band, capital, fee)
+        config's [agent] limits) and return its metrics: rebalances, fees, drift, return, drawdown.
+        With a `contribution` (or `withdrawal`) of the quote at the start of `every` period, the
+        metrics add net flows and time- and money-weighted returns; `cash_flows` "steer" (default)
+        spends a deposit on the underweights (raises a withdrawal from the overweights), "ignore"
+        leaves it to the policy."""
+        return tools.run_backtest(targets, start, end, data, policy, band, capital, fee,
+                                  contribution=contribution, withdrawal=withdrawal, every=every, cash_flows=cash_flows)
 
 
 class _Recorder:
