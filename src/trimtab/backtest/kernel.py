@@ -174,72 +174,43 @@ def _rebalance(prices_row, qty, cash, targets, band_edge, edge_abs, edge_rel, fe
 @njit(cache=True)
 def _water_fill(values, targets, flow, out):
     """core.cashflow.flow_trades over arrays (the quote last): the signed trade per asset, written
-    into ``out`` (without its last-bit correction of the sum; the parity tests hold them within 1e-9). A deposit (flow > 0) fills the assets below the level L with
-    sum max(t*L - v, 0) == flow; a withdrawal takes sum max(v - t*L, 0) == -flow from those above it."""
+    into ``out`` (without its last-bit correction of the sum; the parity tests hold them within 1e-9).
+    A deposit (flow > 0) closes the gaps g = t*(T + flow) - v from the largest down to a common level
+    λ with sum max(g - λ, 0) == flow; a withdrawal sells the excesses e = v - t*(T + flow) the same way."""
     m = values.shape[0]
-    ratio = np.empty(m)
+    total = 0.0
     for k in range(m):
         out[k] = 0.0
-        ratio[k] = values[k] / targets[k] if targets[k] > MIN_WEIGHT else np.inf
-    if flow > 0:
-        order = np.argsort(ratio)
-        weight, held, level = 0.0, 0.0, 0.0
-        for j in range(m):
-            k = order[j]
-            if targets[k] <= MIN_WEIGHT:
-                break
-            weight += targets[k]
-            held += values[k]
-            level = (flow + held) / weight
-            if j == m - 1 or level <= ratio[order[j + 1]]:
-                break
+        total += values[k]
+    amount = abs(flow)
+    if flow == 0:
+        return
+    if flow < 0 and amount >= total:
         for k in range(m):
-            if targets[k] > MIN_WEIGHT and targets[k] * level > values[k]:
-                out[k] = targets[k] * level - values[k]
-    elif flow < 0:
-        wanted = -flow
-        unwanted = 0.0  # what untargeted assets hold: overweight at any level, sold first
-        count = 0
-        for k in range(m):
-            if targets[k] <= MIN_WEIGHT and values[k] > 0:
-                unwanted += values[k]
-                count += 1
-        if wanted < unwanted:  # the largest untargeted holdings down to a common value
-            sizes = np.empty(count)
-            c = 0
-            for k in range(m):
-                if targets[k] <= MIN_WEIGHT and values[k] > 0:
-                    sizes[c] = values[k]
-                    c += 1
-            sizes = -np.sort(-sizes)
-            held, common = 0.0, 0.0
-            for j in range(count):
-                held += sizes[j]
-                common = (held - wanted) / (j + 1)
-                if j == count - 1 or common >= sizes[j + 1]:
-                    break
-            for k in range(m):
-                if targets[k] <= MIN_WEIGHT and values[k] > common:
-                    out[k] = common - values[k]
-            return
-        order = np.argsort(-ratio)
-        weight, held, level = 0.0, 0.0, 0.0
-        rest = wanted - unwanted
-        for j in range(m):
-            k = order[j]
-            if targets[k] <= MIN_WEIGHT:
-                continue
-            weight += targets[k]
-            held += values[k]
-            level = (held - rest) / weight
-            if j == m - 1 or level >= ratio[order[j + 1]]:
-                break
-        level = max(level, 0.0)
-        for k in range(m):
-            if targets[k] <= MIN_WEIGHT:
+            if values[k] > 0:
                 out[k] = -values[k]
-            elif values[k] > targets[k] * level:
-                out[k] = targets[k] * level - values[k]
+        return
+    new_total = total + flow
+    gap = np.empty(m)
+    for k in range(m):
+        weight = targets[k] if targets[k] > MIN_WEIGHT else 0.0
+        gap[k] = weight * new_total - values[k] if flow > 0 else values[k] - weight * new_total
+    ordered = -np.sort(-gap)
+    running, level = 0.0, 0.0
+    for j in range(m):
+        if ordered[j] <= 0:
+            break
+        running += ordered[j]
+        level = (running - amount) / (j + 1)
+        if j == m - 1 or level >= ordered[j + 1]:
+            break
+    level = max(level, 0.0)
+    for k in range(m):
+        if gap[k] > level:
+            if flow > 0:
+                out[k] = gap[k] - level
+            else:
+                out[k] = -min(gap[k] - level, values[k])
 
 
 @njit(cache=True)

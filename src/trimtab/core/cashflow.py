@@ -1,32 +1,36 @@
 """Cash flows that steer the weights: a deposit buys what is underweight, a withdrawal sells what is over.
 
-A deposit ``C`` is spent buy-only by water-filling. Each targeted asset ``i`` (weight ``t_i``, value
-``v_i``) has a ratio ``v_i / t_i``: the total the portfolio would need for ``i`` to be exactly on
-target. The most underweight asset has the lowest ratio. Raise a common level ``L`` and buy each
-asset up to ``t_i * L``; ``L`` is the one level at which the buys add up to ``C``::
+A deposit ``C`` is spent buy-only by water-filling the gaps against the new total ``T + C``. Each
+asset ``i`` (target weight ``t_i``, value ``v_i``) has the gap ``g_i = t_i * (T + C) - v_i``: what it
+lacks to be on target once the deposit is in. The gaps add up to ``C`` (the overweights' are
+negative), so the positive ones add up to at least ``C``. Lower a common level ``λ`` from the top
+and buy each asset the part of its gap above it; ``λ`` is the one level at which the buys add up
+to ``C``::
 
-    sum_i max(t_i * L - v_i, 0) == C
+    sum_i max(g_i - λ, 0) == C
 
-A withdrawal ``W`` is the mirror image, sell-only: lower the level from the top, selling each asset
-down to ``t_i * L``, until ``sum_i max(v_i - t_i * L, 0) == W``. An asset held but not targeted
-(weight 0, or at most ``MIN_WEIGHT``) is infinitely overweight: a withdrawal sells those first (the
-largest down first, to a common value), and a deposit never buys them.
+The largest gaps are closed first, and every asset bought is left with the same gap ``λ``: this is
+what keeps the largest (absolute) drift from growing, checked by property tests. A withdrawal ``W``
+is the mirror image, sell-only: the excesses ``e_i = v_i - t_i * (T - W)`` against the new total,
+sold from the top down to a common level, ``sum_i max(e_i - λ, 0) == W``. An asset held but not
+targeted (weight at most ``MIN_WEIGHT``) has the excess of its whole value: a withdrawal sells it
+among the first, and a deposit never buys it. When the flow covers every gap (no asset overweight
+against the new total) ``λ`` is 0 and the portfolio ends on target.
 
-A deposit never increases the largest drift (checked by property tests). A withdrawal cannot
-promise that: it shrinks the total, so an asset it leaves alone grows in weight.
+A withdrawal cannot promise that the largest drift shrinks: it shrinks the total, so an asset it
+leaves alone grows in weight.
 
 The quote asset is an asset like any other here: its buy means "keep that much of the deposit as
 cash" and its sell means "pay that much out of the cash already held".
 
-Both sums are piecewise linear in ``L`` with a breakpoint at each ratio, so the level is found
-exactly by sorting the ratios and solving one linear equation on the right segment; the last float
-rounding is put on the largest trade so that the trades add up to the flow to the last bit that
-floats can carry.
+The sum is piecewise linear in ``λ`` with a breakpoint at each gap, so the level is found exactly by
+sorting the gaps and solving one linear equation on the right segment; the last float rounding is
+put on the largest trade so that the trades add up to the flow to the last bit that floats carry.
 
 Example (the README's 50/30/20 portfolio: BTC 6,500, ETH 2,500, USDC 1,000; total 10,000) with a
-1,000 USDC deposit: the ratios are BTC 13,000, ETH 8,333, USDC 5,000. USDC alone would need
-``L`` = 10,000, past ETH's 8,333, so ETH joins: ``L`` = (1,000 + 2,500 + 1,000) / 0.5 = 9,000, below
-BTC's 13,000. Buy ETH up to 2,700 (200) and keep USDC at 1,800 (800 of the deposit stays cash).
+1,000 USDC deposit: against the new total 11,000 the gaps are BTC -1,000, ETH 800, USDC 1,200. They
+add up to 2,000, more than the deposit, so ``λ`` = (800 + 1,200 - 1,000) / 2 = 500: buy ETH 300 and
+keep 700 of the deposit as USDC; ETH and USDC are each left 500 short of target, BTC is not touched.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from collections.abc import Mapping
 
 from trimtab.errors import InputError
 
-#: A weight at or below this counts as 0 (untargeted): its ratio value / weight would overflow.
+#: A weight at or below this counts as 0 (untargeted).
 MIN_WEIGHT = 1e-9
 #: Weights whose sum is this close to 1 are accepted as summing to 1.
 _WEIGHT_TOLERANCE = 1e-9
@@ -53,7 +57,7 @@ def flow_trades(values: Mapping[str, float], targets: Mapping[str, float], flow:
     negative or non-finite value, a non-finite flow, or weights that do not sum to 1.
 
     >>> flow_trades({"BTC": 6500, "ETH": 2500, "USDC": 1000}, {"BTC": .5, "ETH": .3, "USDC": .2}, 2000)
-    {'BTC': 0.0, 'ETH': 800.0, 'USDC': 1200.0}
+    {'BTC': 0.0, 'ETH': 850.0, 'USDC': 1150.0}
     """
     _check(values, targets, flow)
     names = list(dict.fromkeys([*targets, *values]))
@@ -66,92 +70,53 @@ def flow_trades(values: Mapping[str, float], targets: Mapping[str, float], flow:
 
 
 def flow_level(values: Mapping[str, float], targets: Mapping[str, float], flow: float) -> float:
-    """The level ``L`` of :func:`flow_trades` (``math.inf`` while untargeted holdings are being sold).
-
-    After the trades every asset the flow touched sits at ``t_i * L``; an asset it left alone is
-    above that level (a deposit) or below it (a withdrawal).
+    """The level ``λ`` of :func:`flow_trades`: the gap (a deposit) or excess (a withdrawal) every asset
+    the flow touched is left with, in the quote; 0 when the flow reaches the targets; NaN for no flow.
     """
     _check(values, targets, flow)
+    if flow == 0:
+        return math.nan
+    gaps = _gaps(values, targets, flow)
+    if flow < 0 and -flow >= math.fsum(values.values()):
+        return 0.0
+    return _level(sorted((g for g in gaps.values() if g > 0), reverse=True), abs(flow))
+
+
+def _gaps(values: Mapping[str, float], targets: Mapping[str, float], flow: float) -> dict[str, float]:
+    """Per asset: what it lacks against the new total (a deposit) or holds beyond it (a withdrawal)."""
+    new_total = math.fsum(values.values()) + flow
+    weight = {a: (t if t > MIN_WEIGHT else 0.0) for a, t in targets.items()}
+    names = dict.fromkeys([*targets, *values])
     if flow > 0:
-        return _fill_level(_ratios(values, targets), flow)
-    if flow < 0:
-        untargeted = math.fsum(v for a, v in values.items() if targets.get(a, 0.0) <= MIN_WEIGHT)
-        if -flow < untargeted:
-            return math.inf
-        return _drain_level(_ratios(values, targets), -flow - untargeted)
-    return math.nan
+        return {a: weight.get(a, 0.0) * new_total - values.get(a, 0.0) for a in names}
+    return {a: values.get(a, 0.0) - weight.get(a, 0.0) * new_total for a in names}
 
 
-def _ratios(values: Mapping[str, float], targets: Mapping[str, float]) -> list[tuple[float, str, float, float]]:
-    """(ratio, asset, weight, value) for every asset with a positive target."""
-    return [(values.get(a, 0.0) / t, a, t, values.get(a, 0.0)) for a, t in targets.items() if t > MIN_WEIGHT]
-
-
-def _fill_level(ratios: list[tuple[float, str, float, float]], deposit: float) -> float:
-    ordered = sorted(ratios)
-    weight = 0.0
-    value = 0.0
-    for k, (_, _, t, v) in enumerate(ordered):
-        weight += t
-        value += v
-        level = (deposit + value) / weight
-        if k + 1 == len(ordered) or level <= ordered[k + 1][0]:
-            return level
-    raise AssertionError("unreachable: the targets are not empty")
+def _level(ordered: list[float], amount: float) -> float:
+    """``λ >= 0`` with ``sum max(g - λ, 0) == amount`` over the positive gaps ``ordered`` largest first
+    (they add up to at least ``amount``)."""
+    running = 0.0
+    for k, gap in enumerate(ordered):
+        running += gap
+        level = (running - amount) / (k + 1)
+        if k + 1 == len(ordered) or level >= ordered[k + 1]:
+            return max(level, 0.0)
+    return 0.0
 
 
 def _fill(values: Mapping[str, float], targets: Mapping[str, float], deposit: float) -> dict[str, float]:
-    ratios = _ratios(values, targets)
-    level = _fill_level(ratios, deposit)
-    buys = {a: max(t * level - v, 0.0) for _, a, t, v in ratios}
-    return _exact({a: b for a, b in buys.items() if b > 0}, deposit)
-
-
-def _drain_level(ratios: list[tuple[float, str, float, float]], withdrawal: float) -> float:
-    ordered = sorted(ratios, reverse=True)
-    total = math.fsum(v for _, _, _, v in ordered)
-    if withdrawal >= total:
-        return 0.0
-    weight = 0.0
-    value = 0.0
-    for k, (_, _, t, v) in enumerate(ordered):
-        weight += t
-        value += v
-        level = (value - withdrawal) / weight
-        if k + 1 == len(ordered) or level >= ordered[k + 1][0]:
-            return max(level, 0.0)
-    raise AssertionError("unreachable: the targets are not empty")
+    gaps = _gaps(values, targets, deposit)
+    level = _level(sorted((g for g in gaps.values() if g > 0), reverse=True), deposit)
+    return _exact({a: g - level for a, g in gaps.items() if g > level}, deposit)
 
 
 def _drain(values: Mapping[str, float], targets: Mapping[str, float], withdrawal: float) -> dict[str, float]:
-    untargeted = {a: v for a, v in values.items() if targets.get(a, 0.0) <= MIN_WEIGHT and v > 0}
-    held = math.fsum(untargeted.values())
-    if withdrawal < held:
-        return {a: -s for a, s in _exact(_drain_untargeted(untargeted, withdrawal), withdrawal).items()}
-    sells = {a: float(v) for a, v in untargeted.items()}
-    rest = withdrawal - held
-    ratios = _ratios(values, targets)
-    total = math.fsum(v for _, _, _, v in ratios)
-    if rest > 0:
-        level = _drain_level(ratios, rest)
-        sells.update({a: max(v - t * level, 0.0) for _, a, t, v in ratios if v - t * level > 0})
-        if rest >= total:
-            sells.update({a: float(v) for _, a, _, v in ratios if v > 0})
-            return {a: -s for a, s in sells.items()}
+    if withdrawal >= math.fsum(values.values()):
+        return {a: -float(v) for a, v in values.items() if v > 0}
+    excess = _gaps(values, targets, -withdrawal)
+    level = _level(sorted((e for e in excess.values() if e > 0), reverse=True), withdrawal)
+    sells = {a: min(e - level, values.get(a, 0.0)) for a, e in excess.items() if e > level}
     return {a: -s for a, s in _exact(sells, withdrawal).items()}
-
-
-def _drain_untargeted(untargeted: Mapping[str, float], withdrawal: float) -> dict[str, float]:
-    """Sell the largest untargeted holdings down to a common value ``M`` until ``withdrawal`` is raised."""
-    ordered = sorted(untargeted.values(), reverse=True)
-    value = 0.0
-    level = 0.0
-    for k, v in enumerate(ordered):
-        value += v
-        level = (value - withdrawal) / (k + 1)
-        if k + 1 == len(ordered) or level >= ordered[k + 1]:
-            break
-    return {a: v - level for a, v in untargeted.items() if v > level}
 
 
 def _exact(amounts: dict[str, float], flow: float) -> dict[str, float]:
