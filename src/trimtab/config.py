@@ -96,6 +96,7 @@ class PolicyConfig(_Section):
     schedule: Literal["daily", "weekly", "monthly", "quarterly"] | None = "monthly"
     check_every: Interval = "1h"
     cooldown: Cooldown = "0s"
+    cash_flows: Literal["steer", "ignore"] = "steer"
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:

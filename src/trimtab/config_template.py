@@ -96,6 +96,9 @@ schedule = "monthly"
 # How often the loop checks (1s-52w), and the least time between two rebalances (0s-52w); 30s, 15m, 1h, 1d, 1w.
 check_every = "1h"
 cooldown = "0s"
+# Deposits and withdrawals: "steer" (a deposit buys what is underweight, a withdrawal sells what is
+# overweight; a full sell-and-buy rebalance only if drift is still past the band) or "ignore".
+cash_flows = "steer"
 
 [trading]
 # "target": trade back to the targets; "band-edge": only back to the nearest edge of the band.

@@ -138,7 +138,7 @@ def guards(config: Config, config_path: Path) -> Guards:
 def strategy(config: Config) -> Strategy:
     return Strategy(targets=config.targets, policy=config.policy.to_spec(), mode=config.trading.plan_mode,
                     fee=config.trading.fee, min_trade=config.trading.min_trade,
-                    direct_pairs=config.trading.direct_pairs)
+                    direct_pairs=config.trading.direct_pairs, cash_flows=config.policy.cash_flows)
 
 
 def open_journal(config: Config, config_path: Path, *, new_journal: bool = False) -> Journal:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from trimtab.core.assessment import Assessment, assess
 from trimtab.core.assets import Targets
+from trimtab.core.flowplan import SELL_ONLY
 from trimtab.core.freshness import Activity, RunInFlight, what_changed
 from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
+from trimtab.engine import cashflows
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
 from trimtab.engine.results import RebalanceResult
@@ -38,6 +40,7 @@ class Strategy:
     fee: float = 0.001
     min_trade: float = 10.0
     direct_pairs: bool = True
+    cash_flows: str = "steer"
 
 
 class Agent:
@@ -57,7 +60,8 @@ class Agent:
     def portfolio(self) -> str:
         return self.executor.portfolio
 
-    def assess(self, now: datetime | None = None) -> Assessment:
+    def assess(self, now: datetime | None = None, *, only: str | None = None,
+               withdrawal: float | None = None) -> Assessment:
         """Value the consolidated holdings, and what is in transit, at the venue's prices and run the
         pure core on them, with the journal's activity (runs started, a run in flight).
 
@@ -72,9 +76,16 @@ class Agent:
         prices = {a: q.price for a, q in self.venue.prices(assets).items()}
         rules = {a: m.rules for a, m in self.venue.markets().items()}
         s = self.strategy
-        return assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
-                      mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
-                      activity=activity)
+        assessment = assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
+                            mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
+                            activity=activity)
+        if only is not None:
+            assessment = cashflows.only(assessment, only, band=s.policy.tolerance, fee=s.fee, min_trade=s.min_trade,
+                                        rules=rules, withdrawal=withdrawal)
+        return assessment
+
+    def _rules(self) -> dict:
+        return {a: m.rules for a, m in self.venue.markets().items()}
 
     def activity(self) -> Activity:
         """What the journal knows now: how many runs started, the newest, and a run not yet ended."""
@@ -122,7 +133,8 @@ class Agent:
 
     @watched
     def rebalance(self, *, dry_run: bool = False, confirm: Callable[[Assessment], bool] | None = None,
-                  replans: int = 1, moved: Callable[[str], None] | None = None) -> RebalanceResult:
+                  replans: int = 1, moved: Callable[[str], None] | None = None,
+                  only: str | None = None) -> RebalanceResult:
         """One rebalance now, whatever the policy says. Raise ``Denied`` when another process holds
         the lock, a run needs attention, or a guard refuses.
 
@@ -130,17 +142,17 @@ class Agent:
         tolerance (``core/freshness.py``), ``moved`` hears what changed and the new plan is confirmed
         again. The run is always made from the balances read last."""
         if dry_run:
-            return RebalanceResult(assessment=self.assess(), outcome=None, dry_run=True)
+            return RebalanceResult(assessment=self.assess(only=only), outcome=None, dry_run=True)
         with PortfolioLock(self.lock_path):
             resumed = self.resume()
-            assessment = self.assess()
+            assessment = self.assess(only=only)
             while True:
                 if assessment.plan.is_empty or (confirm is not None and not confirm(assessment)):
                     return RebalanceResult(assessment=assessment, outcome=None, resumed=resumed)
                 if confirm is None:
                     break
                 # a person took time to answer: act on the balances now, and ask again if they moved
-                fresh = self.assess()
+                fresh = self.assess(only=only)
                 changed = what_changed(assessment.snapshot(), fresh.snapshot(), dust=self.strategy.min_trade)
                 assessment = fresh
                 if changed is None:
@@ -150,7 +162,7 @@ class Agent:
             outcome = self._execute(assessment)
             while replans > 0 and _replannable(outcome):
                 replans -= 1
-                assessment = self.assess()
+                assessment = self.assess(only=only)
                 outcome = self._execute(assessment) if not assessment.plan.is_empty else None
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
@@ -160,11 +172,74 @@ class Agent:
         with PortfolioLock(self.lock_path):
             resumed = self.resume()
             assessment = self.assess(now)
-            self.journal.record_checks([check_record(self.portfolio, assessment, now or self.venue.now())])
+            at = now or self.venue.now()
+            previous = self.journal.last_check_at(self.portfolio)
+            cashflows.detect_external(self.journal, self.portfolio, assessment, at)
+            s = self.strategy
+            net = cashflows.net_flow_since(self.journal, self.portfolio, previous)
+            if s.cash_flows == cashflows.STEER and abs(net) >= cashflows.FLOW_DUST:
+                assessment = cashflows.steered(assessment, flow=net, band=s.policy.tolerance, fee=s.fee,
+                                               min_trade=s.min_trade, rules=self._rules())
+            self.journal.record_checks([check_record(self.portfolio, assessment, at)])
             outcome = None
             if assessment.decision.rebalance and not assessment.plan.is_empty:
                 outcome = self._execute(assessment)
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
+
+    def deposit(self, amount: float, asset: str | None = None, *, note: str = "") -> cashflows.FlowRow:
+        """Record a deposit: on a venue that can move funds (paper) move them in; on a real venue record
+        what the user sent. Journaled as a ``deposit`` flow, so the next check neither mistakes it for
+        a gain nor for an external flow, and steers with it."""
+        asset = asset or self.strategy.targets.quote
+        with PortfolioLock(self.lock_path):
+            price = self._price(asset)
+            if hasattr(self.venue, "deposit"):
+                self.venue.deposit(asset, amount)
+            row = cashflows.FlowRow(portfolio=self.portfolio, at=self.venue.now(), kind="deposit", asset=asset,
+                                    quantity=amount, price=price, value=amount * price, note=note)
+            cashflows.record_flow(self.journal, row)
+            return row
+
+    def withdraw(self, amount: float, asset: str | None = None, *, address: str | None = None,
+                 dry_run: bool = False) -> tuple[RebalanceResult, cashflows.FlowRow | None]:
+        """Pay ``amount`` of ``asset`` (the quote by default) out: first a sell-only run that raises it
+        from the overweight assets (through the executor and its guards, like every run), then the
+        withdrawal from the venue, journaled as a ``withdraw`` flow. Raise ``Denied`` when the venue
+        cannot send funds out, before anything is sold."""
+        quote = self.strategy.targets.quote
+        asset = asset or quote
+        if not hasattr(self.venue, "withdraw"):
+            raise Denied("WITHDRAW_UNSUPPORTED", f"this venue cannot send funds out through trimtab; withdraw "
+                                                 f"{amount:g} {asset} on the venue itself, and the next check "
+                                                 "will journal it as a flow.")
+        if dry_run:
+            return RebalanceResult(assessment=self._withdrawal_assessment(amount, asset), outcome=None,
+                                   dry_run=True), None
+        with PortfolioLock(self.lock_path):
+            resumed = self.resume()
+            assessment = self._withdrawal_assessment(amount, asset)
+            outcome = None if assessment.plan.is_empty else self._execute(assessment)
+            if outcome is not None and outcome.state != "completed":
+                return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed), None
+            price = self._price(asset)
+            self.venue.withdraw(asset, amount)
+            row = cashflows.FlowRow(portfolio=self.portfolio, at=self.venue.now(), kind="withdraw", asset=asset,
+                                    quantity=-amount, price=price, value=-amount * price, address=address)
+            cashflows.record_flow(self.journal, row)
+            return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed), row
+
+    def _withdrawal_assessment(self, amount: float, asset: str) -> Assessment:
+        if asset == self.strategy.targets.quote:
+            return self.assess(only=SELL_ONLY, withdrawal=amount)
+        assessment = self.assess()  # a non-quote asset leaves as it is: nothing to sell
+        plan = replace(assessment.plan, legs=(), skipped=(), flow=SELL_ONLY,
+                       why=f"withdraws {amount:g} {asset} as it is held: nothing to sell.")
+        return replace(assessment, plan=plan)
+
+    def _price(self, asset: str) -> float:
+        if asset == self.strategy.targets.quote:
+            return 1.0
+        return self.venue.prices([asset])[asset].price
 
     def acknowledge(self, run_id: str) -> RunOutcome:
         """Close a run parked in ``needs_attention`` (after a person checked the venue), under the lock."""
@@ -210,6 +285,7 @@ def check_record(portfolio: str, assessment: Assessment, at: datetime) -> CheckR
         weights={d.asset: d.weight for d in drift.assets}, drift={d.asset: d.drift for d in drift.assets},
         max_drift=drift.max_drift if math.isfinite(drift.max_drift) else 0.0,
         rebalance=assessment.decision.rebalance, trigger=assessment.decision.trigger, reason=assessment.decision.reason,
+        quantities=dict(assessment.valuation.quantities),
     )
 
 

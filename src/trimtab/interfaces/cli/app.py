@@ -252,9 +252,9 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces.cli import agents, backtest, execution, monitor, venues, web
+    from trimtab.interfaces.cli import agents, backtest, execution, flows, monitor, venues, web
 
-    for group in (execution, venues, backtest, agents, monitor, web):
+    for group in (execution, flows, venues, backtest, agents, monitor, web):
         group.register(app)
 
 

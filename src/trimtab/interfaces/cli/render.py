@@ -50,3 +50,5 @@ def render_assessment(a: Assessment, *, title: str) -> None:
         stdout.print(f"turnover {money(plan.turnover)} {v.quote}, fees {money(plan.fees)} {v.quote}; after: {expected}")
     for skipped in plan.skipped:
         stdout.print(f"skipped: {skipped.reason}", style="dim")
+    if plan.why:
+        stdout.print(f"why: {plan.why}")
