@@ -27,7 +27,7 @@ def test_a_deposit_buys_only_the_underweight_and_says_what_it_saved():
     assert [(leg.side, leg.asset, leg.value) for leg in plan.legs] == [(Side.BUY, "ETH", pytest.approx(200.0))]
     assert plan.flow == "buy-only"
     assert plan.fees_saved == pytest.approx(1.8 - 0.2)
-    assert plan.why.startswith("buy-only: 2,000.00 USDC of cash buys ETH")
+    assert plan.why.startswith("buy-only: 200.00 of the 2,000.00 USDC in cash buys ETH")
     assert "1.60 saved" in plan.why
 
 

@@ -51,8 +51,9 @@ def plan_buy_only(
     full = plan_rebalance(valuation, targets, mode=mode, band=band, fee=fee, min_trade=min_trade, rules=rules)
     plan = plan_from_deltas(valuation, targets, deltas, mode=Mode(mode), fee=fee, min_trade=min_trade, rules=rules)
     bought = ", ".join(leg.asset for leg in plan.buys) or "nothing"
-    why = (f"buy-only: {cash:,.2f} {quote} of cash buys {bought}, the most underweight first, without selling "
-           f"anything; fees {plan.fees:,.2f} against {full.fees:,.2f} for a full rebalance "
+    spent = math.fsum(leg.value for leg in plan.buys)
+    why = (f"buy-only: {spent:,.2f} of the {cash:,.2f} {quote} in cash buys {bought}, the most underweight first, "
+           f"and nothing is sold; fees {plan.fees:,.2f} against {full.fees:,.2f} for a full rebalance "
            f"({full.fees - plan.fees:,.2f} saved).")
     return _explained(plan, BUY_ONLY, why, full.fees - plan.fees)
 
