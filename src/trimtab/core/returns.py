@@ -33,12 +33,10 @@ class FlowReturns:
 
 
 def flow_returns(values: Sequence[tuple[datetime, float]], flows: Sequence[tuple[datetime, float]]) -> FlowReturns | None:
-    """Returns from ``values`` (time, portfolio value just before any flow at that time... see below).
+    """Returns from ``values`` ((time, portfolio value) in time order) and ``flows`` ((time, signed value)).
 
-    ``values`` are valuations in time order; ``flows`` are (time, signed value) in time order. A flow
-    at time t belongs to the sub-period that starts at the first valuation at or after... simpler: a
-    flow between two valuations is added at the start of the sub-period it falls in (it was there for
-    the sub-period's market move). None with fewer than two valuations.
+    A flow between two valuations joins the sub-period it falls in at its start (it was there for
+    that sub-period's market move). None with fewer than two valuations.
     """
     if len(values) < 2:
         return None
