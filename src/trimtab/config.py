@@ -215,6 +215,8 @@ class ExecutionConfig(_Section):
     kill_switch: bool = False
     kill_file: str = "trimtab.stop"
     transfer_timeout: Timeout = "2h"
+    max_withdrawal_value: float | None = Field(None, gt=0, le=1e15)
+    withdraw_addresses: list[str] | None = None
 
 
 class AgentConfig(_Section):

@@ -121,6 +121,9 @@ max_price_move = 0.02
 # Caps on traded value (in the quote) per run and per day; remove the # to set them.
 # max_run_value = 50000.0
 # max_daily_value = 100000.0
+# `trimtab withdraw`: the most one withdrawal may be worth, and the only addresses it may send to.
+# max_withdrawal_value = 5000.0
+# withdraw_addresses = ["0x..."]
 # Kill switch: true here, or the file below existing (next to this config), stops new orders at once.
 kill_switch = false
 kill_file = "trimtab.stop"

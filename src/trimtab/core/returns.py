@@ -24,6 +24,8 @@ class FlowReturns:
     annual (None when undefined, e.g. a span under a minute); ``net_flows``: deposits less
     withdrawals; ``gain``: the change in value less the net flows (what the market and fees did)."""
 
+    start_at: datetime
+    end_at: datetime
     start_value: float
     end_value: float
     net_flows: float
@@ -58,7 +60,7 @@ def flow_returns(values: Sequence[tuple[datetime, float]], flows: Sequence[tuple
             break
         growth *= v1 / base
     twr = growth - 1.0 if defined else None
-    return FlowReturns(start_value=start, end_value=end, net_flows=net, gain=end - start - net, twr=twr,
+    return FlowReturns(start_at=start_at, end_at=end_at, start_value=start, end_value=end, net_flows=net, gain=end - start - net, twr=twr,
                        mwr=money_weighted(start_at, start, pending, end_at, end))
 
 

@@ -7,6 +7,7 @@ a crashed run is finished (never repeated) before anything new is planned.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,12 +21,13 @@ from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
-from trimtab.engine import cashflows
+from trimtab.engine import cashflows, withdrawals
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
+from trimtab.engine.guards import check_withdrawal
 from trimtab.engine.results import RebalanceResult
 from trimtab.engine.lock import PortfolioLock
-from trimtab.errors import Denied, VenueError
+from trimtab.errors import Denied, InputError, VenueError
 from trimtab.journal import CheckRecord, Journal
 from trimtab.venues.base import InTransit, TransferStatus, Venue, consolidate
 
@@ -186,47 +188,95 @@ class Agent:
                 outcome = self._execute(assessment)
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
-    def deposit(self, amount: float, asset: str | None = None, *, note: str = "") -> cashflows.FlowRow:
-        """Record a deposit: on a venue that can move funds (paper) move them in; on a real venue record
-        what the user sent. Journaled as a ``deposit`` flow, so the next check neither mistakes it for
-        a gain nor for an external flow, and steers with it."""
+    def deposit(self, amount: float, asset: str | None = None, *, sent: bool = False,
+                note: str = "") -> cashflows.FlowRow:
+        """Record a deposit. On a venue that can move funds in (paper), unless ``sent``, move them and
+        journal a ``deposit`` flow. Otherwise (a real venue, or funds the user already sent) journal it
+        ``pending``: the next check that sees the balance rise by it confirms it (and steers with it);
+        until then it is shown as pending, and neither a gain, nor drift, nor an external flow."""
         asset = asset or self.strategy.targets.quote
         with PortfolioLock(self.lock_path):
             price = self._price(asset)
-            if hasattr(self.venue, "deposit"):
+            moves = hasattr(self.venue, "deposit") and not sent
+            if not moves and self.journal.last_check_at(self.portfolio) is None:
+                # the balance before the deposit: what the check that confirms it compares against
+                at = self.venue.now()
+                self.journal.record_checks([check_record(self.portfolio, self.assess(at), at)])
+            if moves:
                 self.venue.deposit(asset, amount)
             row = cashflows.FlowRow(portfolio=self.portfolio, at=self.venue.now(), kind="deposit", asset=asset,
-                                    quantity=amount, price=price, value=amount * price, note=note)
-            cashflows.record_flow(self.journal, row)
-            return row
+                                    quantity=amount, price=price, value=amount * price, note=note,
+                                    state=cashflows.DONE if moves else cashflows.PENDING)
+            return cashflows.record_flow(self.journal, row)
 
     def withdraw(self, amount: float, asset: str | None = None, *, address: str | None = None,
                  dry_run: bool = False) -> tuple[RebalanceResult, cashflows.FlowRow | None]:
         """Pay ``amount`` of ``asset`` (the quote by default) out: first a sell-only run that raises it
         from the overweight assets (through the executor and its guards, like every run), then the
-        withdrawal from the venue, journaled as a ``withdraw`` flow. Raise ``Denied`` when the venue
-        cannot send funds out, before anything is sold."""
+        withdrawal, journaled ``sending`` under a client id before the venue is asked and ``done`` once
+        it answered (``engine/withdrawals.py``; a crash in between is looked up by ``resume``).
+
+        Raise ``Denied`` before anything is sold when the venue cannot send funds out
+        (WITHDRAW_UNSUPPORTED) or a guard refuses (KILL_SWITCH, WITHDRAW_CAP, ADDRESS_NOT_ALLOWED)."""
         quote = self.strategy.targets.quote
         asset = asset or quote
-        if not hasattr(self.venue, "withdraw"):
-            raise Denied("WITHDRAW_UNSUPPORTED", f"this venue cannot send funds out through trimtab; withdraw "
-                                                 f"{amount:g} {asset} on the venue itself, and the next check "
-                                                 "will journal it as a flow.")
+        why_not = withdrawals.refusal(self.venue)
+        if why_not is not None:
+            raise Denied("WITHDRAW_UNSUPPORTED", f"{why_not}; withdraw {amount:g} {asset} on the venue itself, and "
+                                                 "the next check will journal it as a flow. Nothing was sold.")
+        price = self._price(asset)
+        check_withdrawal(self.executor.guards, amount * price, address)
         if dry_run:
             return RebalanceResult(assessment=self._withdrawal_assessment(amount, asset), outcome=None,
                                    dry_run=True), None
         with PortfolioLock(self.lock_path):
             resumed = self.resume()
+            check_withdrawal(self.executor.guards, amount * price, address)  # the kill file may have appeared
             assessment = self._withdrawal_assessment(amount, asset)
             outcome = None if assessment.plan.is_empty else self._execute(assessment)
+            result = RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
             if outcome is not None and outcome.state != "completed":
-                return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed), None
-            price = self._price(asset)
-            self.venue.withdraw(asset, amount)
-            row = cashflows.FlowRow(portfolio=self.portfolio, at=self.venue.now(), kind="withdraw", asset=asset,
-                                    quantity=-amount, price=price, value=-amount * price, address=address)
-            cashflows.record_flow(self.journal, row)
-            return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed), row
+                return result, None
+            self.executor.guards.check_kill_switch()
+            client_id = "w" + uuid.uuid4().hex[:16]
+            row = cashflows.record_flow(self.journal, cashflows.FlowRow(
+                portfolio=self.portfolio, at=self.venue.now(), kind="withdraw", asset=asset, quantity=-amount,
+                price=price, value=-amount * price, address=address, state=cashflows.SENDING, client_id=client_id))
+            try:
+                withdrawals.send(self.venue, asset=asset, amount=amount, address=address, client_id=client_id)
+            except VenueError as error:
+                if not error.retryable:  # the venue refused it: nothing left
+                    cashflows.settle_flow(self.journal, row.id, state=cashflows.NOT_SENT,
+                                          note=f"refused by the venue: {error}"[:500])
+                raise  # a failed read is not news: the flow stays sending, and resume looks it up
+            except InputError:
+                cashflows.settle_flow(self.journal, row.id, state=cashflows.NOT_SENT, note="not sent: bad input")
+                raise
+            at = self.venue.now()
+            cashflows.settle_flow(self.journal, row.id, state=cashflows.DONE, at=at)
+            return result, replace(row, state=cashflows.DONE, at=at)
+
+    def settle_withdrawals(self) -> list[cashflows.FlowRow]:
+        """Look up each withdrawal journaled ``sending`` (a crash between the journal and the venue's
+        answer): ``done`` when the venue knows it, ``not_sent`` when it proves it never got it. A failed
+        read leaves it ``sending`` (asked again next time); nothing is ever sent again."""
+        settled = []
+        for row in cashflows.waiting(self.journal, self.portfolio):
+            if row.state != cashflows.SENDING:
+                continue
+            try:
+                found = withdrawals.lookup(self.venue, row.client_id)
+            except VenueError as error:
+                if not error.retryable:
+                    raise
+                continue
+            if found == withdrawals.SENT:
+                state, note = cashflows.DONE, "confirmed by the venue after an interruption"
+            else:
+                state, note = cashflows.NOT_SENT, "the venue never received it (looked up after an interruption)"
+            if cashflows.settle_flow(self.journal, row.id, state=state, note=note):
+                settled.append(replace(row, state=state, note=note))
+        return settled
 
     def _withdrawal_assessment(self, amount: float, asset: str) -> Assessment:
         if asset == self.strategy.targets.quote:
@@ -254,7 +304,9 @@ class Agent:
             raise Denied("RUN_NEEDS_ATTENTION", f"run {parked[0].id} needs attention ({parked[0].reason}); "
                                                 "inspect it with `trimtab history` before trading again.")
         unfinished = self.executor.unfinished()
-        return self.executor.execute(unfinished.id) if unfinished else None
+        outcome = self.executor.execute(unfinished.id) if unfinished else None
+        self.settle_withdrawals()
+        return outcome
 
     def _execute(self, assessment: Assessment) -> RunOutcome:
         plan, pairs = self._route_pairs(assessment.plan)

@@ -154,4 +154,6 @@ flows = Table(
     Column("value", Float, nullable=False),
     Column("address", String(128), nullable=True),
     Column("note", Text, nullable=False, server_default=""),
+    Column("state", String(16), nullable=False, server_default="done"),  # done | pending | sending | not_sent
+    Column("client_id", String(64), nullable=True, unique=True),  # a withdrawal's id at the venue
 )

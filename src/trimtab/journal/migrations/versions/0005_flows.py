@@ -1,5 +1,8 @@
 """Cash flows: deposits, withdrawals and external balance changes; the quantities each check saw.
 
+A flow's ``state``: ``done`` (counted), ``pending`` (a deposit not yet in the balance), ``sending`` (a
+withdrawal journaled before it was sent), ``not_sent`` (the venue proved it never got it).
+
 Revision ID: 0005
 Revises: 0004
 """
@@ -26,6 +29,8 @@ def upgrade() -> None:
         sa.Column("value", sa.Float, nullable=False),
         sa.Column("address", sa.String(128), nullable=True),
         sa.Column("note", sa.Text, nullable=False, server_default=""),
+        sa.Column("state", sa.String(16), nullable=False, server_default="done"),
+        sa.Column("client_id", sa.String(64), nullable=True, unique=True),
     )
     with op.batch_alter_table("checks") as batch:
         batch.add_column(sa.Column("quantities", sa.JSON, nullable=True))
