@@ -45,3 +45,11 @@ def test_quantities_not_prices_tell_a_flow():
     changes = unexplained(before, fills, [], now, "USDC")
     assert changes == {"BTC": 0.0, "ETH": 0.0, "USDC": pytest.approx(1_500.0)}
     assert unexplained(before, fills, [("USDC", 1_500.0)], now, "USDC")["USDC"] == pytest.approx(0.0)
+
+
+def test_a_money_weighted_return_under_a_year_is_not_annualised():
+    # -0.1% over one day, no flows: the period's return, not (0.999)^365 - 1
+    r = flow_returns([(T0, 1_000.0), (T0 + timedelta(days=1), 999.0)], [])
+    assert not r.mwr_annual and r.mwr == pytest.approx(-0.001, rel=1e-9)
+    year = flow_returns([(T0, 1_000.0), (T0 + timedelta(days=730.5), 1_210.0)], [])
+    assert year.mwr_annual and year.mwr == pytest.approx(0.10, abs=1e-9)

@@ -21,8 +21,10 @@ _YEAR_SECONDS = 365.25 * 86_400
 @dataclass(frozen=True, kw_only=True)
 class FlowReturns:
     """``twr``: time-weighted return over the whole span (not annualised); ``mwr``: money-weighted,
-    annual (None when undefined, e.g. a span under a minute); ``net_flows``: deposits less
-    withdrawals; ``gain``: the change in value less the net flows (what the market and fees did)."""
+    over the span when it is under a year and annual otherwise (a return of a few days is never
+    annualised, as GIPS asks; ``mwr_annual`` says which; None when undefined, e.g. a span under a
+    minute); ``net_flows``: deposits less withdrawals; ``gain``: the change in value less the net
+    flows (what the market and fees did)."""
 
     start_at: datetime
     end_at: datetime
@@ -32,6 +34,7 @@ class FlowReturns:
     gain: float
     twr: float | None
     mwr: float | None
+    mwr_annual: bool = False
 
 
 def flow_returns(values: Sequence[tuple[datetime, float]], flows: Sequence[tuple[datetime, float]]) -> FlowReturns | None:
@@ -60,8 +63,11 @@ def flow_returns(values: Sequence[tuple[datetime, float]], flows: Sequence[tuple
             break
         growth *= v1 / base
     twr = growth - 1.0 if defined else None
-    return FlowReturns(start_at=start_at, end_at=end_at, start_value=start, end_value=end, net_flows=net, gain=end - start - net, twr=twr,
-                       mwr=money_weighted(start_at, start, pending, end_at, end))
+    annual = money_weighted(start_at, start, pending, end_at, end)
+    years = (end_at - start_at).total_seconds() / _YEAR_SECONDS
+    mwr = annual if annual is None or years >= 1 else math.expm1(years * math.log1p(annual))
+    return FlowReturns(start_at=start_at, end_at=end_at, start_value=start, end_value=end, net_flows=net,
+                       gain=end - start - net, twr=twr, mwr=mwr, mwr_annual=years >= 1)
 
 
 def money_weighted(start_at: datetime, start: float, flows: Sequence[tuple[datetime, float]],

@@ -256,6 +256,16 @@ class Agent:
             cashflows.settle_flow(self.journal, row.id, state=cashflows.DONE, at=at)
             return result, replace(row, state=cashflows.DONE, at=at)
 
+    def flow_report(self, assessment: Assessment, *, since: datetime | None = None,
+                    now: datetime | None = None) -> dict:
+        """What ``status`` adds about flows: the returns from the first check (or ``since``) to the
+        value now, with the flows taken out, and the flows still waiting (a deposit not yet in the
+        balance, a withdrawal not yet known sent)."""
+        at = now or self.venue.now()
+        r = cashflows.returns(self.journal, self.portfolio, since=since, now=(at, assessment.valuation.total_value))
+        return {"returns": cashflows.returns_document(r, since=since),
+                "pending_flows": [cashflows.flow_document(f) for f in cashflows.waiting(self.journal, self.portfolio)]}
+
     def settle_withdrawals(self) -> list[cashflows.FlowRow]:
         """Look up each withdrawal journaled ``sending`` (a crash between the journal and the venue's
         answer): ``done`` when the venue knows it, ``not_sent`` when it proves it never got it. A failed
@@ -337,7 +347,9 @@ def check_record(portfolio: str, assessment: Assessment, at: datetime) -> CheckR
         weights={d.asset: d.weight for d in drift.assets}, drift={d.asset: d.drift for d in drift.assets},
         max_drift=drift.max_drift if math.isfinite(drift.max_drift) else 0.0,
         rebalance=assessment.decision.rebalance, trigger=assessment.decision.trigger, reason=assessment.decision.reason,
-        quantities=dict(assessment.valuation.quantities),
+        # a check made while a run is in flight keeps no quantities: the next check compares with the one
+        # before that run started, and counts all of the run's fills
+        quantities=None if assessment.activity.in_flight is not None else dict(assessment.valuation.quantities),
     )
 
 

@@ -37,6 +37,7 @@ from trimtab.journal.flows import (
     last_check_quantities,
     record_flow,
     settle_flow,
+    transfer_fees_since,
     waiting,
 )
 
@@ -70,6 +71,7 @@ def detect_external(journal: Journal, portfolio: str, assessment: Assessment, no
 
     def changes() -> dict[str, float]:
         recorded = [(f.asset, f.quantity) for f in flows(journal, portfolio, since=since)]
+        recorded += transfer_fees_since(journal, portfolio, since)
         return unexplained(before, fills_since(journal, portfolio, since), recorded, dict(valuation.quantities), quote)
 
     found = []
@@ -112,7 +114,8 @@ def returns_document(r: FlowReturns | None, *, since: datetime | None = None) ->
     return {"since": r.start_at.isoformat(), "until": r.end_at.isoformat(),
             "window_start": None if since is None else since.isoformat(),
             "start_value": r.start_value, "end_value": r.end_value, "net_flows": r.net_flows, "gain": r.gain,
-            "time_weighted_return": r.twr, "money_weighted_return": r.mwr}
+            "time_weighted_return": r.twr, "money_weighted_return": r.mwr,
+            "money_weighted_per": "year" if r.mwr_annual else "period"}
 
 
 def flow_document(row: FlowRow) -> dict:

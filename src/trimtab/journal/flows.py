@@ -111,3 +111,12 @@ def check_values(journal: Journal, portfolio: str, *, since: datetime | None = N
         query = query.where(t.c.at > since)
     with journal.engine.connect() as c:
         return [(_utc(r.at), float(r.total_value)) for r in c.execute(query.order_by(t.c.at, t.c.id))]
+
+
+def transfer_fees_since(journal: Journal, portfolio: str, since: datetime) -> list[tuple[str, float]]:
+    """(asset, -fee) of each bridge of ``portfolio``'s runs created at or after ``since``: what a
+    bridge keeps on the way leaves the balance though no fill says so."""
+    runs = select(schema.runs.c.id).where(schema.runs.c.portfolio == portfolio, schema.runs.c.created_at >= since)
+    t = schema.transfers
+    with journal.engine.connect() as c:
+        return [(r.asset, -float(r.fee)) for r in c.execute(select(t.c.asset, t.c.fee).where(t.c.run_id.in_(runs)))]

@@ -20,12 +20,20 @@ def register(app: typer.Typer) -> None:
     app.command()(withdraw)
 
 
-def deposit(amount: Amount, asset: Asset = None, config: ConfigOption = None, new_journal: NewJournalFlag = False,
-            as_json: JsonFlag = False) -> None:
+def deposit(
+    amount: Amount,
+    asset: Asset = None,
+    sent: Annotated[bool, typer.Option("--sent", help="You already sent it (always so on a real venue): record it as pending until the balance shows it.")] = False,
+    config: ConfigOption = None,
+    new_journal: NewJournalFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Record a deposit: on the paper venue it moves the funds in; on a real venue it records what you sent.
 
-    The next check (``run --once``) steers with it: with policy.cash_flows = "steer" the cash buys the
-    most underweight assets first, and nothing is sold unless drift stays past the band.
+    A deposit you sent yourself (a real venue, or --sent) stays pending until a check sees the balance
+    rise by it; it is never counted as a gain, as drift or as an external flow. The check that has it
+    (``run --once``) steers with it: with policy.cash_flows = "steer" the cash buys the most underweight
+    assets first, and nothing is sold unless drift stays past the band.
     """
 
     def body():
@@ -37,12 +45,16 @@ def deposit(amount: Amount, asset: Asset = None, config: ConfigOption = None, ne
             raise InputError(f"The deposit is {amount:g}; give a positive amount.")
         loaded, path = load_config(config)
         agent = build_agent(loaded, path, new_journal=new_journal)
-        row = agent.deposit(amount, asset.upper() if asset else None)
+        row = agent.deposit(amount, asset.upper() if asset else None, sent=sent)
         document = {"flow": _flow_document(row)}
 
         def render() -> None:
-            stdout.print(f"deposit: {row.quantity:g} {row.asset} ({row.value:,.2f} {loaded.portfolio.quote}) "
-                         f"recorded; the next check steers with it")
+            if row.state == "pending":
+                stdout.print(f"deposit: {row.quantity:g} {row.asset} ({row.value:,.2f} {loaded.portfolio.quote}) "
+                             "recorded as pending; the next check that sees it in the balance confirms it and steers with it")
+            else:
+                stdout.print(f"deposit: {row.quantity:g} {row.asset} ({row.value:,.2f} {loaded.portfolio.quote}) "
+                             f"recorded; the next check steers with it")
 
         return document, render
 
@@ -97,5 +109,6 @@ def withdraw(
 
 
 def _flow_document(row) -> dict:  # type: ignore[no-untyped-def]
-    return {"kind": row.kind, "asset": row.asset, "quantity": row.quantity, "price": row.price, "value": row.value,
-            "at": row.at.isoformat(), "address": row.address}
+    from trimtab.engine.cashflows import flow_document
+
+    return flow_document(row)

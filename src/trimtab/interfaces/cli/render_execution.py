@@ -86,7 +86,7 @@ def failed_step_document(error: Exception, at: datetime) -> dict[str, Any]:
 def flow_rows(journal: Journal, portfolio: str) -> list:
     from trimtab.journal.flows import flows
 
-    return flows(journal, portfolio)
+    return flows(journal, portfolio, states=None)
 
 
 def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:
@@ -100,24 +100,18 @@ def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, 
                   "value_before": r.value_before, "value_after": r.value_after,
                   "fees": sum(leg.fee or 0.0 for leg in journal.legs(r.id)),
                   "legs": [leg_document(leg) for leg in journal.legs(r.id)]} for r in runs],
-        "flows": [{"at": f.at.isoformat(), "kind": f.kind, "asset": f.asset, "quantity": f.quantity,
-                   "value": f.value} for f in flow_rows(journal, portfolio)],
+        "flows": [{"at": f.at.isoformat(), "kind": f.kind, "state": f.state, "asset": f.asset,
+                   "quantity": f.quantity, "value": f.value} for f in flow_rows(journal, portfolio)],
         "returns": returns_document(journal, portfolio),
     }
 
 
 def returns_document(journal: Journal, portfolio: str) -> dict[str, Any] | None:
     """Time-weighted and money-weighted returns over the journal's checks, and the net flows, so a
-    deposit never reads as a gain (``core/returns.py``); None before two checks."""
-    from trimtab.core.returns import flow_returns
+    deposit never reads as a gain (``engine/cashflows.py``); None before two checks."""
+    from trimtab.engine.cashflows import returns, returns_document as document
 
-    checks = sorted(journal.checks(portfolio, limit=100_000), key=lambda c: c.at)
-    flows = [(f.at, f.value) for f in flow_rows(journal, portfolio)]
-    r = flow_returns([(c.at, c.total_value) for c in checks], flows)
-    if r is None:
-        return None
-    return {"start_value": r.start_value, "end_value": r.end_value, "net_flows": r.net_flows, "gain": r.gain,
-            "time_weighted_return": r.twr, "money_weighted_return": r.mwr}
+    return document(returns(journal, portfolio))
 
 
 def render_history(document: dict[str, Any]) -> None:
@@ -135,11 +129,9 @@ def render_history(document: dict[str, Any]) -> None:
             stdout.print(_legs_table(r["legs"]))
     returns = document.get("returns")
     if returns:
-        twr = "-" if returns["time_weighted_return"] is None else f"{returns['time_weighted_return']:+.2%}"
-        mwr = "-" if returns["money_weighted_return"] is None else f"{returns['money_weighted_return']:+.2%} a year"
-        stdout.print(f"\nreturns: time-weighted {twr} (flows removed), money-weighted {mwr}; "
-                     f"net flows {money(returns['net_flows'])}, gain {money(returns['gain'])} "
-                     f"(value {money(returns['start_value'])} -> {money(returns['end_value'])})")
+        from trimtab.interfaces.cli.render import returns_line
+
+        stdout.print("\n" + returns_line(returns))
     stdout.print(Text.assemble("\n", ("checks", "bold"), " (newest first)" + ("" if document["checks"] else ": none yet")))
     if not document["checks"]:
         return
