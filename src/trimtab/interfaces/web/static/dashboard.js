@@ -39,11 +39,13 @@ const trimtab = (() => {
         setText("last-check-at", last.at.slice(0, 19));
         setText("last-check-drift", pct(last.max_drift));
         setText("value", money(last.total_value));
+      }
+      onChecks && onChecks(doc.checks, doc);
+      if (doc.checks.length && document.getElementById("twr")) {  // the portfolio page's return card
         const r = await getJSON(`/api/portfolios/${enc(name)}/returns`);
         setText("twr", pct(r ? r.time_weighted_return : null));
         if (r) setText("net-flows", "net flows " + money(r.net_flows));
       }
-      onChecks && onChecks(doc.checks, doc);
     });
   }
 
