@@ -96,6 +96,7 @@ class PolicyConfig(_Section):
     schedule: Literal["daily", "weekly", "monthly", "quarterly"] | None = "monthly"
     check_every: Interval = "1h"
     cooldown: Cooldown = "0s"
+    cash_flows: Literal["steer", "ignore"] = "steer"
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -214,6 +215,8 @@ class ExecutionConfig(_Section):
     kill_switch: bool = False
     kill_file: str = "trimtab.stop"
     transfer_timeout: Timeout = "2h"
+    max_withdrawal_value: float | None = Field(None, gt=0, le=1e15)
+    withdraw_addresses: list[str] | None = None
 
 
 class AgentConfig(_Section):

@@ -96,6 +96,9 @@ schedule = "monthly"
 # How often the loop checks (1s-52w), and the least time between two rebalances (0s-52w); 30s, 15m, 1h, 1d, 1w.
 check_every = "1h"
 cooldown = "0s"
+# Deposits and withdrawals: "steer" (a deposit buys what is underweight, a withdrawal sells what is
+# overweight; a full sell-and-buy rebalance only if drift is still past the band) or "ignore".
+cash_flows = "steer"
 
 [trading]
 # "target": trade back to the targets; "band-edge": only back to the nearest edge of the band.
@@ -118,6 +121,9 @@ max_price_move = 0.02
 # Caps on traded value (in the quote) per run and per day; remove the # to set them.
 # max_run_value = 50000.0
 # max_daily_value = 100000.0
+# `trimtab withdraw`: the most one withdrawal may be worth, and the only addresses it may send to.
+# max_withdrawal_value = 5000.0
+# withdraw_addresses = ["0x..."]
 # Kill switch: true here, or the file below existing (next to this config), stops new orders at once.
 kill_switch = false
 kill_file = "trimtab.stop"

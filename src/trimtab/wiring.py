@@ -132,13 +132,14 @@ def guards(config: Config, config_path: Path) -> Guards:
     e = config.execution
     return Guards(max_price_age=parse_duration(e.max_price_age), max_price_move=e.max_price_move,
                   max_run_value=e.max_run_value, max_daily_value=e.max_daily_value, kill_switch=e.kill_switch,
-                  kill_file=beside(config_path, e.kill_file))
+                  kill_file=beside(config_path, e.kill_file), max_withdrawal_value=e.max_withdrawal_value,
+                  withdraw_addresses=None if e.withdraw_addresses is None else frozenset(e.withdraw_addresses))
 
 
 def strategy(config: Config) -> Strategy:
     return Strategy(targets=config.targets, policy=config.policy.to_spec(), mode=config.trading.plan_mode,
                     fee=config.trading.fee, min_trade=config.trading.min_trade,
-                    direct_pairs=config.trading.direct_pairs)
+                    direct_pairs=config.trading.direct_pairs, cash_flows=config.policy.cash_flows)
 
 
 def open_journal(config: Config, config_path: Path, *, new_journal: bool = False) -> Journal:

@@ -95,6 +95,9 @@ class Assessment:
             ],
             "turnover": self.plan.turnover,
             "fees": self.plan.fees,
+            "flow": self.plan.flow or None,
+            "why": self.plan.why or None,
+            "fees_saved": self.plan.fees_saved,
             "expected_weights": dict(self.plan.expected_weights),
         }
 

@@ -43,7 +43,7 @@ from trimtab.errors import InputError
 #: A weight at or below this counts as 0 (untargeted).
 MIN_WEIGHT = 1e-9
 #: Weights whose sum is this close to 1 are accepted as summing to 1.
-_WEIGHT_TOLERANCE = 1e-9
+_WEIGHT_TOLERANCE = 1e-6
 
 
 def flow_trades(values: Mapping[str, float], targets: Mapping[str, float], flow: float) -> dict[str, float]:

@@ -54,7 +54,12 @@ class SkippedLeg:
 
 @dataclass(frozen=True, kw_only=True)
 class Plan:
-    """Sells first, then buys; every amount in the quote asset at the planned prices."""
+    """Sells first, then buys; every amount in the quote asset at the planned prices.
+
+    ``flow`` is ``"buy-only"`` or ``"sell-only"`` for a plan that steers with cash (``core/flowplan.py``),
+    empty for a full rebalance; ``why`` is the one sentence that says why the plan took that shape and
+    ``fees_saved`` what it saved in fees against a full rebalance (None when not compared).
+    """
 
     quote: str
     mode: Mode
@@ -63,6 +68,9 @@ class Plan:
     total_value: float
     expected_quantities: Mapping[str, float]
     expected_weights: Mapping[str, float]
+    flow: str = ""
+    why: str = ""
+    fees_saved: float | None = None
 
     @property
     def turnover(self) -> float:

@@ -49,18 +49,40 @@ def plan_rebalance(
     _check_costs(fee, min_trade)
     if valuation.quote != targets.quote:
         raise InputError(f"The valuation is in {valuation.quote} but the targets' quote is {targets.quote}.")
-    rules = rules or {}
     desired = _desired_weights(valuation, targets, mode, band)
     deltas = {
         asset: (desired[asset] - valuation.weights.get(asset, 0.0)) * valuation.total_value
         for asset in desired
         if asset != targets.quote
     }
+    return plan_from_deltas(valuation, targets, deltas, mode=mode, fee=fee, min_trade=min_trade, rules=rules)
+
+
+def plan_from_deltas(
+    valuation: Valuation,
+    targets: Targets,
+    deltas: Mapping[str, float],
+    *,
+    mode: Mode = Mode.TARGET,
+    fee: float = 0.0,
+    min_trade: float = 10.0,
+    rules: Mapping[str, MarketRules] | None = None,
+    flow: str = "",
+    why: str = "",
+    fees_saved: float | None = None,
+) -> Plan:
+    """The plan that trades ``deltas`` (value per non-quote asset, + buy, - sell) from ``valuation``.
+
+    Sells first; buys paid from the quote plus the sells' proceeds, scaled down together if fees
+    would overspend; dust and market rules drop a leg with its reason. ``plan_rebalance`` and the
+    buy-only / sell-only plans of ``core/flowplan.py`` all end here.
+    """
+    rules = rules or {}
     legs: list[Leg] = []
     skipped: list[SkippedLeg] = []
 
     for asset, delta in sorted(deltas.items(), key=lambda kv: kv[1]):
-        if delta >= 0:
+        if delta >= 0 or asset == targets.quote:
             continue
         price = valuation.prices[asset]
         wanted = min(-delta / price, valuation.quantities.get(asset, 0.0))
@@ -68,13 +90,13 @@ def plan_rebalance(
 
     quote_held = valuation.quantities.get(targets.quote, 0.0)
     available = quote_held + math.fsum(leg.quote_change for leg in legs)
-    wishes = {a: d for a, d in deltas.items() if d > 0}
+    wishes = {a: d for a, d in deltas.items() if d > 0 and a != targets.quote}
     for asset, value in list(wishes.items()):
         if value < min_trade:
             skipped.append(_dust(Side.BUY, asset, value, min_trade))
             del wishes[asset]
     cost = math.fsum(v * (1 + _fee_for(a, fee, rules)) for a, v in wishes.items())
-    scale = 1.0 if cost <= available else available * _SPEND_MARGIN / cost
+    scale = 1.0 if cost <= available else max(available, 0.0) * _SPEND_MARGIN / cost
     for asset, value in sorted(wishes.items(), key=lambda kv: -kv[1]):
         price = valuation.prices[asset]
         _add_leg(legs, skipped, Side.BUY, asset, value * scale / price, price, value, fee, 0.0, rules)
@@ -92,6 +114,9 @@ def plan_rebalance(
         expected_weights=MappingProxyType(
             {a: (v / total_after if total_after > 0 else 0.0) for a, v in values.items()}
         ),
+        flow=flow,
+        why=why,
+        fees_saved=fees_saved,
     )
 
 

@@ -7,23 +7,27 @@ a crashed run is finished (never repeated) before anything new is planned.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from trimtab.core.assessment import Assessment, assess
 from trimtab.core.assets import Targets
+from trimtab.core.flowplan import SELL_ONLY
 from trimtab.core.freshness import Activity, RunInFlight, what_changed
 from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
+from trimtab.engine import cashflows, withdrawals
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
+from trimtab.engine.guards import check_withdrawal
 from trimtab.engine.results import RebalanceResult
 from trimtab.engine.lock import PortfolioLock
-from trimtab.errors import Denied, VenueError
+from trimtab.errors import Denied, InputError, VenueError
 from trimtab.journal import CheckRecord, Journal
 from trimtab.venues.base import InTransit, TransferStatus, Venue, consolidate
 
@@ -38,6 +42,7 @@ class Strategy:
     fee: float = 0.001
     min_trade: float = 10.0
     direct_pairs: bool = True
+    cash_flows: str = "steer"
 
 
 class Agent:
@@ -57,7 +62,8 @@ class Agent:
     def portfolio(self) -> str:
         return self.executor.portfolio
 
-    def assess(self, now: datetime | None = None) -> Assessment:
+    def assess(self, now: datetime | None = None, *, only: str | None = None,
+               withdrawal: float | None = None) -> Assessment:
         """Value the consolidated holdings, and what is in transit, at the venue's prices and run the
         pure core on them, with the journal's activity (runs started, a run in flight).
 
@@ -72,9 +78,16 @@ class Agent:
         prices = {a: q.price for a, q in self.venue.prices(assets).items()}
         rules = {a: m.rules for a, m in self.venue.markets().items()}
         s = self.strategy
-        return assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
-                      mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
-                      activity=activity)
+        assessment = assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
+                            mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
+                            activity=activity)
+        if only is not None:
+            assessment = cashflows.only(assessment, only, band=s.policy.tolerance, fee=s.fee, min_trade=s.min_trade,
+                                        rules=rules, withdrawal=withdrawal)
+        return assessment
+
+    def _rules(self) -> dict:
+        return {a: m.rules for a, m in self.venue.markets().items()}
 
     def activity(self) -> Activity:
         """What the journal knows now: how many runs started, the newest, and a run not yet ended."""
@@ -122,7 +135,8 @@ class Agent:
 
     @watched
     def rebalance(self, *, dry_run: bool = False, confirm: Callable[[Assessment], bool] | None = None,
-                  replans: int = 1, moved: Callable[[str], None] | None = None) -> RebalanceResult:
+                  replans: int = 1, moved: Callable[[str], None] | None = None,
+                  only: str | None = None) -> RebalanceResult:
         """One rebalance now, whatever the policy says. Raise ``Denied`` when another process holds
         the lock, a run needs attention, or a guard refuses.
 
@@ -130,17 +144,17 @@ class Agent:
         tolerance (``core/freshness.py``), ``moved`` hears what changed and the new plan is confirmed
         again. The run is always made from the balances read last."""
         if dry_run:
-            return RebalanceResult(assessment=self.assess(), outcome=None, dry_run=True)
+            return RebalanceResult(assessment=self.assess(only=only), outcome=None, dry_run=True)
         with PortfolioLock(self.lock_path):
             resumed = self.resume()
-            assessment = self.assess()
+            assessment = self.assess(only=only)
             while True:
                 if assessment.plan.is_empty or (confirm is not None and not confirm(assessment)):
                     return RebalanceResult(assessment=assessment, outcome=None, resumed=resumed)
                 if confirm is None:
                     break
                 # a person took time to answer: act on the balances now, and ask again if they moved
-                fresh = self.assess()
+                fresh = self.assess(only=only)
                 changed = what_changed(assessment.snapshot(), fresh.snapshot(), dust=self.strategy.min_trade)
                 assessment = fresh
                 if changed is None:
@@ -150,7 +164,7 @@ class Agent:
             outcome = self._execute(assessment)
             while replans > 0 and _replannable(outcome):
                 replans -= 1
-                assessment = self.assess()
+                assessment = self.assess(only=only)
                 outcome = self._execute(assessment) if not assessment.plan.is_empty else None
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
@@ -160,11 +174,132 @@ class Agent:
         with PortfolioLock(self.lock_path):
             resumed = self.resume()
             assessment = self.assess(now)
-            self.journal.record_checks([check_record(self.portfolio, assessment, now or self.venue.now())])
+            at = now or self.venue.now()
+            previous = self.journal.last_check_at(self.portfolio)
+            cashflows.detect_external(self.journal, self.portfolio, assessment, at)
+            s = self.strategy
+            net = cashflows.net_flow_since(self.journal, self.portfolio, previous)
+            if s.cash_flows == cashflows.STEER and abs(net) >= cashflows.FLOW_DUST:
+                assessment = cashflows.steered(assessment, flow=net, band=s.policy.tolerance, fee=s.fee,
+                                               min_trade=s.min_trade, rules=self._rules())
+            self.journal.record_checks([check_record(self.portfolio, assessment, at)])
             outcome = None
             if assessment.decision.rebalance and not assessment.plan.is_empty:
                 outcome = self._execute(assessment)
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
+
+    def deposit(self, amount: float, asset: str | None = None, *, sent: bool = False,
+                note: str = "") -> cashflows.FlowRow:
+        """Record a deposit. On a venue that can move funds in (paper), unless ``sent``, move them and
+        journal a ``deposit`` flow. Otherwise (a real venue, or funds the user already sent) journal it
+        ``pending``: the next check that sees the balance rise by it confirms it (and steers with it);
+        until then it is shown as pending, and neither a gain, nor drift, nor an external flow."""
+        asset = asset or self.strategy.targets.quote
+        with PortfolioLock(self.lock_path):
+            price = self._price(asset)
+            moves = hasattr(self.venue, "deposit") and not sent
+            if not moves and self.journal.last_check_at(self.portfolio) is None:
+                # the balance before the deposit: what the check that confirms it compares against
+                at = self.venue.now()
+                self.journal.record_checks([check_record(self.portfolio, self.assess(at), at)])
+            if moves:
+                self.venue.deposit(asset, amount)
+            row = cashflows.FlowRow(portfolio=self.portfolio, at=self.venue.now(), kind="deposit", asset=asset,
+                                    quantity=amount, price=price, value=amount * price, note=note,
+                                    state=cashflows.DONE if moves else cashflows.PENDING)
+            return cashflows.record_flow(self.journal, row)
+
+    def withdraw(self, amount: float, asset: str | None = None, *, address: str | None = None,
+                 dry_run: bool = False) -> tuple[RebalanceResult, cashflows.FlowRow | None]:
+        """Pay ``amount`` of ``asset`` (the quote by default) out: first a sell-only run that raises it
+        from the overweight assets (through the executor and its guards, like every run), then the
+        withdrawal, journaled ``sending`` under a client id before the venue is asked and ``done`` once
+        it answered (``engine/withdrawals.py``; a crash in between is looked up by ``resume``).
+
+        Raise ``Denied`` before anything is sold when the venue cannot send funds out
+        (WITHDRAW_UNSUPPORTED) or a guard refuses (KILL_SWITCH, WITHDRAW_CAP, ADDRESS_NOT_ALLOWED)."""
+        quote = self.strategy.targets.quote
+        asset = asset or quote
+        why_not = withdrawals.refusal(self.venue)
+        if why_not is not None:
+            raise Denied("WITHDRAW_UNSUPPORTED", f"{why_not}; withdraw {amount:g} {asset} on the venue itself, and "
+                                                 "the next check will journal it as a flow. Nothing was sold.")
+        price = self._price(asset)
+        check_withdrawal(self.executor.guards, amount * price, address)
+        if dry_run:
+            return RebalanceResult(assessment=self._withdrawal_assessment(amount, asset), outcome=None,
+                                   dry_run=True), None
+        with PortfolioLock(self.lock_path):
+            resumed = self.resume()
+            check_withdrawal(self.executor.guards, amount * price, address)  # the kill file may have appeared
+            assessment = self._withdrawal_assessment(amount, asset)
+            outcome = None if assessment.plan.is_empty else self._execute(assessment)
+            result = RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
+            if outcome is not None and outcome.state != "completed":
+                return result, None
+            self.executor.guards.check_kill_switch()
+            client_id = "w" + uuid.uuid4().hex[:16]
+            row = cashflows.record_flow(self.journal, cashflows.FlowRow(
+                portfolio=self.portfolio, at=self.venue.now(), kind="withdraw", asset=asset, quantity=-amount,
+                price=price, value=-amount * price, address=address, state=cashflows.SENDING, client_id=client_id))
+            try:
+                withdrawals.send(self.venue, asset=asset, amount=amount, address=address, client_id=client_id)
+            except VenueError as error:
+                if not error.retryable:  # the venue refused it: nothing left
+                    cashflows.settle_flow(self.journal, row.id, state=cashflows.NOT_SENT,
+                                          note=f"refused by the venue: {error}"[:500])
+                raise  # a failed read is not news: the flow stays sending, and resume looks it up
+            except InputError:
+                cashflows.settle_flow(self.journal, row.id, state=cashflows.NOT_SENT, note="not sent: bad input")
+                raise
+            at = self.venue.now()
+            cashflows.settle_flow(self.journal, row.id, state=cashflows.DONE, at=at)
+            return result, replace(row, state=cashflows.DONE, at=at)
+
+    def flow_report(self, assessment: Assessment, *, since: datetime | None = None,
+                    now: datetime | None = None) -> dict:
+        """What ``status`` adds about flows: the returns from the first check (or ``since``) to the
+        value now, with the flows taken out, and the flows still waiting (a deposit not yet in the
+        balance, a withdrawal not yet known sent)."""
+        at = now or self.venue.now()
+        r = cashflows.returns(self.journal, self.portfolio, since=since, now=(at, assessment.valuation.total_value))
+        return {"returns": cashflows.returns_document(r, since=since),
+                "pending_flows": [cashflows.flow_document(f) for f in cashflows.waiting(self.journal, self.portfolio)]}
+
+    def settle_withdrawals(self) -> list[cashflows.FlowRow]:
+        """Look up each withdrawal journaled ``sending`` (a crash between the journal and the venue's
+        answer): ``done`` when the venue knows it, ``not_sent`` when it proves it never got it. A failed
+        read leaves it ``sending`` (asked again next time); nothing is ever sent again."""
+        settled = []
+        for row in cashflows.waiting(self.journal, self.portfolio):
+            if row.state != cashflows.SENDING:
+                continue
+            try:
+                found = withdrawals.lookup(self.venue, row.client_id)
+            except VenueError as error:
+                if not error.retryable:
+                    raise
+                continue
+            if found == withdrawals.SENT:
+                state, note = cashflows.DONE, "confirmed by the venue after an interruption"
+            else:
+                state, note = cashflows.NOT_SENT, "the venue never received it (looked up after an interruption)"
+            if cashflows.settle_flow(self.journal, row.id, state=state, note=note):
+                settled.append(replace(row, state=state, note=note))
+        return settled
+
+    def _withdrawal_assessment(self, amount: float, asset: str) -> Assessment:
+        if asset == self.strategy.targets.quote:
+            return self.assess(only=SELL_ONLY, withdrawal=amount)
+        assessment = self.assess()  # a non-quote asset leaves as it is: nothing to sell
+        plan = replace(assessment.plan, legs=(), skipped=(), flow=SELL_ONLY,
+                       why=f"withdraws {amount:g} {asset} as it is held: nothing to sell.")
+        return replace(assessment, plan=plan)
+
+    def _price(self, asset: str) -> float:
+        if asset == self.strategy.targets.quote:
+            return 1.0
+        return self.venue.prices([asset])[asset].price
 
     def acknowledge(self, run_id: str) -> RunOutcome:
         """Close a run parked in ``needs_attention`` (after a person checked the venue), under the lock."""
@@ -179,7 +314,9 @@ class Agent:
             raise Denied("RUN_NEEDS_ATTENTION", f"run {parked[0].id} needs attention ({parked[0].reason}); "
                                                 "inspect it with `trimtab history` before trading again.")
         unfinished = self.executor.unfinished()
-        return self.executor.execute(unfinished.id) if unfinished else None
+        outcome = self.executor.execute(unfinished.id) if unfinished else None
+        self.settle_withdrawals()
+        return outcome
 
     def _execute(self, assessment: Assessment) -> RunOutcome:
         plan, pairs = self._route_pairs(assessment.plan)
@@ -210,6 +347,9 @@ def check_record(portfolio: str, assessment: Assessment, at: datetime) -> CheckR
         weights={d.asset: d.weight for d in drift.assets}, drift={d.asset: d.drift for d in drift.assets},
         max_drift=drift.max_drift if math.isfinite(drift.max_drift) else 0.0,
         rebalance=assessment.decision.rebalance, trigger=assessment.decision.trigger, reason=assessment.decision.reason,
+        # a check made while a run is in flight keeps no quantities: the next check compares with the one
+        # before that run started, and counts all of the run's fills
+        quantities=None if assessment.activity.in_flight is not None else dict(assessment.valuation.quantities),
     )
 
 

@@ -22,6 +22,8 @@ after every check below passes. Each refusal is a ``Denied`` with a code and one
 | STALE_PRICE, PRICE_MOVED | a price is old or moved more than ``max_price_move`` since planning (``Guards``) |
 | RUN_CAP, DAILY_CAP | the plan passes the per-run or per-day cap (checked by the executor)         |
 | EMPTY_PLAN        | the plan has no legs (nothing to execute)                                   |
+| WITHDRAW_CAP, ADDRESS_NOT_ALLOWED | ``withdraw``: the withdrawal passes ``max_withdrawal_value``, or its |
+|                   | address is not in ``withdraw_addresses`` (``guards.check_withdrawal``)      |
 
 Plan states: ``planned`` -> (``approved``) -> ``executing`` -> ``executed`` | ``failed``, and
 ``planned``/``approved`` -> ``expired`` | ``stale``. Moves are compare-and-set in the journal, so
@@ -209,6 +211,17 @@ class PlanDesk:
                 except StaleState:
                     pass
         return closed
+
+    def withdraw(self, amount: float, asset: str | None = None, *, address: str | None = None,
+                 dry_run: bool = False):  # type: ignore[no-untyped-def]
+        """An agent's withdrawal: the venue and the asset must be allowed (VENUE_NOT_ALLOWED,
+        ASSET_NOT_ALLOWED), then ``Agent.withdraw`` checks the kill switch, ``max_withdrawal_value``
+        and ``withdraw_addresses`` before its sell-only run; every refusal comes before anything is sold."""
+        self.agent.executor.guards.check_kill_switch()
+        self._check_venue()
+        asset = asset or self.agent.strategy.targets.quote
+        self._check_assets([asset])
+        return self.agent.withdraw(amount, asset, address=address, dry_run=dry_run)
 
     def get(self, plan_id: str) -> PlanRecord:
         """The stored plan ``plan_id`` of this portfolio; raise ``Denied(UNKNOWN_PLAN)`` if none."""

@@ -7,6 +7,11 @@
 | PRICE_MOVED    | a price moved more than ``max_price_move`` since the run was planned     |
 | RUN_CAP        | the plan trades more value than ``max_run_value``                        |
 | DAILY_CAP      | today's traded value plus the plan's would pass ``max_daily_value``      |
+| WITHDRAW_CAP   | a withdrawal is worth more than ``max_withdrawal_value``                 |
+| ADDRESS_NOT_ALLOWED | a withdrawal's address is not in ``withdraw_addresses`` (when set)  |
+
+A withdrawal is checked (kill switch, its cap, its address) before its sell-only run starts, so a
+refused one sells nothing; the run's own orders then pass the trade guards like any run's.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Guards:
     max_daily_value: float | None = None
     kill_switch: bool = False
     kill_file: Path | None = None
+    max_withdrawal_value: float | None = None
+    withdraw_addresses: frozenset[str] | None = None
 
     def check_kill_switch(self) -> None:
         """Raise ``Denied(KILL_SWITCH)`` when the flag is set or the kill file exists."""
@@ -57,6 +64,17 @@ class Guards:
         if self.max_daily_value is not None and traded_today + turnover > self.max_daily_value:
             raise Denied("DAILY_CAP", f"today's trades ({traded_today:,.2f}) plus this plan ({turnover:,.2f}) "
                                       f"would pass max_daily_value {self.max_daily_value:,.2f}.")
+
+
+def check_withdrawal(guards: Guards, value: float, address: str | None) -> None:
+    """Raise ``Denied`` (KILL_SWITCH, WITHDRAW_CAP, ADDRESS_NOT_ALLOWED) for a withdrawal worth ``value``."""
+    guards.check_kill_switch()
+    if guards.max_withdrawal_value is not None and value > guards.max_withdrawal_value:
+        raise Denied("WITHDRAW_CAP", f"the withdrawal is worth {value:,.2f}; max_withdrawal_value is "
+                                     f"{guards.max_withdrawal_value:,.2f}. Nothing was sold or sent.")
+    if guards.withdraw_addresses is not None and address is not None and address not in guards.withdraw_addresses:
+        raise Denied("ADDRESS_NOT_ALLOWED", "the address is not in [execution] withdraw_addresses; nothing was sold "
+                                            "or sent.")
 
 
 def _whole(age: timedelta) -> timedelta:

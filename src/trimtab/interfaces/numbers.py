@@ -23,12 +23,13 @@ from typing import Any
 MONEY_KEYS = frozenset({
     "value", "fees", "total_value", "turnover", "traded_value", "value_before", "value_after", "final_value",
     "planned_fee", "planned_fees", "venue_cost", "saving", "total_traded", "total_fees", "total_slippage",
-    "start_value", "buy_and_hold_value", "capital",
+    "start_value", "buy_and_hold_value", "capital", "end_value", "net_flows", "gain",
 })
 FRACTION_KEYS = frozenset({
     "weight", "weights", "target", "targets", "expected_weights", "drift", "relative_drift", "max_drift",
     "max_relative_drift", "band", "relative_band", "emergency_band", "suggested_band", "total_return",
-    "annual_return", "volatility", "max_drawdown", "fee_drag_per_year",
+    "annual_return", "volatility", "max_drawdown", "fee_drag_per_year", "time_weighted_return",
+    "money_weighted_return",
 })
 MONEY_DIGITS = 2
 FRACTION_DIGITS = 6

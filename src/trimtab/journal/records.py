@@ -21,6 +21,7 @@ class CheckRecord:
     rebalance: bool
     trigger: str
     reason: str
+    quantities: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,9 @@
 ``tool_calls`` every call an agent made through an interface: time, tool, arguments, outcome.
 ``events``     what the engine saw that a check or run does not keep: venue errors, refusals, and the
                start and end of each alert condition (emergency drift, venue unreachable, ...).
+``flows``      cash flows (since migration 0005): ``deposit`` and ``withdraw`` (recorded by the commands)
+               and ``external`` (a balance change no run explains, found at a check); quantity and
+               value signed, + into the portfolio, - out of it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ checks = Table(
     Column("rebalance", Boolean, nullable=False),
     Column("trigger", String(32), nullable=False),
     Column("reason", Text, nullable=False),
+    Column("quantities", JSON, nullable=True),  # since 0005: what each asset's balance was
 )
 
 runs = Table(
@@ -136,4 +140,20 @@ events = Table(
     Column("code", String(64), nullable=False),  # error class, refusal code, or condition name
     Column("phase", String(8), nullable=False),  # seen | start | clear
     Column("message", Text, nullable=False, server_default=""),
+)
+
+flows = Table(
+    "flows", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("portfolio", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),  # deposit | withdraw | external
+    Column("asset", String(16), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("price", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("address", String(128), nullable=True),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("state", String(16), nullable=False, server_default="done"),  # done | pending | sending | not_sent
+    Column("client_id", String(64), nullable=True, unique=True),  # a withdrawal's id at the venue
 )

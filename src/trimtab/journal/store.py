@@ -23,7 +23,7 @@ from trimtab.journal.marker import JournalMarker
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0004"
+HEAD = "0005"
 
 
 class StaleState(TrimtabError):
@@ -178,8 +178,10 @@ class Journal:
         """Insert a batch of checks in one transaction (the demo writes thousands at once)."""
         if checks:
             with self.engine.begin() as c:
-                c.execute(insert(schema.checks), [_shallow(check) | {"weights": dict(check.weights),
-                                                                      "drift": dict(check.drift)} for check in checks])
+                c.execute(insert(schema.checks), [
+                    _shallow(check) | {"weights": dict(check.weights), "drift": dict(check.drift),
+                                       "quantities": None if check.quantities is None else dict(check.quantities)}
+                    for check in checks])
 
     def checks(self, portfolio: str, limit: int = 50) -> list[CheckRecord]:
         query = (select(schema.checks).where(schema.checks.c.portfolio == portfolio)

@@ -359,6 +359,71 @@ class PaperVenue:
 
     # -- balances ----------------------------------------------------------------------------
 
+    def deposit(self, asset: str, amount: float, chain: str | None = None) -> None:
+        """Move ``amount`` of ``asset`` into the account (the chain holding most of it, unless named)."""
+        self._check_up()
+        with paper_store.write(self._db):
+            self._credit(asset, chain or self._main_chain(asset), amount)
+
+    def withdraw(self, asset: str, amount: float, chain: str | None = None, *, client_id: str | None = None,
+                 address: str | None = None) -> dict:
+        """Move ``amount`` of ``asset`` out of the account, largest balances first (or from ``chain``);
+        raise ``InsufficientFunds`` (nothing moved) when the account holds less. Under a ``client_id``
+        it is recorded with the debit in one transaction, and a known id returns the withdrawal made
+        (never a second one); ``order_latency`` is spent half before, half after, so a process can
+        be killed either side of it."""
+        self._check_up()
+        if client_id is not None:
+            found = self._find_withdrawal(client_id)
+            if found is not None:
+                return found
+            self._sleep(self.settings.order_latency / 2)
+        with paper_store.write(self._db):
+            if client_id is not None and (found := self._find_withdrawal(client_id)) is not None:
+                return found
+            rows = self._db.execute("SELECT chain, quantity FROM balances WHERE asset = ? AND quantity > 0 "
+                                    "ORDER BY quantity DESC", (asset,)).fetchall()
+            if chain is not None:
+                rows = [r for r in rows if r[0] == chain]
+            held = math.fsum(q for _, q in rows)
+            if not (math.isfinite(amount) and amount > 0) or amount > held * (1 + _FUNDS_TOLERANCE) + 1e-12:
+                raise InsufficientFunds(f"insufficient {asset} to withdraw {amount:.8g}: have {held:.8g}")
+            left = amount
+            for name, quantity in rows:
+                take = min(quantity, left)
+                self._debit(asset, name, take)
+                left -= take
+                if left <= 1e-12:
+                    break
+            record = {"client_id": client_id, "asset": asset, "amount": amount, "address": address, "at": self._now()}
+            if client_id is not None:
+                self._db.execute("INSERT INTO withdrawals VALUES (?, ?, ?, ?, ?)",
+                                 (client_id, asset, amount, address, record["at"]))
+        if client_id is not None:
+            self._sleep(self.settings.order_latency / 2)
+        return record
+
+    def withdrawal(self, client_id: str) -> dict:
+        """The withdrawal made under ``client_id``; raise ``UnknownOrder`` when there was none."""
+        self._check_up()
+        found = self._find_withdrawal(client_id)
+        if found is None:
+            raise UnknownOrder(f"The paper venue has no withdrawal {client_id}.")
+        return found
+
+    def _find_withdrawal(self, client_id: str) -> dict | None:
+        row = self._db.execute("SELECT client_id, asset, amount, address, at FROM withdrawals WHERE client_id = ?",
+                               (client_id,)).fetchone()
+        return None if row is None else dict(zip(("client_id", "asset", "amount", "address", "at"), row))
+
+    def _main_chain(self, asset: str) -> str:
+        row = self._db.execute("SELECT chain FROM balances WHERE asset = ? ORDER BY quantity DESC LIMIT 1",
+                               (asset,)).fetchone()
+        if row is None:
+            row = self._db.execute("SELECT chain FROM markets WHERE asset = ? LIMIT 1", (asset,)).fetchone()
+        return row[0] if row else "ethereum"
+
+
     def _debit(self, asset: str, chain: str, amount: float) -> None:
         row = self._db.execute("SELECT quantity FROM balances WHERE asset = ? AND chain = ?", (asset, chain)).fetchone()
         held = row[0] if row else 0.0

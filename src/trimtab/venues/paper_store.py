@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS controls (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transfers (client_id TEXT PRIMARY KEY, asset TEXT NOT NULL, amount REAL NOT NULL,
     fee REAL NOT NULL, from_chain TEXT NOT NULL, to_chain TEXT NOT NULL, started_at REAL NOT NULL,
     arrives_at REAL NOT NULL, settled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS withdrawals (client_id TEXT PRIMARY KEY, asset TEXT NOT NULL, amount REAL NOT NULL,
+    address TEXT, at REAL NOT NULL);
 """
 
 

@@ -109,15 +109,36 @@ def _config_with(config: Path | None, **flags: object):  # type: ignore[no-untyp
 
 
 @app.command()
-def status(config: ConfigOption = None, new_journal: NewJournalFlag = False, as_json: JsonFlag = False) -> None:
-    """Holdings, weights and drift on the configured venue, and what the policy would do now."""
+def status(
+    config: ConfigOption = None,
+    new_journal: NewJournalFlag = False,
+    as_json: JsonFlag = False,
+    since: Annotated[str | None, typer.Option("--since", help="Returns over this window, e.g. 7d (default: since the first check).")] = None,
+) -> None:
+    """Holdings, weights and drift on the configured venue, what the policy would do now, and the
+    returns with deposits and withdrawals taken out (docs/CASH_FLOWS.md)."""
 
     def body():
         from trimtab import api
-        from trimtab.interfaces.cli.render import render_assessment
+        from trimtab.config import load_config
+        from trimtab.core.durations import parse_duration
+        from trimtab.interfaces.cli.render import render_assessment, render_flows
 
-        assessment = api.status(config, new_journal=new_journal)
+        window = None if since is None else parse_duration(since)
+        loaded, path = load_config(config)
+        flows = None
+        if loaded.venue.kind == "static":
+            assessment = api.status(loaded, config_path=path, new_journal=new_journal)
+        else:
+            from trimtab.wiring import build_agent
+
+            agent = build_agent(loaded, path, new_journal=new_journal)
+            at = agent.venue.now()
+            assessment = agent.assess(at)
+            flows = agent.flow_report(assessment, now=at, since=None if window is None else at - window)
         document = assessment.to_dict()
+        if flows is not None:
+            document |= flows
         chains = _paper_chains(config)
         if chains is not None:
             document["chains"] = chains
@@ -127,6 +148,8 @@ def status(config: ConfigOption = None, new_journal: NewJournalFlag = False, as_
             if chains:
                 stdout.print("on chains: " + "; ".join(
                     f"{asset} " + ", ".join(f"{q:.8g} on {c}" for c, q in by.items()) for asset, by in chains.items()))
+            if flows is not None:
+                render_flows(flows, loaded.portfolio.quote)
 
         return document, render
 
@@ -252,9 +275,9 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces.cli import agents, backtest, execution, monitor, venues, web
+    from trimtab.interfaces.cli import agents, backtest, execution, flows, monitor, venues, web
 
-    for group in (execution, venues, backtest, agents, monitor, web):
+    for group in (execution, flows, venues, backtest, agents, monitor, web):
         group.register(app)
 
 

@@ -37,10 +37,13 @@ def rebalance(
     config: ConfigOption = None,
     new_journal: NewJournalFlag = False,
     as_json: JsonFlag = False,
+    buy_only: Annotated[bool, typer.Option("--buy-only", help="Only buy: spend the cash on the most underweight assets first.")] = False,
+    sell_only: Annotated[bool, typer.Option("--sell-only", help="Only sell: raise the cash to its target from the most overweight assets first.")] = False,
 ) -> None:
     """Rebalance now, whatever the policy says: the plan is shown and confirmed unless --yes.
 
-    An unfinished run (after a crash) is finished first; no order is ever sent twice.
+    An unfinished run (after a crash) is finished first; no order is ever sent twice. --buy-only and
+    --sell-only trade one way only (docs/CASH_FLOWS.md).
     """
     state: dict[str, str] = {}
     senders: list = []
@@ -54,6 +57,9 @@ def rebalance(
 
         if as_json and not (yes or dry_run):
             raise InputError("--json cannot ask for confirmation: add --yes to trade, or --dry-run to look.")
+        if buy_only and sell_only:
+            raise InputError("--buy-only and --sell-only exclude each other: give one of them.")
+        only = "buy-only" if buy_only else "sell-only" if sell_only else None
         loaded, path = load_config(config)
         agent = build_agent(loaded, path, new_journal=new_journal)
         show_progress(agent)
@@ -70,7 +76,7 @@ def rebalance(
             stdout.print(f"the portfolio changed while you read the plan ({change}); here is the plan for it now",
                          style="bold yellow")
 
-        result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm, moved=moved)
+        result = agent.rebalance(dry_run=dry_run, confirm=None if yes else confirm, moved=moved, only=only)
         if result.outcome is not None:
             state["run"] = result.outcome.state
         document = rebalance_document(result)

@@ -50,3 +50,28 @@ def render_assessment(a: Assessment, *, title: str) -> None:
         stdout.print(f"turnover {money(plan.turnover)} {v.quote}, fees {money(plan.fees)} {v.quote}; after: {expected}")
     for skipped in plan.skipped:
         stdout.print(f"skipped: {skipped.reason}", style="dim")
+    if plan.why:
+        stdout.print(f"why: {plan.why}")
+
+
+def render_flows(report: dict, quote: str) -> None:
+    """The returns with flows taken out, and the flows still waiting (``status``)."""
+    returns = report.get("returns")
+    if returns:
+        stdout.print(returns_line(returns))
+    for f in report.get("pending_flows", []):
+        what = "deposit" if f["kind"] == "deposit" else "withdrawal"
+        waiting = ("not in the balance yet: the next check confirms it from the balance; it is not drift"
+                   if f["state"] == "pending" else "journaled, not yet confirmed by the venue: looked up before the next run")
+        stdout.print(Text(f"pending {what}: {abs(f['quantity']):g} {f['asset']} ({money(abs(f['value']))} {quote}), "
+                          f"{waiting}", style="yellow"))
+
+
+def returns_line(returns: dict) -> str:
+    """One line: time-weighted (flows removed) beside money-weighted, net flows and gain."""
+    twr = "-" if returns["time_weighted_return"] is None else f"{returns['time_weighted_return']:+.2%}"
+    per = " a year" if returns.get("money_weighted_per") == "year" else ""
+    mwr = "-" if returns["money_weighted_return"] is None else f"{returns['money_weighted_return']:+.2%}{per}"
+    return (f"returns since {returns['since'][:19].replace('T', ' ')}: time-weighted {twr} (flows removed), "
+            f"money-weighted {mwr}; net flows {money(returns['net_flows'])}, gain {money(returns['gain'])} "
+            f"(value {money(returns['start_value'])} -> {money(returns['end_value'])})")

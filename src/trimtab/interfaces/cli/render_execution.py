@@ -83,6 +83,12 @@ def failed_step_document(error: Exception, at: datetime) -> dict[str, Any]:
     return {"at": _utc(at).isoformat(timespec="seconds"), "error": f"{type(error).__name__}: {error}", "run": None}
 
 
+def flow_rows(journal: Journal, portfolio: str) -> list:
+    from trimtab.journal.flows import flows
+
+    return flows(journal, portfolio, states=None)
+
+
 def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, Any]:
     runs = journal.runs(portfolio, limit=limit)
     return {
@@ -94,7 +100,18 @@ def history_document(journal: Journal, portfolio: str, limit: int) -> dict[str, 
                   "value_before": r.value_before, "value_after": r.value_after,
                   "fees": sum(leg.fee or 0.0 for leg in journal.legs(r.id)),
                   "legs": [leg_document(leg) for leg in journal.legs(r.id)]} for r in runs],
+        "flows": [{"at": f.at.isoformat(), "kind": f.kind, "state": f.state, "asset": f.asset,
+                   "quantity": f.quantity, "value": f.value} for f in flow_rows(journal, portfolio)],
+        "returns": returns_document(journal, portfolio),
     }
+
+
+def returns_document(journal: Journal, portfolio: str) -> dict[str, Any] | None:
+    """Time-weighted and money-weighted returns over the journal's checks, and the net flows, so a
+    deposit never reads as a gain (``engine/cashflows.py``); None before two checks."""
+    from trimtab.engine.cashflows import returns, returns_document as document
+
+    return document(returns(journal, portfolio))
 
 
 def render_history(document: dict[str, Any]) -> None:
@@ -110,6 +127,11 @@ def render_history(document: dict[str, Any]) -> None:
             stdout.print(f"  {r['reason']}")
         if r["legs"]:
             stdout.print(_legs_table(r["legs"]))
+    returns = document.get("returns")
+    if returns:
+        from trimtab.interfaces.cli.render import returns_line
+
+        stdout.print("\n" + returns_line(returns))
     stdout.print(Text.assemble("\n", ("checks", "bold"), " (newest first)" + ("" if document["checks"] else ": none yet")))
     if not document["checks"]:
         return

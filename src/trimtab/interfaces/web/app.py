@@ -93,6 +93,12 @@ def create_app(journal: Journal, *, contexts: Mapping[str, PortfolioContext] | N
         known(name)
         return JSONResponse(round_document(data.portfolio(name)))
 
+    @app.get("/api/portfolios/{name}/returns", tags=["portfolios"],
+             summary="Time-weighted (flows removed) and money-weighted returns, net flows, over a window")
+    def api_returns(name: str, window: str = Query("all", pattern="^(day|week|month|all)$")) -> JSONResponse:
+        known(name)
+        return JSONResponse(round_document(data.returns(name, window)))
+
     @app.get("/api/portfolios/{name}/drift", tags=["drift"],
              summary="Max and per-asset drift over a window, min/max-downsampled; bands; rebalances")
     def api_drift(name: str, window: str = Query("all", pattern="^(day|week|month|all)$"),

@@ -72,12 +72,14 @@ class DashboardData:
     def _journal_state(self, portfolio: str) -> tuple:
         """What a cached answer about ``portfolio`` depends on: its newest check, its runs (how many,
         last moved) and the legs (how many, last moved); read through indexes and small tables."""
-        c_, r_, l_ = schema.checks.c, schema.runs.c, schema.legs.c
+        c_, r_, l_, f_ = schema.checks.c, schema.runs.c, schema.legs.c, schema.flows.c
         with self.journal.engine.connect() as c:
             check = c.execute(select(func.max(c_.id)).where(c_.portfolio == portfolio)).scalar()
             runs = tuple(c.execute(select(func.count(), func.max(r_.updated_at)).where(r_.portfolio == portfolio)).one())
             legs = tuple(c.execute(select(func.count(), func.max(l_.updated_at))).one())
-        return check, runs, legs
+            flows = tuple(c.execute(select(func.count(), func.max(f_.at), func.max(f_.id))
+                                    .where(f_.portfolio == portfolio)).one())
+        return check, runs, legs, flows
 
     def _cached(self, key: tuple, portfolio: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, or the answer it gave while the journal was in the same state."""
@@ -160,7 +162,29 @@ class DashboardData:
             "needs_attention": attention,
             "fees_month": month.strftime("%Y-%m"),
             "fees_this_month": fees,
+            "returns": self.returns(portfolio),
         }
+
+    def returns(self, portfolio: str, window: str = "all") -> dict[str, Any] | None:
+        """Time-weighted return (deposits and withdrawals taken out), money-weighted return and net
+        flows from the first check (or over the ``window`` that ends at the last check) to the last
+        check, as ``trimtab status`` reports them (``engine/cashflows.py``); None before two checks."""
+        return self._cached(("returns", portfolio, window), portfolio, lambda: self._returns(portfolio, window))
+
+    def _returns(self, portfolio: str, window: str) -> dict[str, Any] | None:
+        from trimtab.engine.cashflows import returns, returns_document
+
+        span = WINDOWS.get(window)
+        since = None
+        if span is not None:
+            check = self.last_check(portfolio)
+            if check is None:
+                return None
+            since = _utc(datetime.fromisoformat(check["at"])) - span
+        document = returns_document(returns(self.journal, portfolio, since=since), since=since)
+        if document is not None:
+            document["window"] = window
+        return document
 
     def portfolios(self) -> list[dict[str, Any]]:
         return [self.summary(name) for name in self.names()]

@@ -41,6 +41,11 @@ const trimtab = (() => {
         setText("value", money(last.total_value));
       }
       onChecks && onChecks(doc.checks, doc);
+      if (doc.checks.length && document.getElementById("twr")) {  // the portfolio page's return card
+        const r = await getJSON(`/api/portfolios/${enc(name)}/returns`);
+        setText("twr", pct(r ? r.time_weighted_return : null));
+        if (r) setText("net-flows", "net flows " + money(r.net_flows));
+      }
     });
   }
 
@@ -53,8 +58,9 @@ const trimtab = (() => {
         const tr = document.querySelector(`tr[data-portfolio="${CSS.escape(r.portfolio)}"]`);
         if (!tr) { location.reload(); return; }  // a new portfolio appeared in the journal
         tr.children[1].textContent = money(r.value);
-        tr.children[2].textContent = pct(r.max_drift);
-        tr.children[3].textContent = age(r.last_check_age_seconds);
+        tr.children[2].textContent = pct(r.returns ? r.returns.time_weighted_return : null);
+        tr.children[3].textContent = pct(r.max_drift);
+        tr.children[4].textContent = age(r.last_check_age_seconds);
         tr.classList.toggle("attention", r.needs_attention > 0);
       }
     });

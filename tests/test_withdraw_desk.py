@@ -1,0 +1,68 @@
+"""An agent's withdrawal through the PlanDesk on a paper portfolio: the allow-lists and the guards refuse
+with a code before anything is sold; an allowed one sells, sends once and journals the flow."""
+
+from __future__ import annotations
+
+import pytest
+
+from trimtab import api
+from trimtab.config import load_config
+from trimtab.errors import Denied
+from trimtab.journal.flows import flows
+from trimtab.venues.paper import PaperVenue
+from trimtab.wiring import build_desk
+
+
+def desk(tmp_path, **execution):
+    path = api.create_paper_portfolio(tmp_path, targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2},
+                                      holdings={"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
+                                      prices={"BTC": 65000, "ETH": 2000})
+    text = path.read_text()
+    if execution.pop("kill_switch", False):
+        text = text.replace("kill_switch = false", "kill_switch = true")
+    lines = "".join(f"{k} = {v}\n" for k, v in execution.items())
+    path.write_text(text.replace("[execution]\n", "[execution]\n" + lines, 1))
+    config, _ = load_config(path)
+    return build_desk(config, path), PaperVenue(tmp_path / "trimtab-paper.db")
+
+
+def held(venue):
+    return sorted((h.asset, h.chain, round(h.quantity, 12)) for h in venue.balances())
+
+
+@pytest.mark.parametrize("asset, execution, code", [
+    ("DOGE", {}, "ASSET_NOT_ALLOWED"),
+    (None, {"max_withdrawal_value": 500.0}, "WITHDRAW_CAP"),
+    (None, {"kill_switch": True}, "KILL_SWITCH"),
+])
+def test_the_desk_refuses_a_withdrawal_before_anything_is_sold(tmp_path, asset, execution, code):
+    plan_desk, venue = desk(tmp_path, **execution)
+    before = held(venue)
+    with pytest.raises(Denied) as refused:
+        plan_desk.withdraw(3000.0, asset)
+    assert refused.value.code == code
+    assert held(venue) == before
+    assert plan_desk.agent.journal.runs(plan_desk.agent.portfolio) == []
+    assert flows(plan_desk.agent.journal, plan_desk.agent.portfolio, states=None) == []
+
+
+def test_the_desk_refuses_a_venue_agents_may_not_use(tmp_path):
+    plan_desk, venue = desk(tmp_path)
+    plan_desk.rails = type(plan_desk.rails)(venue="paper", allowed_venues=frozenset({"static"}))
+    with pytest.raises(Denied) as refused:
+        plan_desk.withdraw(3000.0)
+    assert refused.value.code == "VENUE_NOT_ALLOWED"
+
+
+def test_an_allowed_withdrawal_sells_the_overweight_and_sends_once(tmp_path):
+    plan_desk, venue = desk(tmp_path, max_withdrawal_value=5000.0)
+    usdc_before = sum(h.quantity for h in venue.balances() if h.asset == "USDC")
+    result, row = plan_desk.withdraw(3000.0)
+    assert result.outcome.state == "completed"
+    assert {leg.side for leg in result.assessment.plan.legs} == {"sell"}
+    assert row.state == "done" and row.value == -3000.0
+    assert venue.withdrawal(row.client_id)["amount"] == 3000.0
+    usdc_after = sum(h.quantity for h in venue.balances() if h.asset == "USDC")
+    legs = plan_desk.agent.journal.legs(result.outcome.run_id)
+    raised = sum(leg.value - leg.fee for leg in legs if leg.kind == "order")  # sells: value less fee, to the quote
+    assert usdc_after == pytest.approx(usdc_before + raised - 3000.0, abs=0.01)  # read from the venue, to the cent
