@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from trimtab.config import Config, VenueConfig
+from trimtab.config import Config, MemberVenueConfig, VenueConfig
 from trimtab.core.durations import parse_duration
 from trimtab.engine.agent import Agent, Strategy
 from trimtab.engine.executor import Executor
@@ -39,13 +39,26 @@ def journal_url(config: Config, config_path: Path) -> str:
 
 
 def paper_settings(venue: VenueConfig, fee: float, quote: str) -> PaperSettings:
+    moves = {}
+    if isinstance(venue, MemberVenueConfig):
+        moves = {"move_fee": venue.move_fee, "move_minutes": tuple(venue.move_minutes), "can_send": venue.can_send,
+                 "can_receive": venue.can_receive}
     return PaperSettings(quote=quote, fee=fee, slippage_bps=venue.slippage_bps, order_latency=venue.order_latency,
                          bridge_fee=venue.bridge_fee, bridge_minutes=tuple(venue.bridge_minutes),
-                         clock_speed=venue.clock_speed, price_source=venue.price_source)
+                         clock_speed=venue.clock_speed, price_source=venue.price_source, **moves)
 
 
-def open_paper(config: Config, config_path: Path) -> PaperVenue:
-    """The paper account the config names, with the config's settings."""
+def member_config(config: Config, name: str) -> Config:
+    """The config seen by one venue of a portfolio across venues: its ``[[venues]]`` table as ``[venue]``."""
+    table = next(v for n, v in config.members if n == name)
+    return config.model_copy(update={"venue": table, "venues": None})
+
+
+def open_paper(config: Config, config_path: Path) -> Venue:
+    """The paper account the config names, with the config's settings (a paper portfolio across
+    venues: the composite of its paper accounts)."""
+    if config.multi_venue and config.venue_kind == "paper":
+        return open_venue(config, config_path)
     if config.venue.kind != "paper":
         raise InputError(f"{config_path} uses the {config.venue.kind} venue, which cannot trade; "
                          "create a paper portfolio with `trimtab init --venue paper`.")
@@ -71,8 +84,10 @@ def price_feed(config: Config, config_path: Path) -> Venue | None:
 
 
 def open_venue(config: Config, config_path: Path) -> Venue:
-    """The venue the config names (paper or ccxt); raise ``InputError`` for one that cannot trade
-    and ``ConfigError`` when a key's environment variable is unset."""
+    """The venue the config names (paper or ccxt; a ``CompositeVenue`` for ``[[venues]]``); raise
+    ``InputError`` for one that cannot trade and ``ConfigError`` when a key's environment variable is unset."""
+    if config.multi_venue:
+        return open_composite(config, config_path)
     if config.venue.kind == "purpleflea-trading":
         return open_purpleflea_trading(config, config_path)
     if config.venue.kind == "purpleflea-wallet":
@@ -86,6 +101,23 @@ def open_venue(config: Config, config_path: Path) -> Venue:
     exchange = make_exchange(v.exchange or "", api_key=read_secret(v.api_key_env), secret=read_secret(v.secret_env),
                              api_url=v.api_url, timeout_ms=v.timeout_ms)
     return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets)
+
+
+def open_composite(config: Config, config_path: Path) -> Venue:
+    """The ``[[venues]]`` of the config as one ``CompositeVenue`` (each member opened as its own
+    ``[venue]``); every member opened so far is closed when a later one cannot be."""
+    from trimtab.venues.composite import CompositeVenue
+
+    members: dict[str, Venue] = {}
+    try:
+        for name, _ in config.members:
+            members[name] = open_venue(member_config(config, name), config_path)
+    except BaseException:
+        for venue in members.values():
+            if hasattr(venue, "close"):
+                venue.close()
+        raise
+    return CompositeVenue(members, quote=config.portfolio.quote, kinds={n: v.kind for n, v in config.members})
 
 
 def purpleflea_key(config: Config, config_path: Path, default_env: str) -> SecretStr:
