@@ -161,10 +161,18 @@ def open_purpleflea_wallet(config: Config, config_path: Path) -> Venue:
 
 
 def guards(config: Config, config_path: Path) -> Guards:
+    from trimtab.engine.guards import VenueGuard
+
     e = config.execution
+    venues = None
+    if config.venues is not None:  # each venue's own limits beside the portfolio's
+        venues = {v.name: VenueGuard(max_run_value=v.max_run_value, max_daily_value=v.max_daily_value,
+                                     kill_switch=v.kill_switch,
+                                     allowed_assets=None if v.allowed_assets is None else frozenset(v.allowed_assets))
+                  for v in config.venues}
     return Guards(max_price_age=parse_duration(e.max_price_age), max_price_move=e.max_price_move,
                   max_run_value=e.max_run_value, max_daily_value=e.max_daily_value, kill_switch=e.kill_switch,
-                  kill_file=beside(config_path, e.kill_file))
+                  kill_file=beside(config_path, e.kill_file), venues=venues)
 
 
 def strategy(config: Config) -> Strategy:
@@ -203,7 +211,7 @@ def guardrails(config: Config):  # type: ignore[no-untyped-def]
     from trimtab.engine.approvals import Guardrails
 
     a = config.agent
-    return Guardrails(venue=config.venue.kind, allowed_venues=frozenset(a.allowed_venues),
+    return Guardrails(venue=config.venue_kind, allowed_venues=frozenset(a.allowed_venues),
                       allowed_assets=frozenset(a.allowed_assets) if a.allowed_assets is not None else None,
                       require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl))
 
