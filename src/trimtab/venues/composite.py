@@ -15,7 +15,11 @@ location as the ``chain``, so the executor, the journal and the routing of bridg
   between venues, a **move** (MOVES.md): ``sender.send(asset, amount, chain, receiver.deposit_address(
   asset, chain), client_id)``. ``transfer_status`` finds either by client id (the sender's ``sent``);
   a move has arrived when the receiver proves it (``received(client_id)``, else the sender's word).
-* ``can_move(asset, from_location, to_location)``: a ``MoveCost`` or None (never planned).
+* ``can_move(asset, from_location, to_location)``: a ``MoveCost`` or None (never planned): a member
+  can send when it has ``send`` (and its optional ``send_refusal(asset, chain)`` says nothing), and
+  receive when its ``deposit_address(asset, chain)`` does not raise ``Unsupported``; the fee and time
+  come from the sender's optional ``move_estimate(asset, amount)`` (``fee_rate``, ``fixed_fee``,
+  ``seconds_low``, ``seconds_high``).
 
 The network of a move: a member whose location chain is an account, not a network (an exchange:
 ``account_chain`` names it), takes the network from the other side.
@@ -276,6 +280,9 @@ class CompositeVenue:
         if not hasattr(target, "deposit_address"):
             return (f"{receiver} ({self.kinds.get(receiver, type(target).__name__)}) cannot receive {asset} from "
                     "another venue through its API")
+        refusal = source.send_refusal(asset, from_c) if hasattr(source, "send_refusal") else None
+        if refusal:
+            return f"{sender} cannot send {asset}: {refusal}"
         source_account = getattr(source, "account_chain", None) == from_c
         target_account = getattr(target, "account_chain", None) == to_c
         if source_account and target_account:

@@ -362,6 +362,10 @@ class PaperVenue:
             raise Unsupported(f"this paper venue cannot receive {asset} from another venue (can_receive = false)")
         return f"paper:{self.path.resolve()}:{chain}"
 
+    def send_refusal(self, asset: str, chain: str) -> str | None:
+        """Why this account cannot send ``asset`` to another venue (None: it can)."""
+        return None if self.settings.can_send else f"this paper venue cannot send {asset} to another venue (can_send = false)"
+
     def move_estimate(self, asset: str, amount: float) -> dict[str, float]:
         """What a send of ``amount`` keeps on the way (``fee``, in the asset) and how long it travels."""
         low, high = self.settings.move_minutes
@@ -377,8 +381,9 @@ class PaperVenue:
         existing = self._find_send(client_id)
         if existing is not None:
             return existing
-        if not self.settings.can_send:
-            raise Unsupported(f"this paper venue cannot send {asset} to another venue (can_send = false)")
+        refusal = self.send_refusal(asset, chain)
+        if refusal:
+            raise Unsupported(refusal)
         target = _paper_address(address)
         if not amount > 0 or target is None or not target[0].exists():
             raise OrderRejected(f"send {client_id}: amount must be positive and {address!r} a paper account's address")
