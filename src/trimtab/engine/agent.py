@@ -94,7 +94,8 @@ class Agent:
             return result
         routed = venue_plan.route_legs(self.venue, result.plan.legs, quote, balances)  # type: ignore[arg-type]
         note = venue_plan.unreachable_sentence(self.venue, quote, gap, places) if gap else None  # type: ignore[arg-type]
-        document = {"holdings": venue_plan.three_levels(balances), "routing": venue_plan.routing_document(routed)}
+        document = {"holdings": venue_plan.three_levels(balances, prices, quote, result.valuation.total_value),
+                    "routing": venue_plan.routing_document(routed)}
         return replace(result, venues=document, note=note)
 
     def activity(self) -> Activity:

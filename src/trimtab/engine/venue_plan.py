@@ -40,12 +40,22 @@ def held_by_venue(balances: Sequence[Holding]) -> dict[str, dict[str, float]]:
     return held
 
 
-def three_levels(balances: Sequence[Holding]) -> dict[str, dict[str, dict[str, float]]]:
-    """``{asset: {venue: {chain: quantity}}}``: the consolidated view's three levels."""
-    levels: dict[str, dict[str, dict[str, float]]] = {}
+def three_levels(balances: Sequence[Holding], prices: Mapping[str, float], quote: str,
+                 total: float) -> dict[str, dict[str, Any]]:
+    """The consolidated view's three levels: ``{asset: {quantity, value, weight, venues: {venue:
+    {quantity, value, weight, chains: {chain: {quantity, value}}}}}}`` (weights of the whole
+    portfolio's ``total``, what travels included)."""
+    levels: dict[str, dict[str, Any]] = {}
     for h in balances:
         name, _, chain = h.chain.partition(":")
-        levels.setdefault(h.asset, {}).setdefault(name, {})[chain] = h.quantity
+        price = 1.0 if h.asset == quote else prices.get(h.asset, 0.0)
+        asset = levels.setdefault(h.asset, {"quantity": 0.0, "value": 0.0, "weight": 0.0, "venues": {}})
+        place = asset["venues"].setdefault(name, {"quantity": 0.0, "value": 0.0, "weight": 0.0, "chains": {}})
+        place["chains"][chain] = {"quantity": h.quantity, "value": h.quantity * price}
+        for level in (asset, place):
+            level["quantity"] += h.quantity
+            level["value"] += h.quantity * price
+            level["weight"] = level["value"] / total if total > 0 else 0.0
     return levels
 
 
@@ -208,14 +218,20 @@ def size_stage(stage: str, venue: CompositeVenue, document: Mapping[str, Any], *
         available = {n: math.fsum(c.values()) for n, c in quote_at.items()}
         cost = move_cost_between(venue, quote, balances)
         for move in quote_moves(need, available, cost):
-            source = max(quote_at[move.from_venue], key=lambda c: quote_at[move.from_venue][c])
             buys_on = budgets_by_venue[move.to_venue]
-            biggest = max(buys_on, key=lambda a: buys_on[a])
-            target = options[biggest][move.to_venue].chain
-            amount = float(routing.QUOTE_RULES.round_quantity(move.amount, strict=True))
-            specs.append(LegSpec(kind="transfer", asset=quote, chain=source, to_chain=target, quantity=amount, price=1.0))
-            quote_at[move.from_venue][source] -= amount
-            quote_at[move.to_venue][target] = quote_at[move.to_venue].get(target, 0.0) + move.received
+            target = options[max(buys_on, key=lambda a: buys_on[a])][move.to_venue].chain
+            left = move.amount
+            for source in sorted(quote_at[move.from_venue], key=lambda c: -quote_at[move.from_venue][c]):
+                amount = float(routing.QUOTE_RULES.round_quantity(min(left, quote_at[move.from_venue][source]),
+                                                                  strict=True))
+                if amount < routing.MIN_TRANSFER_VALUE:
+                    continue
+                specs.append(LegSpec(kind="transfer", asset=quote, chain=source, to_chain=target, quantity=amount,
+                                     price=1.0))
+                quote_at[move.from_venue][source] -= amount
+                arriving = move.received * amount / move.amount
+                quote_at[move.to_venue][target] = quote_at[move.to_venue].get(target, 0.0) + arriving
+                left -= amount
         for name in venue.names:
             _, markets = _on(name, balances, options)
             if budgets_by_venue[name]:
