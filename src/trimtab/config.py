@@ -499,8 +499,8 @@ def read_key_file(path: Path) -> SecretStr:
 def _first_problem(error: ValidationError) -> str:
     problems = error.errors()
     first = problems[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
+    key = ".".join(str(part) for part in first["loc"]) or ("[[venues]]" if "venue" in message else "(top level)")
     if first["type"] == "extra_forbidden":
         message = "unknown key" + _did_you_mean(first["loc"])
     elif first["type"] == "missing":
