@@ -365,14 +365,23 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve", help="Then open the dashboard on the demo's journal "
                                                         "(http://127.0.0.1:8787/, needs the web extra).")] = False,
     port: Annotated[int, typer.Option(min=1, max=65535, help="With --serve: the dashboard's port.")] = 8787,
+    multi_venue: Annotated[bool, typer.Option("--multi-venue", help="One portfolio across three paper venues: a "
+                                              "wallet on three chains, a perps account and an exchange; counts the "
+                                              "moves between venues and what they cost.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """A paper BTC/ETH/USDC 50/30/20 portfolio on four chains, run hourly over the shipped history
     with the production policy, every rebalance through the real executor, venue and journal."""
 
     def body():
+        from trimtab.interfaces.cli.render_execution import render_demo, render_multi_venue_demo
+
+        if multi_venue:
+            from trimtab.demo.multi_venue import run_multi_venue_demo
+
+            summary = run_multi_venue_demo(directory, start=start, end=end, progress=not as_json)
+            return summary, lambda: render_multi_venue_demo(summary)
         from trimtab.demo.simulation import run_demo
-        from trimtab.interfaces.cli.render_execution import render_demo
 
         summary = run_demo(directory, start=start, end=end, progress=not as_json)
 

@@ -148,6 +148,36 @@ def _when(iso: str) -> str:
     return iso[:19].replace("T", " ")
 
 
+def render_multi_venue_demo(summary: dict[str, Any]) -> None:
+    stdout.print(Text.assemble(("trimtab demo --multi-venue", "bold"), f": {', '.join(summary['venues'])}, "
+                               f"{summary['start'][:10]} to {summary['end'][:10]}, {summary['checks']:,} hourly checks "
+                               f"in {summary['wall_seconds']:.1f} s"))
+    table = Table(title="summary", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    q = summary["quote"]
+    rows = [
+        ("rebalances", f"{summary['rebalances']} ({summary['rebalances_per_month']:.2f} per month)"),
+        ("orders by venue", ", ".join(f"{k} {v}" for k, v in summary["orders_by_venue"].items()) or "none"),
+        ("moves between venues", f"{summary['moves']} in {summary['runs_with_a_move']} rebalances ("
+                                 + (", ".join(f"{k} {v}" for k, v in summary["moves_by_pair"].items()) or "none") + ")"),
+        ("value moved", f"{money(summary['moved_value'])} {q}"),
+        ("moves cost", f"{money(summary['move_fees'])} {q}, {summary['move_minutes_mean']:.0f} min on average"),
+        ("bridges inside a venue", f"{summary['bridges']} ({money(summary['bridge_fees'])} {q})"),
+        ("trading fees and slippage", f"{money(summary['trading_fees'] + summary['slippage'])} {q}"),
+        ("max drift", percent(summary["max_drift"])),
+        ("final value", f"{money(summary['final_value'])} {q}"),
+        ("buy and hold", f"{money(summary['buy_and_hold_value'])} {q}"),
+        ("chart", summary["chart"]),
+        ("journal", summary["journal"]),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    stdout.print(table)
+    for note, count in summary["unreachable_notes"].items():
+        stdout.print(f"{count} rebalance(s) said: {note.strip()}...", style="dim")
+
+
 def render_demo(summary: dict[str, Any]) -> None:
     stdout.print(Text.assemble(("trimtab demo", "bold"), f": {summary['start'][:10]} to {summary['end'][:10]}, "
                                f"{summary['checks']:,} hourly checks in {summary['wall_seconds']:.1f} s"))
