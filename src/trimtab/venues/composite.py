@@ -272,17 +272,12 @@ class CompositeVenue:
                         arrives_at=sent.arrives_at)
 
     def _move_route(self, asset: str, sender: str, from_c: str, receiver: str, to_c: str) -> tuple[str, str] | str:
-        """``(chain to send on, address)`` for a move, or the sentence saying why it cannot be made."""
+        """``(chain to send on, address)`` for a move, or the sentence saying why it cannot be made
+        (the receiving side is asked first: its refusal says why the move cannot be made at all)."""
         source, target = self.member(sender), self.member(receiver)
-        if not hasattr(source, "send"):
-            return (f"{sender} ({self.kinds.get(sender, type(source).__name__)}) cannot send {asset} to another venue "
-                    "through its API")
         if not hasattr(target, "deposit_address"):
             return (f"{receiver} ({self.kinds.get(receiver, type(target).__name__)}) cannot receive {asset} from "
                     "another venue through its API")
-        refusal = source.send_refusal(asset, from_c) if hasattr(source, "send_refusal") else None
-        if refusal:
-            return f"{sender} cannot send {asset}: {refusal}"
         source_account = getattr(source, "account_chain", None) == from_c
         target_account = getattr(target, "account_chain", None) == to_c
         if source_account and target_account:
@@ -292,6 +287,12 @@ class CompositeVenue:
             address = target.deposit_address(asset, network if target_account else to_c)
         except Unsupported as e:
             return f"{receiver} cannot receive {asset}: {e}"
+        if not hasattr(source, "send"):
+            return (f"{sender} ({self.kinds.get(sender, type(source).__name__)}) cannot send {asset} to another venue "
+                    "through its API")
+        refusal = source.send_refusal(asset, from_c) if hasattr(source, "send_refusal") else None
+        if refusal:
+            return f"{sender} cannot send {asset}: {refusal}"
         return (network if source_account else from_c), address
 
     def can_move(self, asset: str, from_location: str, to_location: str) -> MoveCost | None:
