@@ -112,3 +112,13 @@ def test_a_venues_own_kill_switch_and_cap_refuse_its_part_of_a_plan_naming_it(tm
     with pytest.raises(Denied) as outside:
         listed.rebalance()
     assert outside.value.code == "ASSET_NOT_ALLOWED" and "SOL on venue exchange" in str(outside.value)
+
+
+def test_a_move_on_its_way_is_counted_in_the_portfolios_value_so_it_shows_no_false_loss(tmp_path):
+    venue = make_composite(tmp_path)
+    agent = make_agent(venue, tmp_path, TARGETS)
+    before = agent.assess().valuation.total_value
+    venue.transfer("USDC", 500.0, "wallet:ethereum", "exchange:spot", "m-9")
+    during = agent.assess()
+    assert during.valuation.total_value == pytest.approx(before - 0.5, abs=1e-9)  # only the move's fee is gone
+    assert [(t.from_chain, t.to_chain) for t in during.valuation.in_transit] == [("wallet:ethereum", "exchange:spot")]

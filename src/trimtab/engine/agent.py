@@ -120,9 +120,19 @@ class Agent:
                 ours = in_flight is not None and cid is not None and cid.startswith(in_flight.run_id + "-")
                 return in_flight.run_id if ours else None  # type: ignore[union-attr]
 
-            return tuple(InTransit(asset=t.asset, quantity=t.quantity, from_chain=t.from_chain, to_chain=t.to_chain,
-                                   since=t.since, client_id=t.client_id, run_id=run_of(t.client_id))
-                         for t in self.venue.in_transit())
+            reported = tuple(InTransit(asset=t.asset, quantity=t.quantity, from_chain=t.from_chain,
+                                       to_chain=t.to_chain, since=t.since, client_id=t.client_id,
+                                       run_id=run_of(t.client_id))
+                             for t in self.venue.in_transit())
+            covers = getattr(self.venue, "reports_in_transit", None)
+            if covers is None:
+                return reported
+            # across venues: what leaves a member without in_transit() is counted from the journal
+            legs = [t for t in legs if not covers(t["from_chain"])]
+            return reported + self._journal_in_transit(legs)
+        return self._journal_in_transit(legs)
+
+    def _journal_in_transit(self, legs: list) -> tuple[InTransit, ...]:  # type: ignore[type-arg]
         travelling = []
         for t in legs:
             if t["state"] != "in_transit":

@@ -120,6 +120,11 @@ class CompositeVenue:
                                        to_chain=to, since=t.since, client_id=t.client_id, run_id=t.run_id))
         return tuple(items)
 
+    def reports_in_transit(self, place: str) -> bool:
+        """Whether ``in_transit()`` covers what leaves ``place`` (its venue has ``in_transit``); what
+        it does not cover is counted from the journal (``Agent.in_transit``)."""
+        return hasattr(self.members.get(venue_of(place)), "in_transit")
+
     def _to_location(self, sender: str, asset: str, chain_or_address: str) -> str:
         """A bridge's destination chain on ``sender``, or the location a move's address belongs to."""
         if (asset, chain_or_address) in self._addresses:

@@ -133,6 +133,10 @@ def planned_bridges(agent, assessment) -> list[dict[str, Any]] | None:  # type: 
         return None
     if assessment.plan.is_empty:
         return []
+    if assessment.venues is not None:  # across venues: the router's moves of the quote between venues
+        return [{"stage": "bridging", "asset": assessment.plan.quote, "from_chain": m["from"], "to_chain": m["to"],
+                 "quantity": m["amount"], "value": m["amount"], "fee": m["fee"], "seconds_low": m["minutes"] * 60,
+                 "seconds_high": m["minutes"] * 60} for m in assessment.venues["routing"]["moves"]]
     from trimtab.engine.routing import planned_bridges as route
     from trimtab.venues.base import by_chain
 
