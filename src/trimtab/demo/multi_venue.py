@@ -16,6 +16,7 @@ counts the cross-venue moves the policy caused and what they cost.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import Counter
 from datetime import timedelta
@@ -100,7 +101,7 @@ def run_multi_venue_demo(directory: str | Path, *, start: str | None = None, end
             assessment = agent.assess(now)
             agent.journal.record_checks([check_record(agent.portfolio, assessment, now)])
             if assessment.note:
-                notes[assessment.note.split(" (for ")[0].split("about ")[0]] += 1
+                notes[re.sub(r"about [0-9,.]+ ", "", assessment.note)] += 1
             if not assessment.plan.is_empty:
                 run_id = agent.executor.start(assessment.plan, value_before=assessment.valuation.total_value)
                 outcome = agent.executor.execute(run_id)

@@ -126,14 +126,18 @@ class CompositeVenue:
         return hasattr(self.members.get(venue_of(place)), "in_transit")
 
     def _to_location(self, sender: str, asset: str, chain_or_address: str) -> str:
-        """A bridge's destination chain on ``sender``, or the location a move's address belongs to."""
+        """A bridge's destination chain on ``sender``, or the location a move's address belongs to
+        (a paper address names its account file; others are matched to the members' deposit
+        addresses, remembered); an address no member claims stays on the sender's side, still counted."""
         if (asset, chain_or_address) in self._addresses:
             return self._addresses[(asset, chain_or_address)]
         if chain_or_address.startswith("paper:"):  # paper:<account file>:<chain>
             path, chain = chain_or_address[len("paper:"):].rsplit(":", 1)
             for name, venue in self.members.items():
-                if str(getattr(venue, "path", "")) and str(venue.path.resolve()) == path:  # type: ignore[attr-defined]
+                if hasattr(venue, "path") and str(venue.path.resolve()) == path:  # type: ignore[attr-defined]
                     return location(name, chain)
+        if chain_or_address in self._chains(sender):
+            return location(sender, chain_or_address)
         for name, venue in self.members.items():
             if name == sender or not hasattr(venue, "deposit_address"):
                 continue
@@ -144,9 +148,7 @@ class CompositeVenue:
                         return location(name, chain)
                 except VenueError:
                     continue
-        if ":" in chain_or_address and "0x" not in chain_or_address:
-            return location(sender, chain_or_address)
-        return location(sender, chain_or_address) if len(chain_or_address) < 32 else f"elsewhere:{chain_or_address}"
+        return location(sender, chain_or_address)
 
     def _chains(self, name: str) -> list[str]:
         venue = self.members[name]

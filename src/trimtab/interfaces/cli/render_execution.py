@@ -175,7 +175,7 @@ def render_multi_venue_demo(summary: dict[str, Any]) -> None:
         table.add_row(name, value)
     stdout.print(table)
     for note, count in summary["unreachable_notes"].items():
-        stdout.print(f"{count} rebalance(s) said: {note.strip()}...", style="dim")
+        stdout.print(f"{count} rebalance(s) said: {note}", style="dim")
 
 
 def render_demo(summary: dict[str, Any]) -> None:
