@@ -42,7 +42,7 @@ def test_wallet_and_perps_are_balanced_within_their_own_capital_and_the_missing_
         outcome = agent.rebalance().outcome
     # Assert: one sentence, the contract's reason; no move tried; each venue kept its own capital
     note = assessment.note
-    assert note is not None and "from wallet to perps" in note and "Hyperliquid margin cannot be funded" in note
+    assert note is not None and "from wallet to perps" in note and "neither Purple Flea API moves funds into Hyperliquid margin" in note
     assert outcome is not None and outcome.state == "completed", outcome and outcome.reason
     assert not [leg for leg in outcome.legs if leg.kind == "transfer" and leg.chain[:5] != leg.to_chain[:5]]
     assert worth(perps) == pytest.approx(perps_before, rel=0.01)

@@ -148,7 +148,7 @@ def reachable_targets(
 def unreachable_sentence(venue: CompositeVenue, quote: str, gap: Mapping[str, Any], places: Mapping[str, str]) -> str:
     """One sentence: which move would be needed to reach the targets and why it cannot be made."""
     source, target = gap["from"][0], gap["to"][0]
-    why = venue.move_refusal(quote, places[source], places[target]) or "no move between them is possible"
+    why = (venue.move_refusal(quote, places[source], places[target]) or "no move between them is possible").rstrip(".")
     return (f"Reaching the targets needs about {gap['amount']:,.2f} {quote} moved from {', '.join(gap['from'])} to "
             f"{', '.join(gap['to'])} (for {gap['asset']}), which cannot be made through these venues: {why}; each "
             "venue was rebalanced within its own capital instead.")

@@ -31,7 +31,7 @@ from typing import Any
 
 from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
-from trimtab.errors import OrderRejected, UnknownOrder, Unsupported, VenueError, VenueUnavailable
+from trimtab.errors import OrderRejected, UnknownOrder, VenueError, VenueUnavailable
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
@@ -211,15 +211,18 @@ class PurpleFleaTradingVenue:
         raise Unsupported(f"bridge of {amount:g} {asset} from {from_chain} to {to_chain}: the trading API cannot move "
                           "funds between chains or to the wallet; use the purpleflea-wallet venue for that.")
 
-    def deposit_address(self, asset: str, chain: str) -> str:
-        """Always raise ``Unsupported``: Hyperliquid margin cannot be funded from another venue here
-        (MOVES.md; contract §1, §5). There is no ``send`` either: margin cannot leave through the API."""
-        raise Unsupported(f"Hyperliquid margin cannot be funded with {asset} on {chain} through either Purple Flea API "
-                          "(neither moves funds between wallet addresses and Hyperliquid margin, contract §1 and §5; "
-                          "USDC sent from an EVM chain to the Hyperliquid deposit address is not a margin deposit)")
-
     def transfer_status(self, client_id: str) -> Transfer:
         raise UnknownOrder(f"Purple Flea trading makes no bridges; there is no transfer {client_id}.")
+
+    def deposit_address(self, asset: str, chain: str) -> str:
+        """Always ``Unsupported``: no Purple Flea API moves funds into Hyperliquid margin (contract §1,
+        §5), and a USDC send from an EVM chain to the account's Hyperliquid address is not a margin
+        deposit (margin is funded through Hyperliquid's Arbitrum bridge, which neither API drives)."""
+        from trimtab.errors import Unsupported
+
+        raise Unsupported(f"Purple Flea trading cannot receive {asset} on {chain}: neither Purple Flea API moves funds "
+                          "into Hyperliquid margin, and a USDC send to the account's Hyperliquid address from an EVM "
+                          "chain is not a margin deposit (it would be stranded), so trimtab never makes one.")
 
     def order_from(self, client_order_id: str, asset: str, side: Side, quantity: float, price: float, mid: float,
                    fee: float) -> Order:
