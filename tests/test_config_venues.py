@@ -53,3 +53,18 @@ def test_venues_check_checks_each_venue_and_names_it_in_every_line(tmp_path):
     document = json.loads(run_cli("venues", "check", "--json", cwd=directory).stdout)
     assert [v["venue"] for v in document["venues"]] == ["wallet", "perps", "exchange"]
     assert all(p.startswith(("wallet:", "perps:", "exchange:")) for p in document["problems"])
+
+
+def test_each_paper_venue_has_its_own_fee_and_moves(tmp_path):
+    from trimtab.wiring import member_config, paper_settings
+
+    path = tmp_path / "trimtab.toml"
+    path.write_text(HEAD + '[trading]\nfee = 0.001\n[[venues]]\nname = "a"\nkind = "paper"\naccount = "a.db"\nfee = 0.002\n'
+                    'move_fee = 0.01\nmove_minutes = [1, 2]\ncan_receive = false\n'
+                    '[[venues]]\nname = "b"\nkind = "paper"\naccount = "b.db"\norder_latency = 0.5\n')
+    config, _ = load_config(path)
+    a = paper_settings(member_config(config, "a").venue, config.trading.fee, "USDC")
+    b = paper_settings(member_config(config, "b").venue, config.trading.fee, "USDC")
+    assert (a.fee, a.move_fee, a.move_minutes, a.can_receive) == (0.002, 0.01, (1.0, 2.0), False)
+    assert (b.fee, b.order_latency, b.can_send) == (0.001, 0.5, True)
+    assert config.venue_kind == "paper" and [n for n, _ in config.members] == ["a", "b"]

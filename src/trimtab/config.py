@@ -210,7 +210,8 @@ class MemberVenueConfig(VenueConfig):
     ``name`` names its locations (``wallet:ethereum``). Guards of this venue alone, beside the
     ``[execution]`` ones for the whole portfolio: ``max_run_value``, ``max_daily_value`` (value
     traded on this venue), ``kill_switch`` and ``allowed_assets`` (what may trade here).
-    Paper only: ``move_fee`` (fraction of a move to another venue kept on the way),
+    Paper only: ``fee`` (this venue's taker fee, instead of ``[trading] fee``), ``move_fee`` (fraction
+    of a move to another venue kept on the way),
     ``move_minutes`` ([low, high] simulated latency of such a move), and ``can_send`` /
     ``can_receive`` (false mirrors a venue whose API cannot move funds out / in, such as Purple
     Flea trading's Hyperliquid margin).
@@ -222,6 +223,7 @@ class MemberVenueConfig(VenueConfig):
     max_daily_value: float | None = Field(None, gt=0, le=1e15)
     kill_switch: bool = False
     allowed_assets: list[str] | None = None
+    fee: float | None = Field(None, ge=0, le=0.1)
     move_fee: float = Field(0.001, ge=0, le=0.1)
     move_minutes: tuple[Annotated[float, Field(ge=0, le=10_080)], Annotated[float, Field(ge=0, le=10_080)]] = (5.0, 30.0)
     can_send: bool = True

@@ -90,7 +90,7 @@ def init_paper_venues(path: Path, targets, venues, *, fee: float = 0.001, min_tr
                   f"clock_speed = {float(clock_speed)!r}", f'price_source = "{price_source}"',
                   f"order_latency = {float(v.get('order_latency', 0.0))!r}",
                   f"slippage_bps = {float(v.get('slippage_bps', 5.0))!r}"]
-        for key in ("move_fee", "bridge_fee"):
+        for key in ("fee", "move_fee", "bridge_fee"):
             if key in v:
                 lines.append(f"{key} = {float(v[key])!r}")
         for key in ("move_minutes", "bridge_minutes"):

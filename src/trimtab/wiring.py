@@ -41,6 +41,7 @@ def journal_url(config: Config, config_path: Path) -> str:
 def paper_settings(venue: VenueConfig, fee: float, quote: str) -> PaperSettings:
     moves = {}
     if isinstance(venue, MemberVenueConfig):
+        fee = venue.fee if venue.fee is not None else fee
         moves = {"move_fee": venue.move_fee, "move_minutes": tuple(venue.move_minutes), "can_send": venue.can_send,
                  "can_receive": venue.can_receive}
     return PaperSettings(quote=quote, fee=fee, slippage_bps=venue.slippage_bps, order_latency=venue.order_latency,
