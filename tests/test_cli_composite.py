@@ -98,3 +98,31 @@ def test_a_plan_across_venues_killed_at_each_stage_resumes_executing_each_client
     assert after.keys() == uninterrupted.keys()
     for key, quantity in uninterrupted.items():
         assert after[key] == pytest.approx(quantity, rel=1e-9, abs=1e-9), key
+
+
+def test_wallet_and_perps_on_paper_rebalance_within_their_own_capital_and_say_which_move_cannot_be_made(tmp_path):
+    from cli_composite import PRICES
+
+    from trimtab.core.assets import Targets
+    from trimtab.paper_setup import init_paper_venues
+
+    # Arrange: perps (BTC, margin) can neither send nor receive, as Purple Flea trading's margin
+    venues = [{"name": "wallet", "holdings": {"ETH": {"ethereum": 3.0}, "USDC": {"ethereum": 1000.0}},
+               "markets": {"ETH": "ethereum"}, "prices": PRICES},
+              {"name": "perps", "holdings": {"BTC": {"hyperliquid": 0.01}, "USDC": {"hyperliquid": 1000.0}},
+               "markets": {"BTC": "hyperliquid"}, "prices": PRICES, "can_send": False, "can_receive": False}]
+    init_paper_venues(tmp_path / "trimtab.toml", Targets.of({"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}), venues,
+                      clock_speed=900.0)
+    # Act
+    result = run_cli("rebalance", "--yes", "--json", cwd=tmp_path)
+    text = run_cli("status", cwd=tmp_path)
+    # Assert
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    note = document["assessment"]["note"]
+    assert "from wallet to perps" in note and "cannot receive" in note and note.count("; each venue") == 1
+    assert document["run"]["state"] == "completed"
+    assert not rows(tmp_path, "wallet", "SELECT 1 FROM sends") and not rows(tmp_path, "perps", "SELECT 1 FROM sends")
+    perps = {a: q for a, _, q in rows(tmp_path, "perps", "SELECT asset, chain, quantity FROM balances")}
+    assert perps["BTC"] * PRICES["BTC"] > 1600 and perps.get("USDC", 0.0) < 10  # its own capital, all in BTC
+    assert text.returncode == 0 and "cannot be made through these venues" in text.stdout

@@ -8,8 +8,9 @@ The planner decides *what* to sell and buy on the consolidated weights; the rout
    quote for it (the venue already holding the asset first, then the cheapest fee), buys with the
    fewest venues to choose from first.
 3. Only what no venue can fund on its own is moved: quote goes from a venue with a surplus to a venue
-   that can trade the asset, the cheapest move first (its fee plus ``TIME_COST`` per minute on the
-   way); a pair of venues between which ``move_cost`` says no move can be made is never used.
+   that can trade the asset, the cheapest first (the move's fee, ``TIME_COST_PER_MINUTE`` per minute on
+   the way, and the receiving venue's taker fee); a pair of venues between which ``move_cost`` says no
+   move can be made is never used.
 4. What remains unfunded is a ``Shortfall``: the buy is made smaller, and the shortfall names the
    move that would have been needed (the caller says why it cannot be made).
 
@@ -180,8 +181,9 @@ def route(
                     if cost is None or available[s] <= 0:
                         continue
                     arriving = min(remaining, cost.arriving(available[s]))
-                    if arriving >= min_move:
-                        options.append((cost.rank(cost.sent_for(arriving)) / arriving, s, d, cost, arriving))
+                    if arriving >= min_move:  # per unit bought there: the move's fee and time, and d's taker fee
+                        rank = cost.rank(cost.sent_for(arriving)) / arriving + fees[leg.asset][d]
+                        options.append((rank, s, d, cost, arriving))
             if not options:
                 break
             _, s, d, cost, arriving = min(options, key=lambda o: (o[0], o[1], o[2]))

@@ -38,7 +38,9 @@ def render_outcome(outcome: RunOutcome, title: str) -> None:
     for name in ("leg", "stage", "what", "chain", "quantity", "value", "fee", "state"):
         table.add_column(name, justify="right" if name in ("quantity", "value", "fee") else "left")
     for leg in outcome.legs:
-        what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"bridge {leg.asset}"
+        between = leg.kind == "transfer" and ":" in (leg.chain or "") and \
+            (leg.chain or "").split(":")[0] != (leg.to_chain or "").split(":")[0]
+        what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"{'move' if between else 'bridge'} {leg.asset}"
         chain = leg.chain if leg.kind != "transfer" else f"{leg.chain} -> {leg.to_chain}"
         table.add_row(leg.client_id, leg.stage, what, chain or "", quantity(leg.filled_quantity or 0.0),
                       money(leg.value or 0.0), money(leg.fee or 0.0), leg.state + (f" ({leg.error})" if leg.error else ""))
