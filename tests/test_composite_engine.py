@@ -122,3 +122,16 @@ def test_a_move_on_its_way_is_counted_in_the_portfolios_value_so_it_shows_no_fal
     during = agent.assess()
     assert during.valuation.total_value == pytest.approx(before - 0.5, abs=1e-9)  # only the move's fee is gone
     assert [(t.from_chain, t.to_chain) for t in during.valuation.in_transit] == [("wallet:ethereum", "exchange:spot")]
+
+
+def test_an_agents_plan_is_refused_at_planning_when_a_venues_part_trades_an_asset_that_venue_does_not_allow(tmp_path):
+    from trimtab.engine.approvals import Guardrails, PlanDesk
+
+    venue = make_composite(tmp_path, exchange_assets=("BTC", "SOL"))
+    agent = make_agent(venue, tmp_path, TARGETS,
+                       guards=Guards(venues={"exchange": VenueGuard(allowed_assets=frozenset({"BTC", "USDC"}))}))
+    desk = PlanDesk(agent, Guardrails())
+    with pytest.raises(Denied) as refused:
+        desk.plan()
+    assert refused.value.code == "ASSET_NOT_ALLOWED" and "SOL on venue exchange" in str(refused.value)
+    assert agent.journal.plans(agent.portfolio) == []
