@@ -59,3 +59,33 @@ def test_a_venue_declared_unable_to_receive_has_no_move_and_refuses_one(tmp_path
     with pytest.raises(Unsupported):
         venue.transfer("USDC", 100.0, "wallet:ethereum", "exchange:spot", "m-2")
     assert consolidate(venue.balances())["USDC"] == before
+
+
+class Exchange:
+    """A stand-in exchange member (one account chain, deposit addresses per network) over a paper
+    account, to check how a fresh composite names a move it finds after a restart."""
+
+    account_chain = "spot"
+
+    def __init__(self, paper):
+        self.paper = paper
+
+    def __getattr__(self, name):
+        return getattr(self.paper, name)
+
+    def deposit_address(self, asset, chain):
+        if chain == "spot":
+            raise Unsupported("deposits need a network")
+        return f"0xexchange-{asset}-{chain}"
+
+
+def test_a_fresh_composite_names_a_move_to_and_from_an_exchange_by_its_account_chain(tmp_path):
+    venue = make_composite(tmp_path)
+    exchange = Exchange(venue.members["exchange"])
+    composite = CompositeVenue({"wallet": venue.members["wallet"], "exchange": exchange})
+    assert composite._to_location("wallet", "USDC", "0xexchange-USDC-base") == "exchange:spot"
+    assert composite._to_location("wallet", "USDC", "base") == "wallet:base"
+    sent = venue.members["wallet"].transfer("USDC", 10.0, "ethereum", "base", "b-1")  # a bridge stays on its venue
+    again = CompositeVenue({"wallet": venue.members["wallet"], "exchange": exchange})
+    found = again.transfer_status("b-1")
+    assert (found.from_chain, found.to_chain) == ("wallet:ethereum", "wallet:base") and sent.client_id == "b-1"

@@ -68,6 +68,7 @@ class CompositeVenue:
         self.kinds = dict(kinds or {})
         self._orders: dict[str, str] = {}  # client id -> member, for this process
         self._transfers: dict[str, tuple[str, str, str]] = {}  # client id -> (sender, receiver, to location)
+        self._from: dict[str, str] = {}  # client id of a move -> its from location
         self._markets: dict[str, dict[str, Market]] | None = None
         self._addresses: dict[tuple[str, str], str] = {}  # (asset, address) -> location
 
@@ -141,18 +142,23 @@ class CompositeVenue:
         for name, venue in self.members.items():
             if name == sender or not hasattr(venue, "deposit_address"):
                 continue
-            for chain in self._chains(name):
+            account = getattr(venue, "account_chain", None)  # an exchange: its deposit address is per network
+            networks = self._chains(name) + (self._chains(sender) if account else [])
+            for chain in dict.fromkeys(networks):
                 try:
                     if venue.deposit_address(asset, chain) == chain_or_address:
-                        self._addresses[(asset, chain_or_address)] = location(name, chain)
-                        return location(name, chain)
+                        place = location(name, account or chain)
+                        self._addresses[(asset, chain_or_address)] = place
+                        return place
                 except VenueError:
                     continue
         return location(sender, chain_or_address)
 
     def _chains(self, name: str) -> list[str]:
         venue = self.members[name]
-        chains = list(getattr(venue, "chains", ()) or ())
+        chains = list(getattr(venue, "chains", ()) or ())  # a wallet names its chains; else where it holds
+        if not chains:
+            chains = [h.chain for h in venue.balances()]
         chains += [m.chain for m in venue.markets().values()]
         return list(dict.fromkeys(chains))
 
@@ -232,6 +238,7 @@ class CompositeVenue:
             raise Unsupported(route)
         send_chain, address = route
         self._transfers[client_id] = (sender, receiver, to_chain)
+        self._from[client_id] = from_chain
         self._addresses[(asset, address)] = to_chain
         sent = source.send(asset, amount, send_chain, address, client_id)  # type: ignore[attr-defined]
         return self._move_record(sent, sender, receiver, from_chain, to_chain)
@@ -243,7 +250,7 @@ class CompositeVenue:
             if sender == receiver:
                 return _relocated_transfer(self.members[sender].transfer_status(client_id), sender, to)
             sent = self.members[sender].sent(client_id)  # type: ignore[attr-defined]
-            return self._move_record(sent, sender, receiver, location(sender, sent.from_chain), to)
+            return self._move_record(sent, sender, receiver, self._from_location(sender, sent), to)
         failure: VenueError | None = None
         for name, venue in self.members.items():  # after a restart: whoever knows the client id
             for kind in ("transfer_status", "sent"):
@@ -264,10 +271,18 @@ class CompositeVenue:
                     return _relocated_transfer(found, name, to)
                 to = self._to_location(name, found.asset, found.to_chain)
                 self._transfers[client_id] = (name, venue_of(to), to)
-                return self._move_record(found, name, venue_of(to), location(name, found.from_chain), to)
+                return self._move_record(found, name, venue_of(to), self._from_location(name, found), to)
         if failure is not None:
             raise failure
         raise UnknownOrder(f"No venue of this portfolio ({', '.join(self.members)}) has transfer {client_id}.")
+
+    def _from_location(self, sender: str, sent: Transfer) -> str:
+        """Where a move left: as sent in this process, else the sender's account chain (an exchange
+        sends on a network but holds on its account), else the chain it was sent on."""
+        if sent.client_id in self._from:
+            return self._from[sent.client_id]
+        account = getattr(self.members[sender], "account_chain", None)
+        return location(sender, account or sent.from_chain)
 
     def _move_record(self, sent: Transfer, sender: str, receiver: str, from_location: str, to: str) -> Transfer:
         status = sent.status
