@@ -119,3 +119,32 @@ def test_moves_sized_from_balances_only_leave_venues_with_a_surplus(available, n
         assert out <= max(available[v] - need.get(v, 0.0), 0.0) + 1e-6
     if all(available.get(v, 0.0) >= n for v, n in need.items()):
         assert moves == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(VENUES), st.fixed_dictionaries({"USDC": money, "BTC": st.floats(0, 2),
+                                                                       "ETH": st.floats(0, 20)}), min_size=2),
+       st.sampled_from([[["a"], ["b"], ["c"]], [["a", "b"], ["c"]], [["a", "b", "c"]]]),
+       st.floats(0.05, 0.8), st.floats(0.05, 0.15))
+def test_reachable_targets_stay_within_each_islands_capital_and_sum_to_one(held, groups, btc, eth):
+    from trimtab.core.assets import Targets
+    from trimtab.engine.venue_plan import reachable_targets
+
+    groups = [[v for v in g if v in held] for g in groups]
+    groups = [g for g in groups if g]
+    prices = {"BTC": 60000.0, "ETH": 3000.0}
+    targets = Targets.of({"BTC": btc, "ETH": eth, "USDC": 1 - btc - eth})
+    tradeable = {"BTC": [v for v in held if v != "a"] or ["a"], "ETH": list(held)}
+    reached, gap = reachable_targets(targets, held, prices, tradeable, groups)
+    total = sum(q * (1.0 if x == "USDC" else prices[x]) for v in held.values() for x, q in v.items())
+    assert math.isclose(sum(reached.weights.values()), 1.0, abs_tol=1e-9)
+    assert all(w >= -1e-12 for w in reached.weights.values())
+    if len(groups) == 1:
+        assert reached == targets and gap is None
+    if total > 0:  # BTC can only sit in islands that trade it, and no more than their whole capital
+        room = sum(q * (1.0 if x == "USDC" else prices[x]) for g in groups if any(v in tradeable["BTC"] for v in g)
+                   for v in g for x, q in held[v].items())
+        dust = max(1.0, total * 1e-6)  # a gap smaller than this leaves the targets as they are
+        assert reached.weights["BTC"] * total <= room + dust + 1e-6 * (1 + total)
+    if gap is not None:
+        assert gap["amount"] > 0 and gap["from"] != gap["to"]
