@@ -50,6 +50,8 @@ def test_venues_check_checks_each_venue_and_names_it_in_every_line(tmp_path):
     assert all(line.split(":")[0] in ("wallet", "perps", "exchange") or line.startswith("problem: perps:")
                for line in lines), lines
     assert "problem: perps: config: No paper account" in result.stdout
+    status = run_cli("status", cwd=directory)
+    assert status.returncode == 2 and "Venue perps: no paper account" in status.stderr + status.stdout
     document = json.loads(run_cli("venues", "check", "--json", cwd=directory).stdout)
     assert [v["venue"] for v in document["venues"]] == ["wallet", "perps", "exchange"]
     assert all(p.startswith(("wallet:", "perps:", "exchange:")) for p in document["problems"])

@@ -109,9 +109,15 @@ def open_composite(config: Config, config_path: Path) -> Venue:
     ``[venue]``); every member opened so far is closed when a later one cannot be."""
     from trimtab.venues.composite import CompositeVenue
 
+    from trimtab.errors import ConfigError
+
     members: dict[str, Venue] = {}
     try:
-        for name, _ in config.members:
+        for name, table in config.members:
+            if table.kind == "paper" and not beside(config_path, table.account).exists():
+                raise ConfigError(f"Venue {name}: no paper account at {beside(config_path, table.account)}; create the "
+                                  "accounts of a paper portfolio across venues with "
+                                  "trimtab.paper_setup.init_paper_venues (docs/VENUES.md).")
             members[name] = open_venue(member_config(config, name), config_path)
     except BaseException:
         for venue in members.values():
