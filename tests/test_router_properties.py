@@ -148,3 +148,13 @@ def test_reachable_targets_stay_within_each_islands_capital_and_sum_to_one(held,
         assert reached.weights["BTC"] * total <= room + dust + 1e-6 * (1 + total)
     if gap is not None:
         assert gap["amount"] > 0 and gap["from"] != gap["to"]
+
+
+def test_a_sell_goes_where_its_proceeds_can_fund_the_buys_rather_than_where_they_would_be_stranded():
+    # BTC sits on perps (cheaper fee, but its margin can go nowhere) and on the exchange, where ETH is bought
+    held = {"perps": {"USDC": 0.0, "BTC": 1.0}, "exchange": {"USDC": 0.0, "BTC": 1.0}}
+    fees = {"BTC": {"perps": 0.00055, "exchange": 0.001}, "ETH": {"exchange": 0.001}}
+    legs = [L("sell", "BTC", 0.5, 60000.0, 30000.0, 30.0), L("buy", "ETH", 9.0, 3000.0, 27000.0, 27.0)]
+    result = route(legs, held, "USDC", fees, lambda s, d: None)
+    assert [(x.venue, x.side, x.asset) for x in result.legs] == [("exchange", "sell", "BTC"), ("exchange", "buy", "ETH")]
+    assert result.moves == () and result.shortfalls == ()

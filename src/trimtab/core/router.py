@@ -2,8 +2,9 @@
 
 The planner decides *what* to sell and buy on the consolidated weights; the router decides *where*:
 
-1. Sells trade where the asset sits (cheapest taker fee first, then the largest holding), never
-   moving the asset between venues.
+1. Sells trade where the asset sits, never moving the asset between venues: first on venues whose
+   proceeds can fund the plan's buys (they trade a bought asset, or can move quote to one that does),
+   then the cheapest taker fee, then the largest holding.
 2. Buys are netted inside each venue first: a buy goes to a venue that can trade it and holds the
    quote for it (the venue already holding the asset first, then the cheapest fee), buys with the
    fewest venues to choose from first.
@@ -138,9 +139,14 @@ def route(
     venues = list(held)
     out: list[VenueLeg] = []
     available = {v: max(held[v].get(quote, 0.0), 0.0) for v in venues}
+    buyers = {v for x in legs if str(x.side) == "buy" for v in fees.get(x.asset, {})}
+
+    def stranded(v: str) -> bool:  # proceeds there could fund no buy: not a buy venue, and no move out to one
+        return bool(buyers) and v not in buyers and all(move_cost(v, d) is None for d in buyers if d != v)
+
     for leg in (x for x in legs if str(x.side) == "sell"):
         places = [v for v in venues if v in fees.get(leg.asset, {}) and held[v].get(leg.asset, 0.0) > 0]
-        places.sort(key=lambda v: (fees[leg.asset][v], -held[v].get(leg.asset, 0.0), v))
+        places.sort(key=lambda v: (stranded(v), fees[leg.asset][v], -held[v].get(leg.asset, 0.0), v))
         remaining = leg.quantity
         for v in places:
             if remaining <= leg.quantity * 1e-12:
