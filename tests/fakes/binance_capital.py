@@ -20,11 +20,14 @@ codes (``ERC20`` -> ``ETH``) before sending. The hostile parts kept:
   one was set, ``txId`` only once broadcast, ``info`` only on a failure, ``completeTime`` only when
   done. ``amount`` in a history row is what went on chain: the requested amount less
   ``transactionFee`` (the balance falls by the requested amount).
-- ``withdrawOrderId`` filters the history to the last 7 days when no time range is given; reusing
+- ``withdrawOrderId`` filters the history to the last 7 days when no time range is given (a range
+  over 7 days with it is -1127; ccxt's ``since`` makes a 90-day range, so look up without it); reusing
   one is *not* refused (the docs promise no uniqueness): a blind retry withdraws twice.
 - Weights: every capital answer reports ``X-SAPI-USED-IP-WEIGHT-1M`` or ``X-SAPI-USED-UID-WEIGHT-1M``;
   past 180,000 UID weight in a minute (ten history reads) the answer is 429 -1003 with
   ``Retry-After``, as are more than 10 history reads in one second.
+- Times in rows are the server's (real) clock; processing and confirmation delays run on the
+  network's clock (the Purple Flea fakes' ``FakeClock``), so tests pass minutes at once.
 - Knobs: ``withdraw_fees`` / ``withdraw_min`` per (coin, network), ``withdraw_seconds`` (apply ->
   broadcast, fake clock), ``next_withdrawal_outcome`` ("fail" -> status 5 with ``info`` and the
   amount returned; "reject" -> 3), ``drop_response_of_next("/sapi/v1/capital/withdraw/apply")``
@@ -78,7 +81,8 @@ class Withdrawal:
     address: str
     amount: Decimal  # requested (the balance fell by this)
     fee: Decimal
-    applied_at: float  # fake clock seconds
+    applied_at: float  # capital clock seconds (processing delays)
+    applied_ms: int  # server time (what the rows show, what time filters compare)
     client_id: str | None
     status: int = 4
     tx_id: str | None = None
@@ -189,7 +193,8 @@ class CapitalMixin:
             self.deposits.append({
                 "id": str(next(self._capital_ids) + 4_000_000_000), "amount": s8(transfer.amount),
                 "coin": transfer.asset, "network": mine, "status": 0, "address": transfer.to, "addressTag": "",
-                "txId": transfer.tx_hash, "insertTime": int(transfer.at * 1000), "transferType": 0,
+                "txId": transfer.tx_hash, "insertTime": self.server_time_ms(),  # type: ignore[attr-defined]
+                "transferType": 0,
                 "confirmTimes": "0/12", "unlockConfirm": 12, "walletType": 0})
 
     def arrived(self, transfer: ChainTransfer) -> None:
@@ -241,7 +246,8 @@ class CapitalMixin:
             return Response(400, {"code": -4026, "msg": "You have insufficient balance."})
         self.balances[coin] -= amount
         w = Withdrawal(id=secrets.token_hex(16), coin=coin, network=network, address=address, amount=amount, fee=fee,
-                       applied_at=self._now_s(), client_id=params.get("withdrawOrderId") or None)
+                       applied_at=self._now_s(), applied_ms=self.server_time_ms(),  # type: ignore[attr-defined]
+                       client_id=params.get("withdrawOrderId") or None)
         outcome, self.next_withdrawal_outcome = self.next_withdrawal_outcome, None
         if outcome == "fail":
             w.info = "Withdrawal failed: the network rejected the transaction. The amount has been returned."
@@ -251,7 +257,7 @@ class CapitalMixin:
         return Response(200, {"id": w.id})
 
     def _withdraw_history(self, params: dict) -> Response:
-        now_ms = int(self._now_s() * 1000)
+        now_ms = self.server_time_ms()  # type: ignore[attr-defined]
         start = int(params["startTime"]) if params.get("startTime") else None
         end = int(params["endTime"]) if params.get("endTime") else None
         client_id = params.get("withdrawOrderId")
@@ -260,6 +266,8 @@ class CapitalMixin:
         elif start is None:
             start = now_ms - 90 * 86_400_000
         end = end if end is not None else now_ms
+        if client_id and end - start > 7 * 86_400_000:
+            return Response(400, {"code": -1127, "msg": "More than 7 days between startTime and endTime."})
         if end - start > 90 * 86_400_000:
             return Response(400, {"code": -1127, "msg": "More than 90 days between startTime and endTime."})
         ids = set(params["idList"].split(",")) if params.get("idList") else None
@@ -268,7 +276,7 @@ class CapitalMixin:
                 and (client_id is None or w.client_id == client_id)
                 and (ids is None or w.id in ids)
                 and (params.get("status") is None or str(w.status) == params["status"])
-                and start <= int(w.applied_at * 1000) <= end]
+                and start <= w.applied_ms <= end]
         offset, limit = int(params.get("offset") or 0), min(int(params.get("limit") or 1000), 1000)
         return Response(200, rows[offset:offset + limit])
 
@@ -276,7 +284,7 @@ class CapitalMixin:
         row: dict[str, Any] = {
             "id": w.id, "amount": s8(w.amount - w.fee), "transactionFee": s8(w.fee), "coin": w.coin,
             "status": w.status, "address": w.address,
-            "applyTime": datetime.fromtimestamp(w.applied_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "applyTime": datetime.fromtimestamp(w.applied_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S"),
             "network": w.network, "transferType": 0, "walletType": 0, "txKey": ""}
         if w.client_id:
             row["withdrawOrderId"] = w.client_id
@@ -285,11 +293,12 @@ class CapitalMixin:
         if w.info and w.status in (3, 5):
             row["info"] = w.info
         if w.completed_at is not None:
-            row["completeTime"] = datetime.fromtimestamp(w.completed_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            done_ms = w.applied_ms + int((w.completed_at - w.applied_at) * 1000)
+            row["completeTime"] = datetime.fromtimestamp(done_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
         return row
 
     def _deposit_history(self, params: dict) -> Response:
-        now_ms = int(self._now_s() * 1000)
+        now_ms = self.server_time_ms()  # type: ignore[attr-defined]
         start = int(params["startTime"]) if params.get("startTime") else now_ms - 90 * 86_400_000
         end = int(params["endTime"]) if params.get("endTime") else now_ms
         rows = [dict(d) for d in reversed(self.deposits)
