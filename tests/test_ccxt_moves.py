@@ -71,6 +71,8 @@ def test_withdrawal_carries_our_id_is_recorded_first_and_never_repeated(setup):
     assert again.client_id == "mv-1" and applies(server) == 1
     assert v.sent("mv-1").fee == pytest.approx(0.2)
     network.clock.advance(server.withdraw_seconds)
+    assert v.sent("mv-1").status is TransferStatus.IN_TRANSIT  # broadcast, not yet confirmed
+    network.clock.advance(network.delays["base"])
     done = venue().sent("mv-1")  # a new handle (after a restart) reads the same record
     assert done.status is TransferStatus.ARRIVED and done.received == pytest.approx(99.8)
     assert server.balances["USDC"] == Decimal(900) and applies(server) == 1
@@ -160,3 +162,37 @@ def test_unknown_client_id_is_unknown(setup):
 def test_internal_error_code_is_unknown_not_rejected():
     error = translate(ccxt.OperationFailed('binance {"code":-1001,"msg":"Internal error"}'), "withdraw")
     assert isinstance(error, VenueUnavailable) and error.retryable
+
+
+def test_move_estimate_reads_the_exchange_fee_table(setup):
+    _, _, venue, _ = setup
+    v = venue()
+    assert v.move_estimate("USDC", 1.0, "base")["fixed_fee"] == pytest.approx(0.2)
+    assert v.move_estimate("USDC", 1.0)["chain"] == "base"  # the cheapest network trimtab names
+    with pytest.raises(Unsupported):
+        v.move_estimate("USDC", 1.0, "tron")
+    assert v.account_chain == "binance"
+
+
+def test_received_is_proven_by_a_deposit_of_that_amount_and_claimed_once(setup):
+    from datetime import UTC, datetime, timedelta
+
+    from trimtab.venues.base import Transfer
+
+    server, network, venue, _ = setup
+    v = venue()
+    address = v.deposit_address("USDC", "base")
+    started = datetime.now(UTC)
+    sent = Transfer(client_id="in-1", asset="USDC", amount=200.0, fee=0.0, from_chain="base", to_chain="base",
+                    status=TransferStatus.ARRIVED, started_at=started, arrives_at=started + timedelta(minutes=2))
+    twin = Transfer(client_id="in-2", asset="USDC", amount=200.0, fee=0.0, from_chain="base", to_chain="base",
+                    status=TransferStatus.ARRIVED, started_at=started, arrives_at=started + timedelta(minutes=2))
+    network.broadcast(chain="base", asset="USDC", amount=Decimal(200), to=address, tx_hash="0x" + "1" * 64,
+                      sender=WALLET, origin="wallet")
+    assert v.received("in-1", sent) is None  # seen on chain, not yet credited
+    network.clock.advance(network.delays["base"])
+    network.settle()
+    assert v.received("in-1", sent) == pytest.approx(200.0)
+    assert v.received("in-2", twin) is None  # one deposit proves one move
+    assert venue().received("in-1") == pytest.approx(200.0)  # remembered across handles
+    assert server.balances["USDC"] == Decimal(1200)

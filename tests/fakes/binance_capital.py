@@ -9,11 +9,13 @@ As documented by Binance (developers.binance.com/docs/wallet/capital/...), with 
                                                        GET  /sapi/v1/capital/withdraw/history weight(UID) 18000,
                                                             and at most 10 requests a second
     fetch_deposits(code, since)                        GET  /sapi/v1/capital/deposit/hisrec   weight(IP) 1
+    fetch_deposit_withdraw_fees([code])                GET  /sapi/v1/capital/config/getall    weight(IP) 10
 
 Network ids are Binance's (``ETH``, ``BASE``, ``SOL``, ``BSC``, ``ARBITRUM``); ccxt maps its unified
 codes (``ERC20`` -> ``ETH``) before sending. The hostile parts kept:
 
-- Withdrawal statuses are numbers (0 email sent, 1 cancelled, 2 awaiting approval, 3 rejected,
+- A withdrawal is 4 (processing) from apply until the chain confirms it, with a ``txId`` once
+  broadcast; then 6. Withdrawal statuses are numbers (0 email sent, 1 cancelled, 2 awaiting approval, 3 rejected,
   4 processing, 5 failure, 6 completed); deposit statuses too (0 pending, 1 success, 6 credited but
   cannot withdraw, 7 wrong deposit, 8 waiting user confirm).
 - ``withdraw/apply`` answers only ``{"id"}``. A history row carries ``withdrawOrderId`` only when
@@ -67,7 +69,7 @@ WITHDRAW_MIN = {("USDC", "ETH"): Decimal(10), ("USDC", "BASE"): Decimal(1), ("US
                 ("BTC", "BTC"): Decimal("0.0001")}
 
 #: Request weights of the capital endpoints: (limit kind, weight).
-WEIGHTS = {"/sapi/v1/capital/deposit/address": ("IP", 10), "/sapi/v1/capital/withdraw/apply": ("UID", 900),
+WEIGHTS = {"/sapi/v1/capital/config/getall": ("IP", 10), "/sapi/v1/capital/deposit/address": ("IP", 10), "/sapi/v1/capital/withdraw/apply": ("UID", 900),
            "/sapi/v1/capital/withdraw/history": ("UID", 18000), "/sapi/v1/capital/deposit/hisrec": ("IP", 1)}
 UID_LIMIT_1M = 180_000
 HISTORY_PER_SECOND = 10
@@ -167,21 +169,24 @@ class CapitalMixin:
 
     # -- progress ------------------------------------------------------------------------------
     def _advance_capital(self) -> None:
-        """Withdrawals past ``withdraw_seconds`` are broadcast (status 6, txId) or fail (status 5)."""
+        """Withdrawals past ``withdraw_seconds`` are broadcast (a txId, still 4 processing) or fail
+        (5, or 3 rejected, the amount returned); a broadcast one turns 6 (completed) when the chain
+        confirms it (``arrived``). Without a network, it completes at broadcast."""
         now = self._now_s()
         for w in self.withdrawals:
-            if w.status != 4 or now - w.applied_at < self.withdraw_seconds:
+            if w.status != 4 or w.tx_id is not None or now - w.applied_at < self.withdraw_seconds:
                 continue
             if w.info is not None:  # a failure decided at apply time shows once processed
                 w.status = 5 if w.info.startswith("Withdrawal failed") else 3
                 self.balances[w.coin] = self.balances.get(w.coin, Decimal(0)) + w.amount
                 continue
             w.tx_id = "0x" + secrets.token_hex(32) if w.network in EVM_NETWORKS else _b58(88)
-            w.status, w.completed_at = 6, now
-            if self.network is not None:
-                self.network.broadcast(chain=NETWORK_CHAINS.get(w.network, w.network.lower()), asset=w.coin,
-                                       amount=w.amount - w.fee, to=w.address, tx_hash=w.tx_id,
-                                       sender="binance-hot-wallet", origin="binance")
+            if self.network is None:
+                w.status, w.completed_at = 6, now
+                continue
+            self.network.broadcast(chain=NETWORK_CHAINS.get(w.network, w.network.lower()), asset=w.coin,
+                                   amount=w.amount - w.fee, to=w.address, tx_hash=w.tx_id,
+                                   sender="binance-hot-wallet", origin="binance")
 
     # -- chain receiver ------------------------------------------------------------------------
     def seen(self, transfer: ChainTransfer) -> None:
@@ -198,8 +203,11 @@ class CapitalMixin:
                 "confirmTimes": "0/12", "unlockConfirm": 12, "walletType": 0})
 
     def arrived(self, transfer: ChainTransfer) -> None:
-        """Confirmed: the deposit turns 1 (success) and the balance is credited."""
+        """Confirmed: our withdrawal turns 6 (completed); a deposit turns 1 (success) and is credited."""
         with self.lock:
+            for w in self.withdrawals:
+                if w.tx_id == transfer.tx_hash and w.status == 4:
+                    w.status, w.completed_at = 6, self._now_s()
             for row in self.deposits:
                 if row["txId"] == transfer.tx_hash and row["address"] == transfer.to and row["status"] == 0:
                     row.update(status=1, confirmTimes="12/12")
@@ -222,6 +230,27 @@ class CapitalMixin:
         address = self.deposit_address_of(coin, network)
         return Response(200, {"address": address, "coin": coin, "tag": "",
                               "url": f"https://explorer.example/{network.lower()}/address/{address}"})
+
+    def _config_getall(self, params: dict) -> Response:
+        """Every coin with its networks: fees, minimums, whether deposits and withdrawals are open."""
+        coins = sorted({c for c, _ in self.withdraw_fees} | set(self.balances))
+        rows = []
+        for coin in coins:
+            networks = [n for c, n in self.withdraw_fees if c == coin]
+            rows.append({"coin": coin, "depositAllEnable": True, "withdrawAllEnable": True, "name": coin,
+                         "free": s8(self.balances.get(coin, Decimal(0))), "locked": "0", "freeze": "0",
+                         "withdrawing": "0", "ipoing": "0", "ipoable": "0", "storage": "0", "isLegalMoney": False,
+                         "trading": True, "networkList": [{
+                             "network": n, "coin": coin, "withdrawIntegerMultiple": "0.00000001",
+                             "isDefault": n == _default_network(coin), "depositEnable": True, "withdrawEnable": True,
+                             "depositDesc": "", "withdrawDesc": "", "specialTips": "", "name": n,
+                             "resetAddressStatus": False, "addressRegex": "", "memoRegex": "",
+                             "withdrawFee": s8(self.withdraw_fees[(coin, n)]),
+                             "withdrawMin": s8(self.withdraw_min.get((coin, n), self.withdraw_fees[(coin, n)])),
+                             "withdrawMax": "9999999.00000000", "minConfirm": 12, "unLockConfirm": 12,
+                             "sameAddress": False, "estimatedArrivalTime": 5, "busy": False,
+                             "contractAddressUrl": "", "contractAddress": ""} for n in networks]})
+        return Response(200, rows)
 
     def _withdraw_apply(self, params: dict) -> Response:
         coin, address = params.get("coin", ""), params.get("address", "")

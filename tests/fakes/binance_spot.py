@@ -425,6 +425,7 @@ ROUTES = {
     ("GET", "/sapi/v1/asset/tradeFee"): (lambda self, params: Response(200, [
         wire.trade_fee(m, self.fee_rate) for m in self._select(params)]), True),
     ("GET", "/api/v3/depth"): (lambda self, params: Response(200, wire.depth(self._select(params)[0])), False),
+    ("GET", "/sapi/v1/capital/config/getall"): (B._config_getall, True),
     ("GET", "/sapi/v1/capital/deposit/address"): (B._deposit_address, True),
     ("POST", "/sapi/v1/capital/withdraw/apply"): (B._withdraw_apply, True),
     ("GET", "/sapi/v1/capital/withdraw/history"): (B._withdraw_history, True),

@@ -49,10 +49,11 @@ def test_withdrawal_debits_now_is_broadcast_later_and_lands_in_the_wallet(linked
     assert row["amount"] == 99.8 and row["fee"]["cost"] == 0.2  # amount on chain = requested - fee
     network.clock.advance(binance.withdraw_seconds)
     row = exchange.fetch_withdrawals("USDC", None, None, {"withdrawOrderId": "w-1"})[0]
-    assert row["info"]["status"] == 6 and row["status"] == "ok" and row["txid"]
+    assert row["info"]["status"] == 4 and row["status"] == "pending" and row["txid"]  # broadcast
     assert pf.wallet.balance("base", WALLET_ADDRESS, "USDC") == 0  # on its way, not yet confirmed
     network.clock.advance(network.delays["base"])
-    network.settle()
+    row = exchange.fetch_withdrawals("USDC", None, None, {"withdrawOrderId": "w-1"})[0]
+    assert row["info"]["status"] == 6 and row["status"] == "ok" and "completeTime" in row["info"]
     assert pf.wallet.balance("base", WALLET_ADDRESS, "USDC") == Decimal("99.8")
 
 

@@ -202,7 +202,47 @@ class CcxtMoves:
         self._history[key] = (time.monotonic(), rows)
         return rows
 
+    def move_estimate(self, asset: str, amount: float, chain: str | None = None) -> dict[str, float]:
+        """The withdrawal fee of ``asset`` on ``chain`` (default: the cheapest network trimtab names)
+        from the exchange's own table (``fetch_deposit_withdraw_fees``; Binance: capital/config/getall),
+        and the usual minutes; ``Unsupported`` when the exchange publishes none."""
+        fees = self.read(lambda: self.exchange.fetch_deposit_withdraw_fees([asset]), f"read {asset} withdrawal fees")
+        networks = (fees.get(asset) or {}).get("networks") or {}
+        wanted = [chain] if chain else list(NETWORKS)
+        known = {c: float(networks[NETWORKS[c]]["withdraw"]["fee"]) for c in wanted if NETWORKS.get(c) in networks
+                 and (networks[NETWORKS[c]].get("withdraw") or {}).get("fee") is not None}
+        if not known:
+            raise Unsupported(f"{self.name} publishes no {asset} withdrawal fee for "
+                              f"{chain or 'any network trimtab knows'}.")
+        best = min(known, key=known.__getitem__)
+        minutes = MINUTES.get(best, 15.0)
+        return {"fee": known[best], "fixed_fee": known[best], "fee_rate": 0.0, "chain": best,  # type: ignore[dict-item]
+                "seconds_low": minutes * 30, "seconds_high": minutes * 90}
+
     # -- deposits ------------------------------------------------------------------------------
+
+    def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
+        """What a move ``client_id`` into this account has been credited, proven by a deposit of
+        ``sent.received`` (within 1e-6) of the asset, status ok, made after the send started and
+        claimed by no other move (the claim is recorded); None while none shows it."""
+        ledger = self._ledger()
+        key = f"deposit:{client_id}"  # never the sender's key, should both venues share one ledger file
+        found = ledger.get(key)
+        if found is not None and found[0] == "received":
+            return float(found[1]["amount"])
+        if sent is None:
+            return None
+        since = sent.started_at - timedelta(minutes=1)
+        claimed = {theirs.get("deposit_id") for other, _, theirs in ledger.records("deposit") if other != key}
+        for row in self.deposits(sent.asset, since):
+            if row.get("status") != "ok" or row.get("id") in claimed:
+                continue
+            if math.isclose(float(row.get("amount") or 0.0), sent.received, rel_tol=1e-6, abs_tol=1e-6):
+                ledger.record(key, "deposit", "received", {"deposit_id": row.get("id"), "txid": row.get("txid"),
+                                                                 "amount": float(row["amount"])})
+                return float(row["amount"])
+        return None
+
 
     def deposits(self, asset: str, since: datetime) -> list[dict[str, Any]]:
         """Deposits of ``asset`` since ``since`` as ccxt reports them (``txid``, ``amount``, ``status``

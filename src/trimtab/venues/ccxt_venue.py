@@ -404,6 +404,20 @@ class CcxtVenue:
         """The withdrawal under ``client_id`` as the exchange shows it."""
         return self.moves.sent(client_id)
 
+    @property
+    def account_chain(self) -> str:
+        """The chain of every holding here: the account, not a network (a move takes the network
+        from the other side)."""
+        return self.name
+
+    def move_estimate(self, asset: str, amount: float, chain: str | None = None) -> dict[str, float]:
+        """The withdrawal fee and usual time of sending ``asset`` out (``ccxt_moves.CcxtMoves``)."""
+        return self.moves.move_estimate(asset, amount, chain)
+
+    def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
+        """What the move ``client_id`` (the sender's ``sent``) has credited here, or None yet."""
+        return self.moves.received(client_id, sent)
+
     def deposits(self, asset: str, since: datetime) -> list[dict[str, Any]]:
         """Deposits of ``asset`` since ``since`` (ccxt's transaction structures)."""
         return self.moves.deposits(asset, since)
