@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
+from trimtab.engine import venue_plan
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
 from trimtab.engine.results import RebalanceResult
@@ -64,7 +65,8 @@ class Agent:
         The activity is read first: a run that starts while the balances are read is then one the
         assessment does not know, so a plan made from it is stale (``core/freshness.py``)."""
         activity = self.activity()
-        held = consolidate(self.venue.balances())
+        balances = self.venue.balances()
+        held = consolidate(balances)
         travelling = self.in_transit(activity.in_flight)
         quote = self.strategy.targets.quote
         assets = [a for a in dict.fromkeys([*self.strategy.targets.assets, *held, *(t.asset for t in travelling)])
@@ -72,9 +74,28 @@ class Agent:
         prices = {a: q.price for a, q in self.venue.prices(assets).items()}
         rules = {a: m.rules for a, m in self.venue.markets().items()}
         s = self.strategy
-        return assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
-                      mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
-                      activity=activity)
+        composite = venue_plan.is_composite(self.venue)
+        plan_targets, gap, places = None, None, {}
+        if composite:  # rules per asset: its cheapest market; targets each island of venues can reach
+            options = self.venue.market_options()  # type: ignore[attr-defined]
+            rules = {a: min(by_venue.values(), key=lambda m: m.rules.taker_fee or 0.0).rules
+                     for a, by_venue in options.items()}
+            cost = venue_plan.move_cost_between(self.venue, quote, balances)  # type: ignore[arg-type]
+            places = cost.places
+            held_at = {name: {} for name in self.venue.names} | venue_plan.held_by_venue(balances)  # type: ignore[attr-defined]
+            reachable, gap = venue_plan.reachable_targets(
+                s.targets, held_at, prices, {a: list(v) for a, v in options.items()},
+                venue_plan.islands(self.venue.names, cost))  # type: ignore[attr-defined]
+            plan_targets = reachable if gap is not None else None
+        result = assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
+                        mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
+                        activity=activity, plan_targets=plan_targets)
+        if not composite:
+            return result
+        routed = venue_plan.route_legs(self.venue, result.plan.legs, quote, balances)  # type: ignore[arg-type]
+        note = venue_plan.unreachable_sentence(self.venue, quote, gap, places) if gap else None  # type: ignore[arg-type]
+        document = {"holdings": venue_plan.three_levels(balances), "routing": venue_plan.routing_document(routed)}
+        return replace(result, venues=document, note=note)
 
     def activity(self) -> Activity:
         """What the journal knows now: how many runs started, the newest, and a run not yet ended."""
