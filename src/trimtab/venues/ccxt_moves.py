@@ -51,6 +51,8 @@ NETWORKS = {"ethereum": "ERC20", "base": "BASE", "solana": "SOL", "arbitrum": "A
 MINUTES = {"ethereum": 10.0, "base": 5.0, "solana": 3.0, "arbitrum": 5.0, "bsc": 5.0, "tron": 5.0,
            "bitcoin": 60.0}
 _KIND = "withdrawal"
+#: How far the sending venue's clock may be from the exchange's when a deposit is matched to a move.
+SKEW = timedelta(hours=1)
 
 
 class CcxtMoves:
@@ -223,8 +225,8 @@ class CcxtMoves:
 
     def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
         """What a move ``client_id`` into this account has been credited, proven by a deposit of
-        ``sent.received`` (within 1e-6) of the asset, status ok, made after the send started and
-        claimed by no other move (the claim is recorded); None while none shows it."""
+        ``sent.received`` (within 1e-6) of the asset, status ok, made after the send started (less
+        :data:`SKEW`) and claimed by no other move (the claim is recorded); None while none shows it."""
         ledger = self._ledger()
         key = f"deposit:{client_id}"  # never the sender's key, should both venues share one ledger file
         found = ledger.get(key)
@@ -232,7 +234,7 @@ class CcxtMoves:
             return float(found[1]["amount"])
         if sent is None:
             return None
-        since = sent.started_at - timedelta(minutes=1)
+        since = sent.started_at - SKEW  # the sender's clock is not the exchange's
         claimed = {theirs.get("deposit_id") for other, _, theirs in ledger.records("deposit") if other != key}
         for row in self.deposits(sent.asset, since):
             if row.get("status") != "ok" or row.get("id") in claimed:

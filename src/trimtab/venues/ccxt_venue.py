@@ -312,7 +312,8 @@ class CcxtVenue:
         known = self._symbols.get(client_order_id)
         pairs = [f"{b}/{q}" for b, q in self.pair_markets()] if not known else []
         symbols = [known] if known else [self._symbol(a) for a in self.assets] + pairs
-        found = self._find(client_order_id, symbols)
+        listed = self._load_markets()  # an asset the exchange does not list has no order here (not an error)
+        found = self._find(client_order_id, [s for s in symbols if s in listed])
         if found is None:
             raise UnknownOrder(f"{self.name} has no order with client id {client_order_id}.")
         return found

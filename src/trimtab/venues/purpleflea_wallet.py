@@ -334,6 +334,14 @@ class PurpleFleaWalletVenue:
         """The send under ``client_id`` as the wallet can prove it (its tx hash or its balance)."""
         return self.sends.sent(client_id)
 
+    def send_refusal(self, asset: str, chain: str) -> str | None:
+        """Why ``asset`` cannot be sent from ``chain`` through ``/wallet/send`` (None: it can)."""
+        try:
+            self.sends.check(asset, chain)
+        except Unsupported as e:
+            return str(e)
+        return None
+
     def move_estimate(self, asset: str, amount: float, chain: str | None = None) -> dict[str, float]:
         """A send's cost: the gas, in the quote (the native priced by the wallet API), and its minutes."""
         chains = [chain] if chain else [c for c in self.chains if (asset, c) in _sendable()]
