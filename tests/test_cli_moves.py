@@ -106,6 +106,19 @@ def exchange_in_flight(network, binance) -> list:
     return [t for t in network.in_flight() if t.origin == "binance" or t.to in ours]
 
 
+def perps_value(trading) -> float:
+    """The perps account's value as Hyperliquid reports it: collateral plus unrealised PnL."""
+    account = trading.account()
+    return account.collateral + sum(p["unrealized_pnl"] for p in trading.book.live_positions(account, trading.markets))
+
+
+def costs(directory: Path) -> Decimal:
+    """Fees and slippage of every fill, as the journal recorded them from the venues' answers."""
+    with sqlite3.connect(directory / "trimtab.db") as db:
+        return sum((Decimal(str(fee)) + Decimal(str(slip)) for fee, slip in db.execute("SELECT fee, slippage FROM fills")),
+                   Decimal(0))
+
+
 def legs(directory: Path) -> list[tuple]:
     with sqlite3.connect(directory / "trimtab.db") as db:
         return db.execute("SELECT kind, stage, asset, chain, to_chain, state, fee, client_id FROM legs "
@@ -166,7 +179,9 @@ def test_exchange_to_wallet_then_wallet_to_exchange_each_move_once_value_conserv
 def test_three_venues_one_rebalance_moves_toward_targets_each_write_once(tmp_path, fakes):
     # Arrange: perps hold their margin; ETH on the wallet, quote on the exchange; BTC wanted
     network, pf, binance, addresses = fakes
+    pf.trading.account().collateral = 1000.0  # a small margin account: it cannot carry all the BTC
     write_config(tmp_path, pf, binance, {"ETH": 0.2, "BTC": 0.4, "USDC": 0.4}, members=("wallet", "binance", "perps"))
+    before = wallet_value(pf, addresses) + binance_value(binance) + Decimal(str(perps_value(pf.trading)))
     status = run_cli("status", "--json", cwd=tmp_path, env=ENV)
     assert status.returncode == 0, status.stderr
     drift_before = json.loads(status.stdout)
@@ -174,6 +189,8 @@ def test_three_venues_one_rebalance_moves_toward_targets_each_write_once(tmp_pat
     document = rebalance(tmp_path, pf.clock)
     # Assert
     assert document["run"]["state"] == "completed", document
+    traded = {leg[3].split(":")[0] for leg in legs(tmp_path) if leg[0] == "order" and leg[5] == "filled"}
+    assert traded == {"wallet", "binance", "perps"}
     after = run_cli("status", "--json", cwd=tmp_path, env=ENV)
     assert after.returncode == 0, after.stderr
     weights_before = {a["asset"]: a["weight"] for a in drift_before["assets"]}
@@ -186,3 +203,35 @@ def test_three_venues_one_rebalance_moves_toward_targets_each_write_once(tmp_pat
     assert len(opened) == len({(o.get("coin"), o.get("side"), o.get("size_usd")) for o in opened})
     assert len({w.client_id for w in binance.withdrawals}) == len(binance.withdrawals)
     assert exchange_in_flight(network, binance) == []
+    after_value = wallet_value(pf, addresses) + binance_value(binance) + Decimal(str(perps_value(pf.trading)))
+    fees = costs(tmp_path)
+    gas = len(pf.wallet.requests_to("/v1/wallet/send", "POST")) * pf.wallet.gas["base"] * ETH
+    assert float(before - after_value) == pytest.approx(float(fees + gas), abs=0.05)
+
+
+def test_wallet_and_perps_whose_targets_need_an_impossible_move_balance_within_each_and_say_so(tmp_path, fakes):
+    # Arrange: BTC at 50 % needs far more than the perps account's 1,000 of margin; no API moves the
+    # wallet's USDC into Hyperliquid margin (contract §1, §5)
+    network, pf, binance, addresses = fakes
+    pf.wallet.set_balance("base", addresses["base"], "USDC", "2000")
+    pf.trading.account().collateral = 1000.0
+    write_config(tmp_path, pf, binance, {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}, members=("wallet", "perps"))
+    wallet_before, perps_before = wallet_value(pf, addresses), perps_value(pf.trading)
+    # Act
+    document = rebalance(tmp_path, pf.clock)
+    # Assert: one sentence naming the missing move and why; no move tried, nothing stranded
+    assert document["run"]["state"] == "completed", document
+    note = document["assessment"]["note"]
+    assert "from wallet to perps" in note and "not a margin deposit" in note, note
+    assert not [leg for leg in legs(tmp_path) if leg[0] == "transfer"]
+    sent_to = {json.loads(r.body)["to"] for r in pf.wallet.requests_to("/v1/wallet/send", "POST")}
+    assert sent_to <= {o.deposit_address for o in pf.wallet.wagyu.orders}  # only swap deposits: none to margin
+    # each venue rebalanced inside its own capital (less its own costs)
+    btc = sum(p["size_usd"] for p in pf.trading.book.live_positions(pf.trading.account(), pf.trading.markets)
+              if p["coin"] == "BTC")
+    assert btc == pytest.approx(perps_before, rel=0.02)  # all the perps' capital is BTC exposure
+    total = float(wallet_value(pf, addresses)) + perps_value(pf.trading)
+    eth = float(pf.wallet.balance("base", addresses["base"], "ETH") * ETH)
+    assert eth / total == pytest.approx(0.3, abs=0.02)
+    assert float(wallet_value(pf, addresses)) == pytest.approx(float(wallet_before), rel=0.01)
+    assert perps_value(pf.trading) == pytest.approx(perps_before, rel=0.01)
