@@ -222,7 +222,7 @@ class PurpleFleaTradingVenue:
 
         raise Unsupported(f"Purple Flea trading cannot receive {asset} on {chain}: neither Purple Flea API moves funds "
                           "into Hyperliquid margin, and a USDC send to the account's Hyperliquid address from an EVM "
-                          "chain is not a margin deposit (it would be stranded), so trimtab never makes one.")
+                          "chain is not a margin deposit (it would be stranded), so trimtab never makes one")
 
     def order_from(self, client_order_id: str, asset: str, side: Side, quantity: float, price: float, mid: float,
                    fee: float) -> Order:
