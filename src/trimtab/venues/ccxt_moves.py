@@ -27,7 +27,7 @@ Statuses (ccxt's unified words over Binance's numbers 0-6): ``pending`` -> in tr
 left the exchange), ``ok`` -> arrived on the sending side (broadcast; arrival is confirmed by the
 receiving venue), ``failed``/``canceled`` -> ``OrderRejected`` (the amount returns to the account).
 ``Transfer.amount`` is what the account paid out; ``fee`` the withdrawal fee; what lands is
-``amount - fee``.
+``amount - fee``; ``from_chain`` is the network's chain and ``to_chain`` the destination address.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class CcxtMoves:
         done = result is not None and result.get("status") == "ok"
         return Transfer(client_id=client_id, asset=record["asset"], amount=float(record["amount"]),
                         fee=float((result or {}).get("fee") or 0.0), from_chain=record["chain"],
-                        to_chain=record["chain"],
+                        to_chain=record["address"],  # where it goes: the composite finds the venue by it
                         status=TransferStatus.ARRIVED if done else TransferStatus.IN_TRANSIT, started_at=started,
                         arrives_at=started + timedelta(minutes=MINUTES.get(record["chain"], 15.0)))
 

@@ -411,6 +411,13 @@ class CcxtVenue:
         from the other side)."""
         return self.name
 
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The chains (trimtab's names) a move into or out of this account may travel on."""
+        from trimtab.venues.ccxt_moves import NETWORKS
+
+        return tuple(NETWORKS)
+
     def move_estimate(self, asset: str, amount: float, chain: str | None = None) -> dict[str, float]:
         """The withdrawal fee and usual time of sending ``asset`` out (``ccxt_moves.CcxtMoves``)."""
         return self.moves.move_estimate(asset, amount, chain)

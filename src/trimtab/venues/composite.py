@@ -136,8 +136,9 @@ class CompositeVenue:
             for chain in self._chains(name):
                 try:
                     if venue.deposit_address(asset, chain) == chain_or_address:
-                        self._addresses[(asset, chain_or_address)] = location(name, chain)
-                        return location(name, chain)
+                        place = location(name, getattr(venue, "account_chain", None) or chain)  # an account: one place
+                        self._addresses[(asset, chain_or_address)] = place
+                        return place
                 except VenueError:
                     continue
         if ":" in chain_or_address and "0x" not in chain_or_address:
@@ -147,6 +148,7 @@ class CompositeVenue:
     def _chains(self, name: str) -> list[str]:
         venue = self.members[name]
         chains = list(getattr(venue, "chains", ()) or ())
+        chains += list(getattr(venue, "networks", ()) or ())  # an exchange account: the networks it receives on
         chains += [m.chain for m in venue.markets().values()]
         return list(dict.fromkeys(chains))
 

@@ -16,7 +16,8 @@ limited to 20 a minute per IP: the client waits out a 429 (refused before the ha
 An EVM send answers once its receipt is in (mined): ``sent`` means it left the wallet. A Solana send
 answers once submitted: it counts as left when the balance shows it. ``Transfer.fee`` is the gas, in
 the asset when the asset is the native (0 for USDC: gas is paid in the native, read from its balance
-and kept in the record as ``gas``).
+and kept in the record as ``gas``). ``to_chain`` of its ``Transfer`` is the destination address (the
+composite venue finds the receiving venue by it after a restart).
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ class Sends:
         started = datetime.fromtimestamp(record["asked_at"], tz=UTC)
         fee = float(record["gas"]) if record.get("gas") and record["asset"] == NATIVE[record["chain"]][0] else 0.0
         return Transfer(client_id=client_id, asset=record["asset"], amount=float(record["amount"]) + fee, fee=fee,
-                        from_chain=record["chain"], to_chain=record["chain"], status=TransferStatus.ARRIVED,
+                        from_chain=record["chain"], to_chain=record["address"], status=TransferStatus.ARRIVED,
                         started_at=started, arrives_at=started + timedelta(minutes=MINUTES.get(record["chain"], 5.0)))
 
     def _balance(self, chain: str, asset: str) -> Decimal | None:
