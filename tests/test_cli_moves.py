@@ -122,7 +122,7 @@ def costs(directory: Path) -> Decimal:
 def legs(directory: Path) -> list[tuple]:
     with sqlite3.connect(directory / "trimtab.db") as db:
         return db.execute("SELECT kind, stage, asset, chain, to_chain, state, fee, client_id FROM legs "
-                          "ORDER BY run_id, idx").fetchall()
+                          "ORDER BY rowid").fetchall()  # in the order written (run ids are random)
 
 
 def rebalance(directory: Path, clock) -> dict:
