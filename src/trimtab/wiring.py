@@ -101,7 +101,8 @@ def open_venue(config: Config, config_path: Path) -> Venue:
     v = config.venue
     exchange = make_exchange(v.exchange or "", api_key=read_secret(v.api_key_env), secret=read_secret(v.secret_env),
                              api_url=v.api_url, timeout_ms=v.timeout_ms)
-    return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets)
+    return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets,
+                     ledger=beside(config_path, v.ledger))
 
 
 def open_composite(config: Config, config_path: Path) -> Venue:

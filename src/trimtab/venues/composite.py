@@ -14,7 +14,8 @@ location as the ``chain``, so the executor, the journal and the routing of bridg
 * ``transfer(asset, amount, from_location, to_location, client_id)``: on one venue, its own bridge;
   between venues, a **move** (MOVES.md): ``sender.send(asset, amount, chain, receiver.deposit_address(
   asset, chain), client_id)``. ``transfer_status`` finds either by client id (the sender's ``sent``);
-  a move has arrived when the receiver proves it (``received(client_id)``, else the sender's word).
+  a move has arrived when the receiver proves it (``received(client_id, sent)``, ``sent`` the sender's
+  record: an exchange matches a deposit of ``sent.received``), else the sender's word.
 * ``can_move(asset, from_location, to_location)``: a ``MoveCost`` or None (never planned): a member
   can send when it has ``send`` (and its optional ``send_refusal(asset, chain)`` says nothing), and
   receive when its ``deposit_address(asset, chain)`` does not raise ``Unsupported``; the fee and time
@@ -147,7 +148,7 @@ class CompositeVenue:
             for chain in dict.fromkeys(networks):
                 try:
                     if venue.deposit_address(asset, chain) == chain_or_address:
-                        place = location(name, account or chain)
+                        place = location(name, account or chain)  # an exchange account is one place
                         self._addresses[(asset, chain_or_address)] = place
                         return place
                 except VenueError:
@@ -159,6 +160,7 @@ class CompositeVenue:
         chains = list(getattr(venue, "chains", ()) or ())  # a wallet names its chains; else where it holds
         if not chains:
             chains = [h.chain for h in venue.balances()]
+        chains += list(getattr(venue, "networks", ()) or ())  # an exchange account: the networks it receives on
         chains += [m.chain for m in venue.markets().values()]
         return list(dict.fromkeys(chains))
 
@@ -288,7 +290,7 @@ class CompositeVenue:
         status = sent.status
         target = self.members.get(receiver)
         if target is not None and hasattr(target, "received"):
-            status = type(sent.status)("arrived" if target.received(sent.client_id) is not None else "in_transit")
+            status = type(sent.status)("arrived" if target.received(sent.client_id, sent) is not None else "in_transit")
         return Transfer(client_id=sent.client_id, asset=sent.asset, amount=sent.amount, fee=sent.fee,
                         from_chain=from_location, to_chain=to, status=status, started_at=sent.started_at,
                         arrives_at=sent.arrives_at)

@@ -413,7 +413,7 @@ class PaperVenue:
             raise UnknownOrder(f"The paper venue has no send {client_id}.")
         return found
 
-    def received(self, client_id: str) -> float | None:
+    def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
         """The quantity credited here by the move ``client_id`` from another paper account, or None."""
         row = self._db.execute("SELECT amount FROM deposits WHERE client_id = ?", (client_id,)).fetchone()
         return None if row is None else float(row[0])
