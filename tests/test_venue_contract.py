@@ -63,7 +63,19 @@ def purpleflea_wallet(request, tmp_path):
     return wallet_venue(servers.wallet, tmp_path), Spec("ETH", 0.05, "USDC", "ethereum", "base", 50.0, gas=0.00001)
 
 
-VENUES = [paper, ccxt_binance, purpleflea_trading, purpleflea_wallet]
+def composite(request, tmp_path):
+    from composite_setup import make_composite
+
+    return make_composite(tmp_path), Spec("ETH", 0.05, "USDC", "wallet:ethereum", "wallet:base", 50.0)
+
+
+def composite_move(request, tmp_path):  # the "bridge" is a move between two venues (MOVES.md)
+    from composite_setup import make_composite
+
+    return make_composite(tmp_path), Spec("ETH", 0.05, "USDC", "wallet:ethereum", "exchange:spot", 50.0)
+
+
+VENUES = [paper, ccxt_binance, purpleflea_trading, purpleflea_wallet, composite, composite_move]
 
 
 @pytest.fixture(params=VENUES, ids=lambda factory: factory.__name__)

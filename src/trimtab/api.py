@@ -70,7 +70,7 @@ def status(config: Config | str | os.PathLike[str] | None = None, *, now: dateti
     path = config_path
     if not isinstance(config, Config):
         config, path = load_config(config)
-    if config.venue.kind != "static":
+    if config.multi_venue or config.venue.kind != "static":  # [[venues]]: its composite, never a static one
         from trimtab.wiring import build_agent
 
         agent = build_agent(config, path or Path.cwd() / "trimtab.toml", new_journal=new_journal)

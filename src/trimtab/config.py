@@ -205,6 +205,44 @@ class VenueConfig(_Section):
         return value
 
 
+class MemberVenueConfig(VenueConfig):
+    """One venue of a portfolio across venues (``[[venues]]``): a ``[venue]`` table with a ``name``.
+
+    ``name`` names its locations (``wallet:ethereum``). Guards of this venue alone, beside the
+    ``[execution]`` ones for the whole portfolio: ``max_run_value``, ``max_daily_value`` (value
+    traded on this venue), ``kill_switch`` and ``allowed_assets`` (what may trade here).
+    Paper only: ``fee`` (this venue's taker fee, instead of ``[trading] fee``), ``move_fee`` (fraction
+    of a move to another venue kept on the way),
+    ``move_minutes`` ([low, high] simulated latency of such a move), and ``can_send`` /
+    ``can_receive`` (false mirrors a venue whose API cannot move funds out / in, such as Purple
+    Flea trading's Hyperliquid margin).
+    """
+
+    kind: Literal["paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"] = "paper"  # type: ignore[assignment]
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    max_run_value: float | None = Field(None, gt=0, le=1e15)
+    max_daily_value: float | None = Field(None, gt=0, le=1e15)
+    kill_switch: bool = False
+    allowed_assets: list[str] | None = None
+    fee: float | None = Field(None, ge=0, le=0.1)
+    move_fee: float = Field(0.001, ge=0, le=0.1)
+    move_minutes: tuple[Annotated[float, Field(ge=0, le=10_080)], Annotated[float, Field(ge=0, le=10_080)]] = (5.0, 30.0)
+    can_send: bool = True
+    can_receive: bool = True
+
+    @field_validator("allowed_assets")
+    @classmethod
+    def _allowed(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_as_value_error(asset_symbol, a) for a in value]
+
+    @field_validator("move_minutes")
+    @classmethod
+    def _move_minutes(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= value[0] <= value[1]:
+            raise ValueError("give [low, high] minutes with 0 <= low <= high, e.g. [5, 30]")
+        return value
+
+
 class ExecutionConfig(_Section):
     """Guards checked before any order, and the kill switch (see docs/EXECUTION.md)."""
 
@@ -292,11 +330,52 @@ class Config(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     trading: TradingConfig = Field(default_factory=TradingConfig)
     venue: VenueConfig = Field(default_factory=VenueConfig)
+    venues: list[MemberVenueConfig] | None = None
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+
+    @model_validator(mode="after")
+    def _venues(self) -> Config:
+        if self.venues is None:
+            return self
+        if "venue" in self.model_fields_set:
+            raise ValueError("give either one [venue] table or several [[venues]] tables, not both")
+        if not self.venues:
+            raise ValueError("[[venues]] is empty; declare at least one venue with a name and a kind")
+        names = [v.name for v in self.venues]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"venue name {twice[0]!r} is given twice; each [[venues]] table needs its own name")
+        paper = [v for v in self.venues if v.kind == "paper"]
+        if paper and len(paper) != len(self.venues):
+            raise ValueError("mix of paper and live venues; a portfolio's venues are either all paper or all live")
+        accounts = [v.account for v in paper]
+        shared = sorted({a for a in accounts if accounts.count(a) > 1})
+        if shared:
+            raise ValueError(f"paper account {shared[0]!r} is used by two venues; give each paper venue its own account")
+        return self
+
+    @property
+    def members(self) -> list[tuple[str, VenueConfig]]:
+        """The portfolio's venues as ``(name, config)``: the ``[[venues]]`` tables, or the one ``[venue]``
+        (named after its kind)."""
+        if self.venues is None:
+            return [(self.venue.kind, self.venue)]
+        return [(v.name, v) for v in self.venues]
+
+    @property
+    def multi_venue(self) -> bool:
+        return self.venues is not None
+
+    @property
+    def venue_kind(self) -> str:
+        """The venue kind for allow-lists: the one venue's kind, or the kind every member shares
+        ("paper" for a paper portfolio across venues), else "multi"."""
+        kinds = {v.kind for _, v in self.members}
+        return kinds.pop() if len(kinds) == 1 else "multi"
 
     @property
     def targets(self) -> Targets:
@@ -425,8 +504,8 @@ def read_key_file(path: Path) -> SecretStr:
 def _first_problem(error: ValidationError) -> str:
     problems = error.errors()
     first = problems[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
+    key = ".".join(str(part) for part in first["loc"]) or ("[[venues]]" if "venue" in message else "(top level)")
     if first["type"] == "extra_forbidden":
         message = "unknown key" + _did_you_mean(first["loc"])
     elif first["type"] == "missing":
@@ -447,7 +526,11 @@ def _did_you_mean(loc: tuple) -> str:  # type: ignore[type-arg]
 
     model: type[BaseModel] = Config
     for part in loc[:-1]:  # walk down to the section that holds the unknown key
+        if isinstance(part, int):  # an item of [[venues]]: its model is already the item's
+            continue
         annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if str(part) == "venues":
+            annotation = MemberVenueConfig
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return " (check its spelling)"
         model = annotation

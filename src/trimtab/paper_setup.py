@@ -61,3 +61,62 @@ def init_paper(path: Path, targets, *, holdings: str, prices: str, fee: float, m
                       settings=paper_settings(loaded.venue, fee, quote)).close()
     return {"config": str(config_path), "venue": "paper", "account": str(account.resolve()),
             "holdings": by_chain, "markets": market_of}
+
+
+def init_paper_venues(path: Path, targets, venues, *, fee: float = 0.001, min_trade: float = 10.0,  # type: ignore[no-untyped-def]
+                      clock_speed: float = 60.0, price_source: str = "fixed", extra: str = "",
+                      start=None, force: bool = False) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Write a paper portfolio across venues at ``path`` (``[[venues]]``) and create each account.
+
+    ``venues``: one mapping per venue: ``name``, ``holdings`` ``{asset: {chain: quantity}}``,
+    ``markets`` ``{asset: chain}``, ``prices`` ``{asset: price}``, and optionally ``fee`` (its taker
+    fee), ``move_fee``, ``move_minutes``, ``bridge_minutes``, ``can_send``, ``can_receive``,
+    ``order_latency``, ``slippage_bps``. ``extra`` is TOML appended as written (e.g. ``[execution]``).
+    """
+    import json
+
+    from trimtab.config import load_config
+    from trimtab.core.rules import MarketRules
+    from trimtab.errors import InputError
+    from trimtab.venues.base import Market
+    from trimtab.venues.paper import PaperVenue
+    from trimtab.wiring import beside, member_config, paper_settings
+
+    quote = targets.quote
+    lines = ["[portfolio]", f'quote = "{quote}"', "targets = { " + ", ".join(
+        f"{a} = {w!r}" for a, w in targets.weights.items()) + " }", "", "[trading]", f"fee = {fee!r}",
+        f"min_trade = {min_trade!r}", "", '[journal]', 'url = "sqlite:///trimtab.db"', ""]
+    for v in venues:
+        lines += ["[[venues]]", f'name = "{v["name"]}"', 'kind = "paper"', f'account = "paper-{v["name"]}.db"',
+                  f"clock_speed = {float(clock_speed)!r}", f'price_source = "{price_source}"',
+                  f"order_latency = {float(v.get('order_latency', 0.0))!r}",
+                  f"slippage_bps = {float(v.get('slippage_bps', 5.0))!r}"]
+        for key in ("fee", "move_fee", "bridge_fee"):
+            if key in v:
+                lines.append(f"{key} = {float(v[key])!r}")
+        for key in ("move_minutes", "bridge_minutes"):
+            if key in v:
+                lines.append(f"{key} = [{float(v[key][0])!r}, {float(v[key][1])!r}]")
+        for key in ("can_send", "can_receive"):
+            if key in v:
+                lines.append(f"{key} = {json.dumps(bool(v[key]))}")
+        lines += ["markets = { " + ", ".join(f'{a} = "{c}"' for a, c in v["markets"].items()) + " }", ""]
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; pass --force to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    loaded, config_path = load_config(path)
+    accounts = {}
+    for v in venues:
+        member = member_config(loaded, v["name"])
+        account = beside(config_path, member.venue.account)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(account) + suffix).unlink(missing_ok=True)
+        prices = v["prices"]
+        rules = {a: Market(asset=a, chain=c, rules=MarketRules(
+            amount_step=10.0 ** -max(0, math.ceil(math.log10(prices[a])) + 2), min_notional=10.0,
+            taker_fee=v.get("fee"))) for a, c in v["markets"].items()}
+        PaperVenue.create(account, holdings=v["holdings"], prices=prices, markets=rules,
+                          settings=paper_settings(member.venue, fee, quote), start=start).close()
+        accounts[v["name"]] = str(account)
+    return {"config": str(config_path), "accounts": accounts}

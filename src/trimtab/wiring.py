@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from trimtab.config import Config, VenueConfig
+from trimtab.config import Config, MemberVenueConfig, VenueConfig
 from trimtab.core.durations import parse_duration
 from trimtab.engine.agent import Agent, Strategy
 from trimtab.engine.executor import Executor
@@ -39,13 +39,27 @@ def journal_url(config: Config, config_path: Path) -> str:
 
 
 def paper_settings(venue: VenueConfig, fee: float, quote: str) -> PaperSettings:
+    moves = {}
+    if isinstance(venue, MemberVenueConfig):
+        fee = venue.fee if venue.fee is not None else fee
+        moves = {"move_fee": venue.move_fee, "move_minutes": tuple(venue.move_minutes), "can_send": venue.can_send,
+                 "can_receive": venue.can_receive}
     return PaperSettings(quote=quote, fee=fee, slippage_bps=venue.slippage_bps, order_latency=venue.order_latency,
                          bridge_fee=venue.bridge_fee, bridge_minutes=tuple(venue.bridge_minutes),
-                         clock_speed=venue.clock_speed, price_source=venue.price_source)
+                         clock_speed=venue.clock_speed, price_source=venue.price_source, **moves)
 
 
-def open_paper(config: Config, config_path: Path) -> PaperVenue:
-    """The paper account the config names, with the config's settings."""
+def member_config(config: Config, name: str) -> Config:
+    """The config seen by one venue of a portfolio across venues: its ``[[venues]]`` table as ``[venue]``."""
+    table = next(v for n, v in config.members if n == name)
+    return config.model_copy(update={"venue": table, "venues": None})
+
+
+def open_paper(config: Config, config_path: Path) -> Venue:
+    """The paper account the config names, with the config's settings (a paper portfolio across
+    venues: the composite of its paper accounts)."""
+    if config.multi_venue and config.venue_kind == "paper":
+        return open_venue(config, config_path)
     if config.venue.kind != "paper":
         raise InputError(f"{config_path} uses the {config.venue.kind} venue, which cannot trade; "
                          "create a paper portfolio with `trimtab init --venue paper`.")
@@ -71,8 +85,10 @@ def price_feed(config: Config, config_path: Path) -> Venue | None:
 
 
 def open_venue(config: Config, config_path: Path) -> Venue:
-    """The venue the config names (paper or ccxt); raise ``InputError`` for one that cannot trade
-    and ``ConfigError`` when a key's environment variable is unset."""
+    """The venue the config names (paper or ccxt; a ``CompositeVenue`` for ``[[venues]]``); raise
+    ``InputError`` for one that cannot trade and ``ConfigError`` when a key's environment variable is unset."""
+    if config.multi_venue:
+        return open_composite(config, config_path)
     if config.venue.kind == "purpleflea-trading":
         return open_purpleflea_trading(config, config_path)
     if config.venue.kind == "purpleflea-wallet":
@@ -85,7 +101,31 @@ def open_venue(config: Config, config_path: Path) -> Venue:
     v = config.venue
     exchange = make_exchange(v.exchange or "", api_key=read_secret(v.api_key_env), secret=read_secret(v.secret_env),
                              api_url=v.api_url, timeout_ms=v.timeout_ms)
-    return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets)
+    return CcxtVenue(exchange, quote=config.portfolio.quote, assets=config.targets.assets,
+                     ledger=beside(config_path, v.ledger))
+
+
+def open_composite(config: Config, config_path: Path) -> Venue:
+    """The ``[[venues]]`` of the config as one ``CompositeVenue`` (each member opened as its own
+    ``[venue]``); every member opened so far is closed when a later one cannot be."""
+    from trimtab.venues.composite import CompositeVenue
+
+    from trimtab.errors import ConfigError
+
+    members: dict[str, Venue] = {}
+    try:
+        for name, table in config.members:
+            if table.kind == "paper" and not beside(config_path, table.account).exists():
+                raise ConfigError(f"Venue {name}: no paper account at {beside(config_path, table.account)}; create the "
+                                  "accounts of a paper portfolio across venues with "
+                                  "trimtab.paper_setup.init_paper_venues (docs/VENUES.md).")
+            members[name] = open_venue(member_config(config, name), config_path)
+    except BaseException:
+        for venue in members.values():
+            if hasattr(venue, "close"):
+                venue.close()
+        raise
+    return CompositeVenue(members, quote=config.portfolio.quote, kinds={n: v.kind for n, v in config.members})
 
 
 def purpleflea_key(config: Config, config_path: Path, default_env: str) -> SecretStr:
@@ -129,11 +169,20 @@ def open_purpleflea_wallet(config: Config, config_path: Path) -> Venue:
 
 
 def guards(config: Config, config_path: Path) -> Guards:
+    from trimtab.engine.guards import VenueGuard
+
     e = config.execution
+    venues = None
+    if config.venues is not None:  # each venue's own limits beside the portfolio's
+        venues = {v.name: VenueGuard(max_run_value=v.max_run_value, max_daily_value=v.max_daily_value,
+                                     kill_switch=v.kill_switch,
+                                     allowed_assets=None if v.allowed_assets is None else frozenset(v.allowed_assets))
+                  for v in config.venues}
     return Guards(max_price_age=parse_duration(e.max_price_age), max_price_move=e.max_price_move,
                   max_run_value=e.max_run_value, max_daily_value=e.max_daily_value, kill_switch=e.kill_switch,
                   kill_file=beside(config_path, e.kill_file), max_withdrawal_value=e.max_withdrawal_value,
-                  withdraw_addresses=None if e.withdraw_addresses is None else frozenset(e.withdraw_addresses))
+                  withdraw_addresses=None if e.withdraw_addresses is None else frozenset(e.withdraw_addresses),
+                  venues=venues)
 
 
 def strategy(config: Config) -> Strategy:
@@ -172,7 +221,7 @@ def guardrails(config: Config):  # type: ignore[no-untyped-def]
     from trimtab.engine.approvals import Guardrails
 
     a = config.agent
-    return Guardrails(venue=config.venue.kind, allowed_venues=frozenset(a.allowed_venues),
+    return Guardrails(venue=config.venue_kind, allowed_venues=frozenset(a.allowed_venues),
                       allowed_assets=frozenset(a.allowed_assets) if a.allowed_assets is not None else None,
                       require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl))
 

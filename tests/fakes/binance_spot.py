@@ -44,7 +44,9 @@ from typing import Any
 
 from . import binance_wire as wire
 from ._http import FakeServer, Request, Response
+from .binance_capital import WEIGHTS, CapitalMixin
 from .binance_wire import SpotMarket, s8
+from .chain_network import ChainNetwork
 
 API_KEY = "fake-binance-key"
 SECRET = "fake-binance-secret"
@@ -74,13 +76,17 @@ NO_ORDER = (400, -2013, "Order does not exist.")
 INSUFFICIENT = (400, -2010, "Account has insufficient balance for requested action.")
 
 
-class BinanceSpotFake(FakeServer):
+class BinanceSpotFake(CapitalMixin, FakeServer):
     """Binance spot REST on 127.0.0.1. Knobs: ``set_price``, ``set_balance``, ``fail_next``,
     ``drop_response_of_next_order``, ``clock_offset_ms``, ``weight_limit``, ``maintenance``; the log
     is ``requests``.
 
     Every request weighs 1 (Binance weighs endpoints 1-80); ``X-MBX-USED-WEIGHT-1M`` reports the
-    minute's total, and past ``weight_limit`` the fake answers 429 -1003 with ``Retry-After``.
+    minute's total, and past ``weight_limit`` the fake answers 429 -1003 with ``Retry-After``. The
+    capital endpoints (``binance_capital.py``) carry their documented weights on top.
+
+    ``network`` (a ``chain_network.ChainNetwork``) links this fake to others: withdrawals are
+    broadcast on it and transfers to our deposit addresses are credited from it.
 
     ``strict_client_ids`` (default True) rejects any reused ``newClientOrderId`` with -2010
     "Duplicate order sent.". Real Binance only rejects an id of a still *open* order; a market order
@@ -89,7 +95,7 @@ class BinanceSpotFake(FakeServer):
 
     def __init__(self, markets: list[SpotMarket] | None = None, balances: dict[str, Any] | None = None,
                  api_key: str = API_KEY, secret: str = SECRET, fee_rate: Any = "0.001",
-                 strict_client_ids: bool = True) -> None:
+                 strict_client_ids: bool = True, network: ChainNetwork | None = None) -> None:
         super().__init__()
         self.api_key, self.secret = api_key, secret
         self.fee_rate = Decimal(str(fee_rate))
@@ -103,10 +109,11 @@ class BinanceSpotFake(FakeServer):
         self.orders: list[dict] = []
         self.trades: list[dict] = []
         self._faults: dict[str, list[Response]] = {}
-        self._drop_next_order: Response | None = None
+        self._drop_next: dict[str, Response] = {}  # path -> the answer that replaces an applied one
         self._ids = itertools.count(1)
         self.weight_limit: int | None = None  # requests per clock minute before an automatic 429
         self._weight_minute, self._weight_used = 0, 0
+        self._init_capital(network)
 
     # -- knobs -----------------------------------------------------------------------------
     def set_price(self, symbol: str, price: Any) -> None:
@@ -136,17 +143,25 @@ class BinanceSpotFake(FakeServer):
             self._faults.setdefault(key, []).extend(Response(status, body, dict(headers)) for _ in range(times))
 
     def drop_response_of_next_order(self, mode: str = "close", delay: float = 0.0) -> None:
-        """Execute the next accepted POST /api/v3/order, then lose its response.
+        """Execute the next accepted POST /api/v3/order, then lose its response (see ``drop_response_of_next``)."""
+        self.drop_response_of_next("/api/v3/order", mode, delay)
+
+    def drop_response_of_next(self, path: str, mode: str = "close", delay: float = 0.0) -> None:
+        """Execute the next accepted (200) request on ``path``, then lose its response.
 
         ``mode="close"`` closes the connection without a byte (after ``delay`` seconds, so a client
-        timeout shorter than ``delay`` also works); ``mode="502"`` answers 502 with an HTML body.
+        timeout shorter than ``delay`` also works); ``mode="502"`` answers 502 with an HTML body;
+        ``mode="500"`` answers 500 -1001 (Binance's "Internal error; unable to process your request").
         """
-        if mode not in ("close", "502"):
-            raise ValueError("mode is 'close' or '502'")
+        if mode not in ("close", "502", "500"):
+            raise ValueError("mode is 'close', '502' or '500'")
+        answers = {"close": Response(drop=True, delay=delay),
+                   "502": Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                                   {"Content-Type": "text/html"}, delay=delay),
+                   "500": Response(500, {"code": -1001, "msg": "Internal error; unable to process your request. "
+                                         "Please try again."}, delay=delay)}
         with self.lock:
-            self._drop_next_order = (Response(drop=True, delay=delay) if mode == "close" else
-                                     Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
-                                              {"Content-Type": "text/html"}, delay=delay))
+            self._drop_next[path] = answers[mode]
 
     def server_time_ms(self) -> int:
         return int(time.time() * 1000) + self.clock_offset_ms
@@ -157,11 +172,18 @@ class BinanceSpotFake(FakeServer):
 
     # -- dispatch --------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
+        if self.network is not None:
+            self.network.settle()  # outside our lock: a delivery may take another fake's lock
         with self.lock:
             try:
                 response = self._route(request)
             except (ValueError, ArithmeticError):  # e.g. quantity=abc, timestamp=soon
                 response = error(400, -1100, "Illegal characters found in a parameter.")
+            if response.status == 200 and request.path in self._drop_next:
+                response = self._drop_next.pop(request.path)
+            if request.path in WEIGHTS:
+                for name, value in self._weight_headers(request.path).items():
+                    response.headers.setdefault(name, value)
             response.headers.setdefault("X-MBX-USED-WEIGHT-1M", str(self._weight_used))
             return response
 
@@ -170,6 +192,7 @@ class BinanceSpotFake(FakeServer):
         if minute != self._weight_minute:
             self._weight_minute, self._weight_used = minute, 0
         self._weight_used += 1
+        self._advance_capital()
         queued = self._faults.get(f"{request.method} {request.path}") or self._faults.get(request.path)
         if queued:
             return queued.pop(0)
@@ -186,6 +209,10 @@ class BinanceSpotFake(FakeServer):
             refused = self._check_signature(request)
             if refused is not None:
                 return refused
+        if request.path in WEIGHTS:
+            limited = self._capital_weight(request.path)
+            if limited is not None:
+                return limited
         try:
             return handler(self, params)
         except _Refused as refusal:
@@ -260,10 +287,7 @@ class BinanceSpotFake(FakeServer):
         return Response(200, wire.account(balances, self.fee_rate, self.server_time_ms()))
 
     def _new_order(self, params: dict) -> Response:
-        response = self._place_market_order(params)
-        if response.status == 200 and self._drop_next_order is not None:
-            response, self._drop_next_order = self._drop_next_order, None
-        return response
+        return self._place_market_order(params)
 
     def _place_market_order(self, params: dict) -> Response:
         """Validate like Binance (params, duplicate id, LOT_SIZE, NOTIONAL, balance), then fill whole."""
@@ -401,5 +425,10 @@ ROUTES = {
     ("GET", "/sapi/v1/asset/tradeFee"): (lambda self, params: Response(200, [
         wire.trade_fee(m, self.fee_rate) for m in self._select(params)]), True),
     ("GET", "/api/v3/depth"): (lambda self, params: Response(200, wire.depth(self._select(params)[0])), False),
+    ("GET", "/sapi/v1/capital/config/getall"): (B._config_getall, True),
+    ("GET", "/sapi/v1/capital/deposit/address"): (B._deposit_address, True),
+    ("POST", "/sapi/v1/capital/withdraw/apply"): (B._withdraw_apply, True),
+    ("GET", "/sapi/v1/capital/withdraw/history"): (B._withdraw_history, True),
+    ("GET", "/sapi/v1/capital/deposit/hisrec"): (B._deposit_history, True),
 }
 

@@ -228,11 +228,12 @@ class PurpleFleaServers:
 
 
 @contextmanager
-def running_purpleflea(clock: FakeClock | None = None) -> Iterator[PurpleFleaServers]:
-    """Start the trading and wallet fakes on two free ports of 127.0.0.1, sharing one clock."""
+def running_purpleflea(clock: FakeClock | None = None, network: Any = None) -> Iterator[PurpleFleaServers]:
+    """Start the trading and wallet fakes on two free ports of 127.0.0.1, sharing one clock
+    (``network``, a ``chain_network.ChainNetwork``, links the wallet to other fakes; its clock wins)."""
     from .purpleflea_trading import TradingFake
     from .purpleflea_wallet import WalletFake
 
-    clock = clock or FakeClock()
-    with TradingFake(clock=clock) as trading, WalletFake(clock=clock) as wallet:
+    clock = network.clock if network is not None else clock or FakeClock()
+    with TradingFake(clock=clock) as trading, WalletFake(clock=clock, network=network) as wallet:
         yield PurpleFleaServers(trading, wallet, clock)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._http import Request, Response
 from .purpleflea import ApiError, FakeClock, PurpleFleaServer, json_body, new_hex, route
@@ -39,6 +39,9 @@ from .purpleflea_chains import (
 )
 from .purpleflea_swaps import TREASURY, Wagyu, decimals_of
 
+if TYPE_CHECKING:
+    from .chain_network import ChainNetwork, ChainTransfer
+
 WALLET_KEY = "pk_live_" + "b2" * 24
 WALLET_INFO = {"service": "public-wallet", "docs": "https://wallet.purpleflea.com/llms.txt", "version": "1.0.0"}
 PRICES = {"BTC": 97000.0, "ETH": 3500.0, "SOL": 150.0, "USDC": 1.0, "USDT": 1.0, "DAI": 1.0, "TRX": 0.25,
@@ -55,8 +58,11 @@ class WalletFake(PurpleFleaServer):
     LIMITS: ClassVar[dict[str, int]] = {"/v1/auth/register": 10, "/v1/referral/withdraw": 5,
                                         "/v1/wallet/swap": 30, "/v1/wallet/send": 20}
 
-    def __init__(self, clock: FakeClock | None = None) -> None:
+    def __init__(self, clock: FakeClock | None = None, network: ChainNetwork | None = None) -> None:
         super().__init__(clock)
+        self.network = network  # chain_network.ChainNetwork: sends are broadcast, withdrawals land here
+        if network is not None:
+            network.attach(self)
         self.agents: dict[str, str] = {WALLET_KEY: "ag_" + new_hex(12)}  # api key -> agent id
         self.balances: dict[tuple[str, str, str], Decimal] = {}
         self.wallets: dict[str, dict] = {}  # agent id -> the /wallet/create answer plus keys
@@ -118,9 +124,22 @@ class WalletFake(PurpleFleaServer):
         return agent
 
     def handle(self, request: Request) -> Response:
+        if self.network is not None:
+            self.network.settle()  # outside our lock: a delivery may take another fake's lock
         with self.lock:
             self.wagyu.advance()
             return super().handle(request)
+
+    # -- chain receiver (chain_network.py) -------------------------------------------------
+    def seen(self, transfer: ChainTransfer) -> None:
+        """Nothing until it confirms (the wallet API reads confirmed balances only)."""
+
+    def arrived(self, transfer: ChainTransfer) -> None:
+        """A transfer another fake broadcast lands on its address: this fake keeps every balance
+        of ethereum, base and solana (our own sends are already in them)."""
+        if transfer.origin != "wallet" and transfer.chain in BALANCE_CHAINS:
+            with self.lock:
+                self.set_balance_add(transfer.chain, transfer.to, transfer.asset, transfer.amount)
 
     def _read(self, chain: str, address: str, asset: str, error_reply_is_zero: bool) -> Decimal | None:
         """A balance as the server gets it: None when the lookup throws (RPC down, ``fail_lookup``);
@@ -290,6 +309,9 @@ class WalletFake(PurpleFleaServer):
         self.set_balance_add(chain, sender, native, -gas)
         self.set_balance_add(chain, to, asset, moved)
         tx_hash = new_tx_hash(chain)
+        if self.network is not None:
+            self.network.broadcast(chain=chain, asset=asset, amount=moved, to=to, tx_hash=tx_hash, sender=sender,
+                                   origin="wallet")
         order = self.wagyu.by_deposit_address(chain, to)
         if order is not None:
             self.wagyu.deposit(order, asset, moved, tx_hash, sender)

@@ -27,6 +27,12 @@ class Assessment:
     decision: Decision
     plan: Plan
     activity: Activity = field(default_factory=Activity)
+    #: Across venues: the targets the plan aims at when some venues cannot move funds to each other
+    #: (None: the targets), the holdings per asset, venue and chain with the plan's routing, and the
+    #: one sentence saying which move would be needed and why it cannot be made.
+    plan_targets: Targets | None = None
+    venues: Mapping[str, Any] | None = None
+    note: str | None = None
 
     def snapshot(self) -> Snapshot:
         """The state this assessment was made from, as a plan records it (``core/freshness.py``)."""
@@ -51,7 +57,14 @@ class Assessment:
         """
         v = self.valuation
         flight = self.activity.in_flight
-        return {
+        extra: dict[str, Any] = {}
+        if self.venues is not None:
+            extra["venues"] = dict(self.venues)
+        if self.plan_targets is not None:
+            extra["plan_targets"] = dict(self.plan_targets.weights)
+        if self.note is not None:
+            extra["note"] = self.note
+        return extra | {
             "quote": v.quote,
             "total_value": v.total_value,
             "in_transit_value": v.in_transit_value,
@@ -115,13 +128,16 @@ def assess(
     rules: Mapping[str, MarketRules] | None = None,
     in_transit: Iterable[InTransit] = (),
     activity: Activity | None = None,
+    plan_targets: Targets | None = None,
 ) -> Assessment:
     """Value, measure, decide and plan in one pure call; raise ``InputError`` on bad input.
 
     The plan is always computed, so a user can see what a rebalance would cost even when the
     policy says to wait; ``decision.rebalance`` says whether the policy would act now.
     ``in_transit`` counts as held; while ``activity.in_flight`` names a run, the decision is to
-    wait for it (trigger ``run_in_flight``), whatever the drift.
+    wait for it (trigger ``run_in_flight``), whatever the drift. ``plan_targets`` (a portfolio across
+    venues that cannot move funds to each other) are what the plan aims at; drift is still measured
+    against ``targets``.
     """
     activity = activity or Activity()
     valuation = value_portfolio(holdings, prices, quote=targets.quote, assets=targets.assets, in_transit=in_transit)
@@ -133,7 +149,7 @@ def assess(
                             reason=f"waits for run {flight.run_id} in flight ({flight.state}); "
                                    f"the policy would say: {decision.reason}")
     plan = plan_rebalance(
-        valuation, targets, mode=mode, band=policy.tolerance, fee=fee, min_trade=min_trade, rules=rules
+        valuation, plan_targets or targets, mode=mode, band=policy.tolerance, fee=fee, min_trade=min_trade, rules=rules
     )
     return Assessment(targets=targets, valuation=valuation, drift=drift, decision=decision, plan=plan,
-                      activity=activity)
+                      activity=activity, plan_targets=plan_targets)

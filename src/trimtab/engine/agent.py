@@ -21,7 +21,7 @@ from trimtab.core.pairs import route_through_pairs
 from trimtab.core.plan import Mode, Plan
 from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
-from trimtab.engine import cashflows, withdrawals
+from trimtab.engine import cashflows, venue_plan, withdrawals
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
 from trimtab.engine.guards import check_withdrawal
@@ -70,7 +70,8 @@ class Agent:
         The activity is read first: a run that starts while the balances are read is then one the
         assessment does not know, so a plan made from it is stale (``core/freshness.py``)."""
         activity = self.activity()
-        held = consolidate(self.venue.balances())
+        balances = self.venue.balances()
+        held = consolidate(balances)
         travelling = self.in_transit(activity.in_flight)
         quote = self.strategy.targets.quote
         assets = [a for a in dict.fromkeys([*self.strategy.targets.assets, *held, *(t.asset for t in travelling)])
@@ -78,13 +79,32 @@ class Agent:
         prices = {a: q.price for a, q in self.venue.prices(assets).items()}
         rules = {a: m.rules for a, m in self.venue.markets().items()}
         s = self.strategy
-        assessment = assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
-                            mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
-                            activity=activity)
+        composite = venue_plan.is_composite(self.venue)
+        plan_targets, gap, places = None, None, {}
+        if composite:  # rules per asset: its cheapest market; targets each island of venues can reach
+            options = self.venue.market_options()  # type: ignore[attr-defined]
+            rules = {a: min(by_venue.values(), key=lambda m: m.rules.taker_fee or 0.0).rules
+                     for a, by_venue in options.items()}
+            cost = venue_plan.move_cost_between(self.venue, quote, balances)  # type: ignore[arg-type]
+            places = cost.places
+            held_at = {name: {} for name in self.venue.names} | venue_plan.held_by_venue(balances)  # type: ignore[attr-defined]
+            reachable, gap = venue_plan.reachable_targets(
+                s.targets, held_at, prices, {a: list(v) for a, v in options.items()},
+                venue_plan.islands(self.venue.names, cost))  # type: ignore[attr-defined]
+            plan_targets = reachable if gap is not None else None
+        result = assess(held, prices, s.targets, policy=s.policy, moment=self.moment(now or self.venue.now()),
+                        mode=s.mode, fee=s.fee, min_trade=s.min_trade, rules=rules, in_transit=travelling,
+                        activity=activity, plan_targets=plan_targets)
         if only is not None:
-            assessment = cashflows.only(assessment, only, band=s.policy.tolerance, fee=s.fee, min_trade=s.min_trade,
-                                        rules=rules, withdrawal=withdrawal)
-        return assessment
+            result = cashflows.only(result, only, band=s.policy.tolerance, fee=s.fee, min_trade=s.min_trade,
+                                    rules=rules, withdrawal=withdrawal)
+        if not composite:
+            return result
+        routed = venue_plan.route_legs(self.venue, result.plan.legs, quote, balances)  # type: ignore[arg-type]
+        note = venue_plan.unreachable_sentence(self.venue, quote, gap, places) if gap else None  # type: ignore[arg-type]
+        document = {"holdings": venue_plan.three_levels(balances, prices, quote, result.valuation.total_value),
+                    "routing": venue_plan.routing_document(routed)}
+        return replace(result, venues=document, note=note)
 
     def _rules(self) -> dict:
         return {a: m.rules for a, m in self.venue.markets().items()}
@@ -111,9 +131,19 @@ class Agent:
                 ours = in_flight is not None and cid is not None and cid.startswith(in_flight.run_id + "-")
                 return in_flight.run_id if ours else None  # type: ignore[union-attr]
 
-            return tuple(InTransit(asset=t.asset, quantity=t.quantity, from_chain=t.from_chain, to_chain=t.to_chain,
-                                   since=t.since, client_id=t.client_id, run_id=run_of(t.client_id))
-                         for t in self.venue.in_transit())
+            reported = tuple(InTransit(asset=t.asset, quantity=t.quantity, from_chain=t.from_chain,
+                                       to_chain=t.to_chain, since=t.since, client_id=t.client_id,
+                                       run_id=run_of(t.client_id))
+                             for t in self.venue.in_transit())
+            covers = getattr(self.venue, "reports_in_transit", None)
+            if covers is None:
+                return reported
+            # across venues: what leaves a member without in_transit() is counted from the journal
+            legs = [t for t in legs if not covers(t["from_chain"])]
+            return reported + self._journal_in_transit(legs)
+        return self._journal_in_transit(legs)
+
+    def _journal_in_transit(self, legs: list) -> tuple[InTransit, ...]:  # type: ignore[type-arg]
         travelling = []
         for t in legs:
             if t["state"] != "in_transit":

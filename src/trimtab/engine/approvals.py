@@ -117,6 +117,7 @@ class PlanDesk:
         assessment = assessment or self.agent.assess()
         plan = assessment.plan
         self._check_assets(leg.asset for leg in plan.legs)
+        self._check_venue_assets(assessment)
         now = self.clock()
         record = PlanRecord(id="p" + uuid.uuid4().hex[:12], portfolio=self.agent.portfolio, state="planned",
                             created_at=now, expires_at=now + self.rails.plan_ttl, venue=self.rails.venue,
@@ -287,6 +288,18 @@ class PlanDesk:
             raise Denied("PLAN_EXPIRED", f"plan {plan_id} expired at {record.expires_at:%Y-%m-%d %H:%M:%S} UTC "
                                          f"(plan_ttl {self.rails.plan_ttl}); plan again.")
         return record
+
+    def _check_venue_assets(self, assessment: Assessment) -> None:
+        """Across venues: each venue's part of the plan against that venue's own ``allowed_assets``
+        (``[[venues]]``), so an agent hears at planning what execution would refuse."""
+        guards = self.agent.executor.guards
+        if not guards.venues or assessment.venues is None:
+            return
+        for leg in assessment.venues.get("routing", {}).get("legs", []):
+            own = guards.venues.get(leg["venue"])
+            if own is not None and own.allowed_assets is not None and leg["asset"] not in own.allowed_assets:
+                raise Denied("ASSET_NOT_ALLOWED", f"the plan trades {leg['asset']} on venue {leg['venue']}, whose "
+                                                  f"allowed_assets lists {', '.join(sorted(own.allowed_assets))}.")
 
     def _check_venue(self) -> None:
         if self.rails.venue not in self.rails.allowed_venues:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from trimtab.core.plan import Leg, Plan, Side
-from trimtab.engine import routing, states
+from trimtab.engine import routing, states, venue_plan
 from trimtab.engine.guards import Guards
 from trimtab.engine.progress import ProgressEvent, ProgressKind, ProgressListener
 from trimtab.engine.routing import LegSpec
@@ -104,6 +104,13 @@ class Executor:
             "skipped": [s.reason for s in plan.skipped],
             "pairs": [dict(p) for p in pairs],
         }
+        if venue_plan.is_composite(self.venue):  # across venues: where each leg trades, and the moves
+            routed = venue_plan.routing_document(venue_plan.route_legs(self.venue, plan.legs, plan.quote))  # type: ignore[arg-type]
+            for name, value in venue_plan.turnover_by_venue(routed).items():
+                assets = {leg["asset"] for leg in routed["legs"] if leg["venue"] == name}
+                self.guards.check_venue(name, value, self.journal.traded_value_since(self.portfolio, midnight, venue=name),
+                                        assets)
+            document["venues"] = routed
         self.journal.create_run(RunRecord(id=run_id, portfolio=self.portfolio, state="created", created_at=now,
                                           updated_at=now, plan=document, value_before=value_before))
         return run_id
@@ -178,6 +185,9 @@ class Executor:
                     value=x["value"], fee=x["fee"]) for x in plan["legs"]]
         sells = [leg for leg in legs if leg.side is Side.SELL]
         buys = [leg for leg in legs if leg.side is Side.BUY]
+        if "venues" in plan:
+            return venue_plan.size_stage(stage, self.venue, plan, quote=self.quote,  # type: ignore[arg-type]
+                                         real_proceeds=routing.real_proceeds(self.journal.fills([run.id])))
         holdings, markets = by_chain(self.venue.balances()), self.venue.markets()
         if stage == "gathering":
             return routing.gathering_transfers(sells, holdings, markets), []
@@ -222,7 +232,7 @@ class Executor:
     def _drive_leg(self, run: RunRecord, leg: LegRecord) -> str | None:
         """Send (or find) one leg; return a refusal sentence, ``"needs_attention"``, or None."""
         if leg.state == "planned":
-            self.guards.check_kill_switch()
+            self.guards.check_kill_switch(leg.chain.partition(":")[0] if "venues" in run.plan else None)
             if leg.kind == "order":
                 quote = self.venue.prices([leg.asset])[leg.asset]
                 self.guards.check_price(leg.asset, quote, now=self.venue.now(), planned_price=leg.planned_price)
@@ -272,8 +282,9 @@ class Executor:
             return self.venue.place_pair_order(  # type: ignore[attr-defined]
                 leg.asset, Side(leg.side), leg.planned_quantity, leg.client_id)
         if leg.kind == "order":
+            where = {"chain": leg.chain} if venue_plan.is_composite(self.venue) else {}
             return self.venue.place_order(leg.asset, Side(leg.side), quantity=leg.planned_quantity,
-                                          quote_amount=leg.quote_amount, client_order_id=leg.client_id)
+                                          quote_amount=leg.quote_amount, client_order_id=leg.client_id, **where)
         return self.venue.transfer(leg.asset, leg.planned_quantity, leg.chain, leg.to_chain, leg.client_id)
 
     def _retrying(self, call: Callable[[], Any]) -> Any:

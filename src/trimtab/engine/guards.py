@@ -12,6 +12,10 @@
 
 A withdrawal is checked (kill switch, its cap, its address) before its sell-only run starts, so a
 refused one sells nothing; the run's own orders then pass the trade guards like any run's.
+
+A portfolio across venues adds the same limits per venue (``VenueGuard``, from its ``[[venues]]``
+table): a kill switch, caps on the value traded there, and the assets that may trade there; every
+refusal names the venue.
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ from trimtab.venues.base import Quote
 
 
 @dataclass(frozen=True, kw_only=True)
+class VenueGuard:
+    """One venue's own limits; ``None`` disables a cap or the allow-list."""
+
+    max_run_value: float | None = None
+    max_daily_value: float | None = None
+    kill_switch: bool = False
+    allowed_assets: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Guards:
     """The limits a run must respect; ``None`` disables a cap."""
 
@@ -37,9 +51,15 @@ class Guards:
     kill_file: Path | None = None
     max_withdrawal_value: float | None = None
     withdraw_addresses: frozenset[str] | None = None
+    venues: dict[str, VenueGuard] | None = None
 
-    def check_kill_switch(self) -> None:
-        """Raise ``Denied(KILL_SWITCH)`` when the flag is set or the kill file exists."""
+    def check_kill_switch(self, venue: str | None = None) -> None:
+        """Raise ``Denied(KILL_SWITCH)`` when the flag is set or the kill file exists (or, with
+        ``venue``, that venue's own switch is on)."""
+        own = (self.venues or {}).get(venue or "")
+        if own is not None and own.kill_switch:
+            raise Denied("KILL_SWITCH", f"the kill switch of venue {venue} is on in the config ([[venues]] kill_switch); "
+                                        "no order was sent there.")
         if self.kill_switch:
             raise Denied("KILL_SWITCH", "the kill switch is on in the config ([execution] kill_switch); no order was sent.")
         if self.kill_file is not None and self.kill_file.exists():
@@ -64,6 +84,25 @@ class Guards:
         if self.max_daily_value is not None and traded_today + turnover > self.max_daily_value:
             raise Denied("DAILY_CAP", f"today's trades ({traded_today:,.2f}) plus this plan ({turnover:,.2f}) "
                                       f"would pass max_daily_value {self.max_daily_value:,.2f}.")
+
+
+    def check_venue(self, venue: str, turnover: float, traded_today: float, assets: set[str]) -> None:
+        """Raise ``Denied`` (``KILL_SWITCH``, ``ASSET_NOT_ALLOWED``, ``RUN_CAP``, ``DAILY_CAP``) naming
+        ``venue`` when its part of a plan passes that venue's own limits."""
+        own = (self.venues or {}).get(venue)
+        if own is None:
+            return
+        self.check_kill_switch(venue)
+        if own.allowed_assets is not None and assets - own.allowed_assets:
+            outside = ", ".join(sorted(assets - own.allowed_assets))
+            raise Denied("ASSET_NOT_ALLOWED", f"the plan trades {outside} on venue {venue}, whose allowed_assets "
+                                              f"lists {', '.join(sorted(own.allowed_assets))}.")
+        if own.max_run_value is not None and turnover > own.max_run_value:
+            raise Denied("RUN_CAP", f"the plan trades {turnover:,.2f} on venue {venue}; its max_run_value is "
+                                    f"{own.max_run_value:,.2f}.")
+        if own.max_daily_value is not None and traded_today + turnover > own.max_daily_value:
+            raise Denied("DAILY_CAP", f"today's trades on venue {venue} ({traded_today:,.2f}) plus this plan's "
+                                      f"({turnover:,.2f}) would pass its max_daily_value {own.max_daily_value:,.2f}.")
 
 
 def check_withdrawal(guards: Guards, value: float, address: str | None) -> None:

@@ -36,9 +36,9 @@ class VenueReport:
                 "ok": not self.problems}
 
 
-def check_venue(venue: Venue, name: str, assets: Iterable[str], quote: str) -> VenueReport:
-    """Ask ``venue`` what a rebalance will need, catching each failure as one problem line."""
-    assets = [a for a in assets if a != quote]
+def check_venue(venue: Venue, name: str, assets: Iterable[str] | None, quote: str) -> VenueReport:
+    """Ask ``venue`` what a rebalance will need, catching each failure as one problem line.
+    ``assets`` None (one venue of several): the assets its own markets list, none required."""
     problems: list[str] = []
 
     def attempt(what: str, call: Callable[[], Any]) -> Any:
@@ -54,10 +54,15 @@ def check_venue(venue: Venue, name: str, assets: Iterable[str], quote: str) -> V
             problems.append(f"{what}: {e}")
         return None
 
+    required = assets is not None
+    if assets is None:
+        listed = attempt("markets", lambda: venue.markets())
+        assets = list(listed or {})
+    assets = [a for a in assets if a != quote]
     quotes = attempt("prices", lambda: venue.prices(assets))
     held = attempt("balances", lambda: consolidate(venue.balances()))
     markets = attempt("markets", lambda: venue.markets())
-    if markets is not None:
+    if markets is not None and required:
         missing = [a for a in assets if a not in markets]
         if missing:
             problems.append(f"markets: no {', '.join(m + '/' + quote for m in missing)} market on {name}; "
@@ -70,3 +75,26 @@ def check_venue(venue: Venue, name: str, assets: Iterable[str], quote: str) -> V
     limits = (attempt("rate limit", venue.rate_limit_state) if hasattr(venue, "rate_limit_state") else None) or {}
     return VenueReport(venue=name, reachable=quotes is not None or held is not None, balances=held or {},
                        markets=sorted(markets or {}), clock_skew=skew, rate_limit=limits, problems=problems)
+
+
+def check_venues(venues: dict[str, Venue | Exception], assets: Iterable[str], quote: str) -> list[VenueReport]:
+    """Each venue of a portfolio across venues checked on its own (``venues``: name -> the venue, or
+    the error that kept it from opening), every problem line naming its venue; a last report for the
+    portfolio names target assets that no venue trades."""
+    reports = []
+    traded: set[str] = set()
+    for name, venue in venues.items():
+        if isinstance(venue, Exception):
+            reports.append(VenueReport(venue=name, reachable=False, problems=[f"{name}: config: {venue}"]))
+            continue
+        report = check_venue(venue, name, None, quote)
+        traded.update(report.markets)
+        reports.append(VenueReport(venue=name, reachable=report.reachable, balances=report.balances,
+                                   markets=report.markets, clock_skew=report.clock_skew, rate_limit=report.rate_limit,
+                                   problems=[f"{name}: {p}" for p in report.problems]))
+    missing = [a for a in assets if a != quote and a not in traded]
+    if missing and all(r.reachable for r in reports):
+        reports.append(VenueReport(venue="portfolio", reachable=True, problems=[
+            f"portfolio: no venue trades {', '.join(m + '/' + quote for m in missing)}; add a venue that does or "
+            "remove those assets from the targets."]))
+    return reports

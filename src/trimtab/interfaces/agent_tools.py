@@ -74,7 +74,7 @@ class AgentTools:
                               weight=a["weight"], target=a["target"], drift=a["drift"],
                               chains=dict(chains.get(a["asset"], {}))) for a in doc["assets"]]
         transit = [m.TransitView(**t) for t in doc["in_transit"]]
-        return m.Portfolio(portfolio=config.portfolio.name, venue=config.venue.kind, quote=doc["quote"],
+        return m.Portfolio(portfolio=config.portfolio.name, venue=config.venue_kind, quote=doc["quote"],
                            total_value=doc["total_value"], in_transit_value=doc["in_transit_value"], in_transit=transit,
                            run_in_flight=assessment.in_flight_line(), max_drift=_finite(doc["max_drift"]),
                            assets=assets, decision=m.Decision(**doc["decision"]))

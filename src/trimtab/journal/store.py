@@ -304,10 +304,13 @@ class Journal:
             return [{k: _utc(v) if isinstance(v, datetime) else v for k, v in r._mapping.items()}
                     for r in c.execute(query)]
 
-    def traded_value_since(self, portfolio: str, since: datetime) -> float:
-        """The value of every fill of ``portfolio``'s runs created at or after ``since``."""
+    def traded_value_since(self, portfolio: str, since: datetime, *, venue: str | None = None) -> float:
+        """The value of every fill of ``portfolio``'s runs created at or after ``since`` (on ``venue``
+        only, when given: fills whose location is ``venue:...``)."""
         run_ids = select(schema.runs.c.id).where(schema.runs.c.portfolio == portfolio, schema.runs.c.created_at >= since)
         query = select(func.coalesce(func.sum(schema.fills.c.value), 0.0)).where(schema.fills.c.run_id.in_(run_ids))
+        if venue is not None:
+            query = query.where(schema.fills.c.chain.startswith(venue + ":", autoescape=True))
         with self.engine.connect() as c:
             return float(c.execute(query).scalar_one())
 

@@ -16,6 +16,9 @@ ccxt exception chained (``from e``). Nothing above ``venues/`` imports ccxt.
 | ``AuthenticationError``/``PermissionDenied`` | ``KeyRejected``       | no           |
 | ``DDoSProtection`` (HTTP 429/418)            | ``RateLimited``       | reads: yes   |
 | ``NetworkError`` (timeouts, 5xx, nonce)      | ``VenueUnavailable``  | reads: yes   |
+| other ``OperationFailed`` (Binance -1000,    | ``VenueUnavailable``  | reads: yes   |
+| -1001, -1006, -1007: "execution status       |                       |              |
+| unknown"; ``BadResponse``)                   |                       |              |
 
 Writes (``create_order``) are never retried here: a lost answer may hide a placed order, so the
 venue looks the order up by client id before it could ever send it again.
@@ -72,6 +75,8 @@ def translate(error: Exception, operation: str) -> VenueError:
                                 venue_message=words)
     if isinstance(error, ccxt.NetworkError):  # timeouts, 5xx, maintenance, lost connections
         return VenueUnavailable(message, venue_message=words)
+    if isinstance(error, ccxt.OperationFailed):  # a 5xx whose body ccxt mapped (-1001 "Internal error"):
+        return VenueUnavailable(message, venue_message=words)  # its effect is unknown, not refused
     if isinstance(error, (ccxt.InvalidOrder, ccxt.BadRequest)):
         if _MINIMUM.search(words):
             return BelowMinimum(message, venue_message=words)

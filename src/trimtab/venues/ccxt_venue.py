@@ -12,6 +12,9 @@ raises ``Unsupported``.
 | ``place_order``     | lookup by client id, then ``create_order`` market, with our id     |
 | ``get_order``       | ``fetch_order`` by client id (+ ``fetch_my_trades`` for the fee)   |
 | ``transfer``        | raises ``Unsupported``: an exchange account has no chains to bridge |
+| ``deposit_address`` | ``fetch_deposit_address(code, {"network"})`` (``ccxt_moves``)      |
+| ``send``/``sent``   | ``withdraw`` recorded first / ``fetch_withdrawals`` (``ccxt_moves``) |
+| ``deposits``        | ``fetch_deposits`` (arrivals by transaction)                       |
 
 Idempotency: ``place_order`` first asks the exchange for an order with that client id and returns
 it when found; only then is ``create_order`` sent, once, never retried blindly. When its answer is
@@ -31,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +47,8 @@ from trimtab.core.rules import MarketRules
 from trimtab.errors import ConfigError, OrderRejected, UnknownOrder, Unsupported, VenueError, VenueUnavailable
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer
 from trimtab.venues.ccxt_errors import retrying, translated
+from trimtab.venues.ccxt_moves import CcxtMoves
+from trimtab.venues.purpleflea_ledger import Ledger
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,12 +60,13 @@ class Capability:
     client_id_param: str = "clientOrderId"
     lookup_param: str | None = None
     cost_param: str | None = None
+    withdraw_id_param: str | None = None  # the withdraw parameter carrying our client id, if any
 
 
 #: Exchanges whose parameters are known; any other uses ccxt's unified ``clientOrderId``.
 CAPABILITIES: dict[str, Capability] = {
     "binance": Capability(client_id_param="newClientOrderId", lookup_param="origClientOrderId",
-                          cost_param="quoteOrderQty"),
+                          cost_param="quoteOrderQty", withdraw_id_param="withdrawOrderId"),
     "binanceus": Capability(client_id_param="newClientOrderId", lookup_param="origClientOrderId",
                             cost_param="quoteOrderQty"),
     "bybit": Capability(client_id_param="clientOrderId", lookup_param="clientOrderId"),
@@ -101,11 +108,14 @@ class CcxtVenue:
     """A spot account on one exchange, through ``exchange`` (a ccxt instance; see the module docstring).
 
     ``quote`` is what sells turn into; ``assets`` limits markets (and order lookups) to the
-    portfolio's assets; ``retries``/``backoff`` shape the retrying of reads.
+    portfolio's assets; ``retries``/``backoff`` shape the retrying of reads; ``ledger`` records
+    each withdrawal before it is sent (without one the venue makes none); ``moves`` tunes
+    ``ccxt_moves.CcxtMoves`` (``settle_seconds``, ``history_seconds``).
     """
 
     def __init__(self, exchange: Any, *, quote: str, assets: Iterable[str] = (), retries: int = 3,
-                 backoff: float = 0.5, capability: Capability | None = None) -> None:
+                 backoff: float = 0.5, capability: Capability | None = None, ledger: Ledger | Path | None = None,
+                 **moves: Any) -> None:
         self.exchange = exchange
         self.name: str = exchange.id
         self.quote = quote
@@ -113,6 +123,8 @@ class CcxtVenue:
         self.capability = capability or CAPABILITIES.get(self.name, Capability())
         self.retries, self.backoff = retries, backoff
         self._symbols: dict[str, str] = {}  # client id -> symbol, for orders this handle placed or found
+        self.moves = CcxtMoves(exchange, ledger, name=self.name, read=self._read,
+                               client_id_param=self.capability.withdraw_id_param, **moves)
 
     def __repr__(self) -> str:  # never the exchange object: it holds the keys
         return f"CcxtVenue({self.name!r}, quote={self.quote!r})"
@@ -121,6 +133,7 @@ class CcxtVenue:
         close = getattr(self.exchange, "close", None)
         if callable(close):
             close()
+        self.moves.close()
 
     def _read(self, call, operation: str):  # type: ignore[no-untyped-def]
         return retrying(call, f"{self.name}: {operation}", retries=self.retries, backoff=self.backoff)
@@ -299,7 +312,8 @@ class CcxtVenue:
         known = self._symbols.get(client_order_id)
         pairs = [f"{b}/{q}" for b, q in self.pair_markets()] if not known else []
         symbols = [known] if known else [self._symbol(a) for a in self.assets] + pairs
-        found = self._find(client_order_id, symbols)
+        listed = self._load_markets()  # an asset the exchange does not list has no order here (not an error)
+        found = self._find(client_order_id, [s for s in symbols if s in listed])
         if found is None:
             raise UnknownOrder(f"{self.name} has no order with client id {client_order_id}.")
         return found
@@ -376,3 +390,42 @@ class CcxtVenue:
     def transfer_status(self, client_id: str) -> Transfer:
         """Always raise ``UnknownOrder``: no bridge is ever made on this venue."""
         raise UnknownOrder(f"{self.name} makes no bridges; there is no transfer {client_id}.")
+
+    # -- moves between venues (ccxt_moves.py) ------------------------------------------------
+
+    def deposit_address(self, asset: str, chain: str) -> str:
+        """Where ``asset`` sent on ``chain`` is credited to this account."""
+        return self.moves.deposit_address(asset, chain)
+
+    def send(self, asset: str, amount: float, chain: str, address: str, client_id: str) -> Transfer:
+        """Withdraw ``amount`` of ``asset`` on ``chain`` to ``address`` under ``client_id`` (once)."""
+        return self.moves.send(asset, amount, chain, address, client_id)
+
+    def sent(self, client_id: str) -> Transfer:
+        """The withdrawal under ``client_id`` as the exchange shows it."""
+        return self.moves.sent(client_id)
+
+    @property
+    def account_chain(self) -> str:
+        """The chain of every holding here: the account, not a network (a move takes the network
+        from the other side)."""
+        return self.name
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The chains (trimtab's names) a move into or out of this account may travel on."""
+        from trimtab.venues.ccxt_moves import NETWORKS
+
+        return tuple(NETWORKS)
+
+    def move_estimate(self, asset: str, amount: float, chain: str | None = None) -> dict[str, float]:
+        """The withdrawal fee and usual time of sending ``asset`` out (``ccxt_moves.CcxtMoves``)."""
+        return self.moves.move_estimate(asset, amount, chain)
+
+    def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
+        """What the move ``client_id`` (the sender's ``sent``) has credited here, or None yet."""
+        return self.moves.received(client_id, sent)
+
+    def deposits(self, asset: str, since: datetime) -> list[dict[str, Any]]:
+        """Deposits of ``asset`` since ``since`` (ccxt's transaction structures)."""
+        return self.moves.deposits(asset, since)

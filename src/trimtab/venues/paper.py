@@ -28,6 +28,7 @@ from trimtab.errors import (
     InsufficientFunds,
     OrderRejected,
     UnknownOrder,
+    Unsupported,
     VenueUnavailable,
 )
 from trimtab.venues import paper_store
@@ -50,6 +51,14 @@ _FUNDS_TOLERANCE = 1e-9
 
 def _ts(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _paper_address(address: str) -> tuple[Path, str] | None:
+    """``paper:<account file>:<chain>`` -> (file, chain), else None."""
+    if not address.startswith("paper:") or address.count(":") < 2:
+        return None
+    path, chain = address[len("paper:"):].rsplit(":", 1)
+    return Path(path), chain
 
 
 def _epoch(moment: datetime) -> float:
@@ -148,7 +157,8 @@ class PaperVenue:
         as the quantity that will arrive (``amount - fee``). Call after ``balances()``: that call
         credits every bridge due, and this one does not, so nothing is counted twice."""
         rows = self._db.execute("SELECT client_id, asset, amount - fee, from_chain, to_chain, started_at FROM transfers "
-                                "WHERE settled = 0 ORDER BY started_at, client_id")
+                                "WHERE settled = 0 UNION ALL SELECT client_id, asset, amount - fee, chain, address, "
+                                "started_at FROM sends WHERE delivered = 0 ORDER BY 6, 1").fetchall()
         return tuple(InTransit(asset=a, quantity=q, from_chain=f, to_chain=t, since=_ts(at), client_id=cid)
                      for cid, a, q, f, t, at in rows)
 
@@ -343,8 +353,108 @@ class PaperVenue:
                         status=TransferStatus.ARRIVED if settled else TransferStatus.IN_TRANSIT,
                         started_at=_ts(started), arrives_at=_ts(arrives))
 
+    # -- moves to and from other venues (MOVES.md) ------------------------------------------------
+
+    def deposit_address(self, asset: str, chain: str) -> str:
+        """Where ``asset`` sent on ``chain`` lands in this account: ``paper:<account file>:<chain>``.
+        Raise ``Unsupported`` when the account is declared unable to receive (``can_receive``)."""
+        if not self.settings.can_receive:
+            raise Unsupported(f"this paper venue cannot receive {asset} from another venue (can_receive = false)")
+        return f"paper:{self.path.resolve()}:{chain}"
+
+    def send_refusal(self, asset: str, chain: str) -> str | None:
+        """Why this account cannot send ``asset`` to another venue (None: it can)."""
+        return None if self.settings.can_send else f"this paper venue cannot send {asset} to another venue (can_send = false)"
+
+    def move_estimate(self, asset: str, amount: float) -> dict[str, float]:
+        """What a send of ``amount`` keeps on the way (``fee``, in the asset) and how long it travels."""
+        low, high = self.settings.move_minutes
+        return {"fee": amount * self.settings.move_fee, "fee_rate": self.settings.move_fee,
+                "seconds_low": low * 60, "seconds_high": high * 60}
+
+    def send(self, asset: str, amount: float, chain: str, address: str, client_id: str) -> Transfer:
+        """Send ``amount`` of ``asset`` from ``chain`` to another paper account's ``address``: debited
+        here at once, credited there (``amount - fee``) when this account's clock passes its arrival.
+        A known ``client_id`` returns the existing send. Raise ``Unsupported`` when this account cannot
+        send, ``OrderRejected`` for an address that is no paper account, ``InsufficientFunds``."""
+        self._check_up()
+        existing = self._find_send(client_id)
+        if existing is not None:
+            return existing
+        refusal = self.send_refusal(asset, chain)
+        if refusal:
+            raise Unsupported(refusal)
+        target = _paper_address(address)
+        if not amount > 0 or target is None or not target[0].exists():
+            raise OrderRejected(f"send {client_id}: amount must be positive and {address!r} a paper account's address")
+        if target[0] == self.path.resolve():
+            raise OrderRejected(f"send {client_id}: {address!r} is this account; a bridge moves between its chains")
+        self._sleep(self.settings.order_latency / 2)
+        with paper_store.write(self._db):
+            existing = self._find_send(client_id)
+            if existing is not None:
+                return existing
+            self._debit(asset, chain, amount)
+            low, high = self.settings.move_minutes
+            share = int(hashlib.sha256(client_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            started = self._now()
+            self._db.execute("INSERT INTO sends VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                             (client_id, asset, amount, amount * self.settings.move_fee, chain, address, started,
+                              started + 60 * (low + share * (high - low))))
+        self._sleep(self.settings.order_latency / 2)
+        return self.sent(client_id)
+
+    def sent(self, client_id: str) -> Transfer:
+        """The send under ``client_id``: ``arrived`` once credited to the receiving account."""
+        self._check_up()
+        self._settle()
+        found = self._find_send(client_id)
+        if found is None:
+            raise UnknownOrder(f"The paper venue has no send {client_id}.")
+        return found
+
+    def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
+        """The quantity credited here by the move ``client_id`` from another paper account, or None."""
+        row = self._db.execute("SELECT amount FROM deposits WHERE client_id = ?", (client_id,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def _find_send(self, client_id: str) -> Transfer | None:
+        row = self._db.execute("SELECT * FROM sends WHERE client_id = ?", (client_id,)).fetchone()
+        if row is None:
+            return None
+        cid, asset, amount, fee, chain, address, started, arrives, delivered = row
+        return Transfer(client_id=cid, asset=asset, amount=amount, fee=fee, from_chain=chain, to_chain=address,
+                        status=TransferStatus.ARRIVED if delivered else TransferStatus.IN_TRANSIT,
+                        started_at=_ts(started), arrives_at=_ts(arrives))
+
+    def _deliver(self, now: float) -> None:
+        """Credit every send due to its receiving account, once: the credit and its client id are
+        one transaction there (a repeat after a crash finds the id and credits nothing), then the
+        send is marked delivered here."""
+        due = self._db.execute("SELECT client_id, asset, amount - fee, address FROM sends WHERE delivered = 0 "
+                               "AND arrives_at <= ?", (now,)).fetchall()
+        for cid, asset, received, address in due:
+            target, chain = _paper_address(address)  # type: ignore[misc]
+            other = paper_store.connect(target)
+            try:
+                with paper_store.write(other):
+                    if other.execute("SELECT 1 FROM deposits WHERE client_id = ?", (cid,)).fetchone() is None:
+                        other.execute("INSERT INTO deposits VALUES (?, ?, ?, ?, ?)", (cid, asset, received, chain, now))
+                        other.execute("INSERT INTO balances VALUES (?, ?, ?) ON CONFLICT (asset, chain) DO UPDATE "
+                                      "SET quantity = quantity + ?", (asset, chain, received, received))
+            finally:
+                other.close()
+            with paper_store.write(self._db):
+                self._db.execute("UPDATE sends SET delivered = 1 WHERE client_id = ?", (cid,))
+
+    def settle(self) -> None:
+        """Credit every bridge and move that is due (a composite venue calls it on every member before
+        reading any balance, so a move credited to another account is never missed)."""
+        self._settle()
+
     def _settle(self) -> None:
         now = self._now()
+        self._deliver(now)
         due = self._db.execute("SELECT 1 FROM transfers WHERE settled = 0 AND arrives_at <= ? LIMIT 1", (now,)).fetchone()
         if due is None:
             return

@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS transfers (client_id TEXT PRIMARY KEY, asset TEXT NOT
     arrives_at REAL NOT NULL, settled INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS withdrawals (client_id TEXT PRIMARY KEY, asset TEXT NOT NULL, amount REAL NOT NULL,
     address TEXT, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sends (client_id TEXT PRIMARY KEY, asset TEXT NOT NULL, amount REAL NOT NULL,
+    fee REAL NOT NULL, chain TEXT NOT NULL, address TEXT NOT NULL, started_at REAL NOT NULL,
+    arrives_at REAL NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS deposits (client_id TEXT PRIMARY KEY, asset TEXT NOT NULL, amount REAL NOT NULL,
+    chain TEXT NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -50,6 +55,8 @@ class PaperSettings:
     clock, which then moves only by ``advance``); ``price_source``: ``fixed`` (the prices table),
     ``history`` (the shipped hourly closes at the simulated time) or ``venue`` (live quotes read
     from another venue, the price feed; the clock must then follow the wall clock, speed 1).
+    ``move_fee`` / ``move_minutes``: what a send to another venue keeps and how long it travels
+    (``send``); ``can_send`` / ``can_receive`` false: this account cannot move funds out / in.
     """
 
     quote: str = "USDC"
@@ -60,6 +67,10 @@ class PaperSettings:
     bridge_minutes: tuple[float, float] = (2.0, 15.0)
     clock_speed: float = 60.0
     price_source: str = "fixed"
+    move_fee: float = 0.001
+    move_minutes: tuple[float, float] = (5.0, 30.0)
+    can_send: bool = True
+    can_receive: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -69,6 +80,9 @@ class PaperSettings:
             raise ConfigError(f"Paper venue: slippage_bps {self.slippage_bps!r} must be from 0 to below 10000.")
         if not (0 <= self.order_latency < math.inf and 0 <= self.clock_speed < math.inf):
             raise ConfigError("Paper venue: order_latency and clock_speed must be finite and not negative.")
+        if not 0 <= self.move_fee < 1 or not 0 <= self.move_minutes[0] <= self.move_minutes[1] < math.inf:
+            raise ConfigError(f"Paper venue: move_fee {self.move_fee!r} and move_minutes {self.move_minutes} must be "
+                              "a fraction below 1 and [low, high] with 0 <= low <= high.")
         low, high = self.bridge_minutes
         if not 0 <= low <= high < math.inf:
             raise ConfigError(f"Paper venue: bridge_minutes {self.bridge_minutes} must be [low, high] with 0 <= low <= high.")
@@ -175,4 +189,5 @@ def load_settings(connection: sqlite3.Connection, path: Path) -> PaperSettings:
         raise ConfigError(f"{path} is not a paper account; create one with `trimtab init --venue paper`.")
     values = {key: json.loads(value) for key, value in rows.items()}
     values["bridge_minutes"] = tuple(values.get("bridge_minutes", (2.0, 15.0)))
+    values["move_minutes"] = tuple(values.get("move_minutes", (5.0, 30.0)))
     return PaperSettings(**values)

@@ -214,6 +214,16 @@ class PurpleFleaTradingVenue:
     def transfer_status(self, client_id: str) -> Transfer:
         raise UnknownOrder(f"Purple Flea trading makes no bridges; there is no transfer {client_id}.")
 
+    def deposit_address(self, asset: str, chain: str) -> str:
+        """Always ``Unsupported``: no Purple Flea API moves funds into Hyperliquid margin (contract §1,
+        §5), and a USDC send from an EVM chain to the account's Hyperliquid address is not a margin
+        deposit (margin is funded through Hyperliquid's Arbitrum bridge, which neither API drives)."""
+        from trimtab.errors import Unsupported
+
+        raise Unsupported(f"Purple Flea trading cannot receive {asset} on {chain}: neither Purple Flea API moves funds "
+                          "into Hyperliquid margin, and a USDC send to the account's Hyperliquid address from an EVM "
+                          "chain is not a margin deposit (it would be stranded), so trimtab never makes one")
+
     def order_from(self, client_order_id: str, asset: str, side: Side, quantity: float, price: float, mid: float,
                    fee: float) -> Order:
         """An ``Order`` for this venue's chain, stamped with its clock."""

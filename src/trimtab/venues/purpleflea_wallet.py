@@ -21,6 +21,10 @@ SOL market could sell but never buy back. Balances come from ``/wallet/balance``
   ``transfer_status`` asks once per call (the executor paces the calls by ``poll_seconds``); ``fee = amount - received``; ``arrives_at`` from the quote's
   ``estimatedTime``.
 
+* A send to another venue's address (``deposit_address`` / ``send`` / ``sent``, MOVES.md) is a
+  ``/wallet/send`` recorded before it is made (``purpleflea_send``); ``deposit_address`` is the
+  wallet's own address on the chain.
+
 Every step is recorded under our client id before its POST (``purpleflea_swap``), so a crash
 resumes where it stopped and a lost answer is reconciled, not repeated. The wallet's private keys
 come from ``/wallet/export`` into memory only: never logged, journaled or stored.
@@ -41,6 +45,7 @@ from trimtab.errors import (
     NeedsAttention,
     OrderRejected,
     UnknownOrder,
+    Unsupported,
     VenueError,
     VenueUnavailable,
 )
@@ -48,6 +53,7 @@ from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Tran
 from trimtab.venues.purpleflea_balances import NATIVE, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
+from trimtab.venues.purpleflea_send import GAS, MINUTES, Sends
 from trimtab.venues.purpleflea_swap import UNPROVEN, Swaps
 from trimtab.venues.retry import pace
 
@@ -91,8 +97,10 @@ class PurpleFleaWalletVenue:
         wallet = self.api.get("/v1/wallet/export", operation="read the wallet's addresses")
         self.addresses = {c: wallet["addresses"][c] for c in self.chains}
         keys = wallet.get("private_keys", {})
-        self.swaps = Swaps(api, ledger, self.addresses, {
-            c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains},
+        by_chain = {c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains}
+        self.sends = Sends(api, ledger, self.addresses, by_chain, settle=max(120.0, 6 * poll_seconds),
+                           clock=lambda: self.now().timestamp())
+        self.swaps = Swaps(api, ledger, self.addresses, by_chain,
             terminal=swap_states, status_per_minute=status_per_minute, settle=6 * poll_seconds,
             arrival_grace=ARRIVAL_GRACE_POLLS * poll_seconds, clock=lambda: self.now().timestamp(), wait=wait)
 
@@ -324,6 +332,51 @@ class PurpleFleaWalletVenue:
                         from_chain=request["from_chain"], to_chain=request["to_chain"],
                         status=TransferStatus.ARRIVED if state.outcome == "completed" else TransferStatus.IN_TRANSIT,
                         started_at=started, arrives_at=started + timedelta(seconds=record.get("eta") or 300))
+
+
+    # -- moves to and from other venues (MOVES.md; purpleflea_send) --------------------------
+
+    def deposit_address(self, asset: str, chain: str) -> str:
+        """The wallet's own address on ``chain`` (where ``asset`` sent there lands); ``Unsupported``
+        for a chain this venue does not serve or an asset it cannot hold there."""
+        if chain not in self.chains:
+            raise Unsupported(f"the wallet venue serves {', '.join(self.chains)}, not {chain}")
+        if asset not in (NATIVE[chain][0], "USDC"):
+            raise Unsupported(f"the wallet venue reads only {NATIVE[chain][0]} and USDC on {chain}, not {asset}")
+        return self.addresses[chain]
+
+    def send(self, asset: str, amount: float, chain: str, address: str, client_id: str) -> Transfer:
+        """``/wallet/send`` of ``amount`` of ``asset`` on ``chain`` to ``address``, once per client id."""
+        return self.sends.send(asset, amount, chain, address, client_id)
+
+    def sent(self, client_id: str) -> Transfer:
+        """The send under ``client_id`` as the wallet can prove it (its tx hash or its balance)."""
+        return self.sends.sent(client_id)
+
+    def send_refusal(self, asset: str, chain: str) -> str | None:
+        """Why ``asset`` cannot be sent from ``chain`` through ``/wallet/send`` (None: it can)."""
+        try:
+            self.sends.check(asset, chain)
+        except Unsupported as e:
+            return str(e)
+        return None
+
+    def move_estimate(self, asset: str, amount: float, chain: str | None = None) -> dict[str, float]:
+        """A send's cost: the gas, in the quote (the native priced by the wallet API), and its minutes."""
+        chains = [chain] if chain else [c for c in self.chains if (asset, c) in _sendable()]
+        if not chains:
+            raise Unsupported(f"the wallet API cannot send {asset} from {', '.join(self.chains)}")
+        best = min(chains, key=lambda c: GAS.get(c, 0.0))
+        native = NATIVE[best][0]
+        gas = GAS.get(best, 0.0) * self.prices([native])[native].price
+        minutes = MINUTES.get(best, 5.0)
+        return {"fee": gas, "fixed_fee": gas, "fee_rate": 0.0, "seconds_low": minutes * 30,
+                "seconds_high": minutes * 90}
+
+
+def _sendable() -> set[tuple[str, str]]:
+    from trimtab.venues.purpleflea_send import SENDABLE
+    return SENDABLE
 
 
 def _result(order: Order) -> dict[str, Any]:

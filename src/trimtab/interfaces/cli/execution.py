@@ -139,6 +139,10 @@ def planned_bridges(agent, assessment) -> list[dict[str, Any]] | None:  # type: 
         return None
     if assessment.plan.is_empty:
         return []
+    if assessment.venues is not None:  # across venues: the router's moves of the quote between venues
+        return [{"stage": "bridging", "asset": assessment.plan.quote, "from_chain": m["from"], "to_chain": m["to"],
+                 "quantity": m["amount"], "value": m["amount"], "fee": m["fee"], "seconds_low": m["minutes"] * 60,
+                 "seconds_high": m["minutes"] * 60} for m in assessment.venues["routing"]["moves"]]
     from trimtab.engine.routing import planned_bridges as route
     from trimtab.venues.base import by_chain
 
@@ -364,14 +368,23 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve", help="Then open the dashboard on the demo's journal "
                                                         "(http://127.0.0.1:8787/, needs the web extra).")] = False,
     port: Annotated[int, typer.Option(min=1, max=65535, help="With --serve: the dashboard's port.")] = 8787,
+    multi_venue: Annotated[bool, typer.Option("--multi-venue", help="One portfolio across three paper venues: a "
+                                              "wallet on three chains, a perps account and an exchange; counts the "
+                                              "moves between venues and what they cost.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """A paper BTC/ETH/USDC 50/30/20 portfolio on four chains, run hourly over the shipped history
     with the production policy, every rebalance through the real executor, venue and journal."""
 
     def body():
+        from trimtab.interfaces.cli.render_execution import render_demo, render_multi_venue_demo
+
+        if multi_venue:
+            from trimtab.demo.multi_venue import run_multi_venue_demo
+
+            summary = run_multi_venue_demo(directory, start=start, end=end, progress=not as_json)
+            return summary, lambda: render_multi_venue_demo(summary)
         from trimtab.demo.simulation import run_demo
-        from trimtab.interfaces.cli.render_execution import render_demo
 
         summary = run_demo(directory, start=start, end=end, progress=not as_json)
 

@@ -9,6 +9,29 @@ from trimtab.core.assessment import Assessment
 from trimtab.interfaces.output import money, percent, quantity, stdout
 
 
+def render_venues(a: Assessment) -> None:
+    """A portfolio across venues: holdings per asset, venue and chain; where the plan trades; the moves."""
+    venues = a.venues or {}
+    table = Table(title="by venue and chain", title_justify="left")
+    for name in ("asset", "venue", "chain", "quantity", "value", "weight"):
+        table.add_column(name, justify="left" if name in ("asset", "venue", "chain") else "right")
+    for asset, level in venues.get("holdings", {}).items():
+        for venue, place in level["venues"].items():
+            for chain, held in place["chains"].items():
+                table.add_row(asset, venue, chain, quantity(held["quantity"]), money(held["value"]),
+                              percent(held["value"] / a.valuation.total_value if a.valuation.total_value else 0.0))
+    stdout.print(table)
+    routing = venues.get("routing", {})
+    if routing.get("legs"):
+        stdout.print("where: " + "; ".join(f"{x['side']} {x['asset']} {money(x['value'])} on {x['venue']}"
+                                            for x in routing["legs"]))
+    for move in routing.get("moves", []):
+        stdout.print(f"move: {money(move['amount'])} {a.valuation.quote} from {move['from']} to {move['to']} "
+                     f"(fee {money(move['fee'])}, about {move['minutes']:.0f} min)")
+    if a.note:
+        stdout.print(Text(a.note, style="yellow"))
+
+
 def render_assessment(a: Assessment, *, title: str) -> None:
     v = a.valuation
     table = Table(title=f"{title}: {money(v.total_value)} {v.quote}", title_justify="left")
@@ -28,6 +51,8 @@ def render_assessment(a: Assessment, *, title: str) -> None:
         table.add_row(f"  in transit: {t.asset}", quantity(t.quantity), "", money(t.quantity * v.prices.get(t.asset, 0.0)),
                       "", "", "", style="dim")
     stdout.print(table)
+    if a.venues is not None:
+        render_venues(a)
     if v.in_transit:
         stdout.print(f"in transit: {money(v.in_transit_value)} {v.quote} (counted in the total and the weights)")
     flight = a.in_flight_line()

@@ -38,7 +38,9 @@ def render_outcome(outcome: RunOutcome, title: str) -> None:
     for name in ("leg", "stage", "what", "chain", "quantity", "value", "fee", "state"):
         table.add_column(name, justify="right" if name in ("quantity", "value", "fee") else "left")
     for leg in outcome.legs:
-        what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"bridge {leg.asset}"
+        between = leg.kind == "transfer" and ":" in (leg.chain or "") and \
+            (leg.chain or "").split(":")[0] != (leg.to_chain or "").split(":")[0]
+        what = f"{leg.side} {leg.asset}" if leg.kind != "transfer" else f"{'move' if between else 'bridge'} {leg.asset}"
         chain = leg.chain if leg.kind != "transfer" else f"{leg.chain} -> {leg.to_chain}"
         table.add_row(leg.client_id, leg.stage, what, chain or "", quantity(leg.filled_quantity or 0.0),
                       money(leg.value or 0.0), money(leg.fee or 0.0), leg.state + (f" ({leg.error})" if leg.error else ""))
@@ -168,6 +170,36 @@ def _legs_table(legs: list[dict[str, Any]]) -> Table:
 def _when(iso: str) -> str:
     """``2026-12-06T21:40:25.123+00:00`` -> ``2026-12-06 21:40:25`` (UTC, to the second)."""
     return iso[:19].replace("T", " ")
+
+
+def render_multi_venue_demo(summary: dict[str, Any]) -> None:
+    stdout.print(Text.assemble(("trimtab demo --multi-venue", "bold"), f": {', '.join(summary['venues'])}, "
+                               f"{summary['start'][:10]} to {summary['end'][:10]}, {summary['checks']:,} hourly checks "
+                               f"in {summary['wall_seconds']:.1f} s"))
+    table = Table(title="summary", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    q = summary["quote"]
+    rows = [
+        ("rebalances", f"{summary['rebalances']} ({summary['rebalances_per_month']:.2f} per month)"),
+        ("orders by venue", ", ".join(f"{k} {v}" for k, v in summary["orders_by_venue"].items()) or "none"),
+        ("moves between venues", f"{summary['moves']} in {summary['runs_with_a_move']} rebalances ("
+                                 + (", ".join(f"{k} {v}" for k, v in summary["moves_by_pair"].items()) or "none") + ")"),
+        ("value moved", f"{money(summary['moved_value'])} {q}"),
+        ("moves cost", f"{money(summary['move_fees'])} {q}, {summary['move_minutes_mean']:.0f} min on average"),
+        ("bridges inside a venue", f"{summary['bridges']} ({money(summary['bridge_fees'])} {q})"),
+        ("trading fees and slippage", f"{money(summary['trading_fees'] + summary['slippage'])} {q}"),
+        ("max drift", percent(summary["max_drift"])),
+        ("final value", f"{money(summary['final_value'])} {q}"),
+        ("buy and hold", f"{money(summary['buy_and_hold_value'])} {q}"),
+        ("chart", summary["chart"]),
+        ("journal", summary["journal"]),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    stdout.print(table)
+    for note, count in summary["unreachable_notes"].items():
+        stdout.print(f"{count} rebalance(s) said: {note}", style="dim")
 
 
 def render_demo(summary: dict[str, Any]) -> None:

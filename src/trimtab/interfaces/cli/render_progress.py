@@ -38,7 +38,9 @@ class ProgressPrinter:
             return f"  sent: {event.side} {event.asset} on {event.chain}"
         if kind is ProgressKind.ORDER_FILLED:
             return f"  filled: {event.side} {event.quantity:.8g} {event.asset} on {event.chain} for {event.value:,.2f}"
-        route = f"bridge of {_amount(event.quantity)}{event.asset} {event.chain} -> {event.to_chain}"
+        between = ":" in (event.chain or "") and (event.chain or "").split(":")[0] != (event.to_chain or "").split(":")[0]
+        route = (f"{'move' if between else 'bridge'} of {_amount(event.quantity)}{event.asset} {event.chain} -> "
+                 f"{event.to_chain}")
         if kind is ProgressKind.BRIDGE_SENT:
             self._last_wait[_key(event)] = time.monotonic()  # the next "waiting" line comes ``every`` s later
             return f"  sent: {route}; expected at {_arrival(event)}"

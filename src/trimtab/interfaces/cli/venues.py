@@ -32,6 +32,8 @@ def check(
         from trimtab.wiring import open_venue
 
         loaded, path = load_config(config)
+        if loaded.multi_venue:
+            return _check_each(loaded, path, found)
         name = loaded.venue.exchange or loaded.venue.kind
         try:
             venue = open_venue(loaded, path)
@@ -68,3 +70,50 @@ def check(
     run(as_json, body)
     if found.get("problems"):
         raise typer.Exit(4)
+
+
+def _check_each(loaded, path, found):  # type: ignore[no-untyped-def]
+    """``venues check`` for ``[[venues]]``: each venue on its own, its name on every line."""
+    from trimtab.engine.venue_check import check_venues
+    from trimtab.errors import ConfigError
+    from trimtab.wiring import member_config, open_venue
+
+    venues: dict = {}
+    try:
+        for name, _ in loaded.members:
+            try:
+                venues[name] = open_venue(member_config(loaded, name), path)
+            except ConfigError as e:
+                venues[name] = e
+            else:
+                for part in (venues[name], getattr(venues[name], "api", None)):
+                    if hasattr(part, "retries"):
+                        part.retries = 1
+        reports = check_venues(venues, loaded.targets.assets, loaded.portfolio.quote)
+    finally:
+        for venue in venues.values():
+            if hasattr(venue, "close"):
+                venue.close()
+    problems = [p for r in reports for p in r.problems]
+    found["problems"] = bool(problems)
+
+    def render() -> None:
+        for r in reports:
+            if r.venue == "portfolio":
+                continue
+            stdout.print(f"{r.venue}: {'reachable' if r.reachable else 'NOT reachable'}")
+            if r.balances:
+                stdout.print(f"{r.venue}: balances: " + ", ".join(f"{a} {q:.8g}" for a, q in sorted(r.balances.items())))
+            if r.markets:
+                stdout.print(f"{r.venue}: markets: " + ", ".join(r.markets))
+            if r.clock_skew is not None:
+                stdout.print(f"{r.venue}: clock skew: {r.clock_skew:+.2f} s")
+            if r.rate_limit:
+                stdout.print(f"{r.venue}: rate limit: " + ", ".join(f"{k}={v}" for k, v in r.rate_limit.items()))
+        for problem in problems:
+            stdout.print(f"problem: {problem}")
+        if not problems:
+            stdout.print("no problems")
+
+    return {"venues": [r.to_dict() for r in reports if r.venue != "portfolio"], "problems": problems,
+            "ok": not problems}, render

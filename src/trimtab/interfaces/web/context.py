@@ -45,7 +45,7 @@ def from_config(config_path: Path) -> tuple[PortfolioContext, str, dict[str, Any
     desk = (lambda: wiring.build_desk(loaded, path)) if loaded.dashboard.allow_rebalance else None
     context = PortfolioContext(
         name=loaded.portfolio.name, targets=dict(loaded.targets.weights), policy=loaded.policy.to_spec(),
-        venue_kind=loaded.venue.kind, source=str(path), open_venue=lambda: wiring.open_venue(loaded, path),
+        venue_kind=loaded.venue_kind, source=str(path), open_venue=lambda: wiring.open_venue(loaded, path),
         open_desk=desk)
     return context, wiring.journal_url(loaded, path), settings
 
