@@ -24,11 +24,11 @@ def readme(usdc=2_000.0):
 
 def test_a_deposit_buys_only_the_underweight_and_says_what_it_saved():
     plan = plan_buy_only(readme(), TARGETS, fee=0.001)
-    assert [(leg.side, leg.asset, leg.value) for leg in plan.legs] == [(Side.BUY, "ETH", pytest.approx(200.0))]
+    assert [(leg.side, leg.asset, leg.value) for leg in plan.legs] == [(Side.BUY, "ETH", pytest.approx(300.0))]
     assert plan.flow == "buy-only"
-    assert plan.fees_saved == pytest.approx(1.8 - 0.2)
-    assert plan.why.startswith("buy-only: 200.00 of the 2,000.00 USDC in cash buys ETH")
-    assert "1.60 saved" in plan.why
+    assert plan.fees_saved == pytest.approx(1.8 - 0.3)
+    assert plan.why.startswith("buy-only: 300.00 of the 2,000.00 USDC in cash buys ETH")
+    assert "1.50 saved" in plan.why
 
 
 def test_steering_falls_back_to_a_full_rebalance_when_the_band_is_still_breached():
@@ -54,7 +54,7 @@ def test_dust_and_market_minimums_apply_to_flow_plans():
     rules = {"ETH": MarketRules(min_notional=500.0)}
     plan = plan_buy_only(readme(), TARGETS, fee=0.001, rules=rules)
     assert plan.legs == () and [s.code for s in plan.skipped] == ["BELOW_MIN_NOTIONAL"]
-    plan = plan_buy_only(readme(usdc=2_000.0), TARGETS, fee=0.001, min_trade=250)
+    plan = plan_buy_only(readme(usdc=2_000.0), TARGETS, fee=0.001, min_trade=350)
     assert plan.legs == () and [s.code for s in plan.skipped] == ["DUST"]
 
 

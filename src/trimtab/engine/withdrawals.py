@@ -6,7 +6,9 @@ A venue sends funds out through one of two optional methods:
   ccxt ``withdraw``, the Purple Flea wallet's ``/wallet/send``), which needs an address;
 * ``withdraw(asset, amount, client_id=..., address=...)`` / ``withdrawal(client_id)`` (the paper venue).
 
-Either is idempotent by client id. ``lookup`` answers from what the venue can prove: ``SENT`` when it
+Either is idempotent by client id. A venue with both (the paper venue, which also sends to other paper
+accounts for moves between venues) pays a withdrawal out through ``withdraw``: a payout leaves the
+portfolio, a send reaches another of its venues. ``lookup`` answers from what the venue can prove: ``SENT`` when it
 knows the id, ``NOT_SENT`` when it says it never saw it (``UnknownOrder``); a failed read (timeout, 5xx,
 429) raises and is not news: the flow stays ``sending`` and the next resume asks again.
 """
@@ -30,9 +32,13 @@ def refusal(venue: Any) -> str | None:
     return "this venue cannot send funds out through trimtab"
 
 
+def _pays_out(venue: Any) -> bool:
+    return hasattr(venue, "withdraw") and hasattr(venue, "withdrawal")
+
+
 def send(venue: Any, *, asset: str, amount: float, address: str | None, client_id: str) -> None:
     """Ask ``venue`` to send ``amount`` of ``asset`` to ``address`` under ``client_id`` (once)."""
-    if hasattr(venue, "send") and hasattr(venue, "sent"):
+    if not _pays_out(venue) and hasattr(venue, "send") and hasattr(venue, "sent"):
         if not address:
             raise InputError("This venue sends to an address: give --to ADDRESS.")
         venue.send(asset, amount, _chain(venue, asset), address, client_id)
@@ -43,7 +49,7 @@ def send(venue: Any, *, asset: str, amount: float, address: str | None, client_i
 def lookup(venue: Any, client_id: str) -> str:
     """``SENT`` or ``NOT_SENT`` as the venue proves it; a failed read raises (keep it pending)."""
     try:
-        if hasattr(venue, "send") and hasattr(venue, "sent"):
+        if not _pays_out(venue) and hasattr(venue, "send") and hasattr(venue, "sent"):
             venue.sent(client_id)
         else:
             venue.withdrawal(client_id)
