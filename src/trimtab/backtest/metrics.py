@@ -81,17 +81,47 @@ def compute_metrics(
 ) -> Metrics:
     """Metrics from the value series (post-trade value at each bar's close) and the run's totals."""
     bars = len(values)
-    years = span_seconds / SECONDS_PER_YEAR
-    months = years * 12
-    final = float(values[-1])
-    annualise = long_enough_to_annualise(years)
-    if bars > 2 and annualise:
+    if bars > 2:
         returns = values[1:] / values[:-1] - 1.0
-        volatility = float(np.std(returns, ddof=1) * math.sqrt((bars - 1) / years))
+        return_std = float(np.std(returns, ddof=1))
     else:
-        volatility = math.nan
+        return_std = math.nan
     peaks = np.maximum.accumulate(values)
     drawdown = float(np.max(1.0 - values / peaks)) if bars else 0.0
+    return metrics_from_totals(
+        bars=bars, final_value=float(values[-1]), return_std=return_std, max_drawdown=drawdown,
+        span_seconds=span_seconds, capital=capital, max_drift=max_drift, rebalance_count=rebalance_count,
+        trade_count=trade_count, total_traded=total_traded, total_fees=total_fees, fee_drag_sum=fee_drag_sum,
+        total_slippage=total_slippage,
+    )
+
+
+def metrics_from_totals(
+    *,
+    bars: int,
+    final_value: float,
+    return_std: float,
+    max_drawdown: float,
+    span_seconds: float,
+    capital: float,
+    max_drift: float,
+    rebalance_count: int,
+    trade_count: int,
+    total_traded: float,
+    total_fees: float,
+    fee_drag_sum: float,
+    total_slippage: float = 0.0,
+) -> Metrics:
+    """Metrics from what a run kept as it went (the fast kernel keeps no value series): the final
+    value, the std (ddof 1) of the bar-to-bar returns and the max drawdown, with the totals."""
+    years = span_seconds / SECONDS_PER_YEAR
+    months = years * 12
+    final = float(final_value)
+    annualise = long_enough_to_annualise(years)
+    if bars > 2 and annualise:
+        volatility = float(return_std * math.sqrt((bars - 1) / years))
+    else:
+        volatility = math.nan
     return Metrics(
         final_value=final,
         rebalance_count=int(rebalance_count),
@@ -106,7 +136,7 @@ def compute_metrics(
         total_return=final / capital - 1.0,
         annual_return=(final / capital) ** (1.0 / years) - 1.0 if annualise and final > 0 else math.nan,
         volatility=volatility,
-        max_drawdown=drawdown,
+        max_drawdown=float(max_drawdown),
         bars=bars,
         years=years,
     )
