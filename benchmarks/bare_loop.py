@@ -16,7 +16,13 @@ import sys
 import time
 
 import numpy as np
-from numba import njit, prange
+
+# as trimtab's kernel does: numba's array maths imported with SciPy's BLAS hidden (saves 0.2-0.3 s)
+sys.modules["scipy.linalg.cython_blas"] = None  # type: ignore[assignment]
+import numba.np.arraymath  # noqa: E402, F401
+from numba import njit, prange  # noqa: E402
+
+del sys.modules["scipy.linalg.cython_blas"]
 
 
 @njit(cache=True)

@@ -219,7 +219,8 @@ def sweep(
     grid = Grid(targets=[parsed], bands=list(bands), modes=[Mode(m) for m in modes], fees=[fee], capital=capital)
     prepared = Prepared.load(data, [a for a in parsed.assets if a != parsed.quote], start, end)
     specs = grid.specs()
-    return SweepRows(run_sweep(prepared, specs, workers=workers), buy_and_hold=buy_and_hold_rows(prepared, specs))
+    return SweepRows(run_sweep(prepared, specs, workers=workers),
+                     buy_and_hold=buy_and_hold_rows(prepared, specs, workers=workers))
 
 
 class SweepRows(list):

@@ -109,7 +109,7 @@ def run_many(data: Prepared, specs: Sequence[BacktestSpec], *, threads: int | No
             ip[row, kernel.I_STARTS] = periods.index(period)
         starts = np.stack([data.starts(period) for period in periods])
         out = np.empty((len(direct), kernel.N_RESULT))
-        if threads == 1 or len(direct) == 1:
+        if threads == 1:
             kernel.simulate_serial(data.prices, data.times, starts, targets, fp, ip, out)
         else:
             with kernel.PARALLEL, _threads(threads):

@@ -12,6 +12,7 @@ across processes; without numba the very same code runs as plain Python, slowly.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -28,11 +29,31 @@ def _numba_cache_dir() -> None:
         os.environ["NUMBA_CACHE_DIR"] = os.path.join(root, "trimtab", "numba")
 
 
+def _numba_without_scipy_blas() -> None:
+    """Import numba's array maths with SciPy's BLAS hidden, unless it is loaded already.
+
+    That module, imported once per process before numba runs anything (even code from its cache),
+    imports ``scipy.linalg`` (0.2-0.3 s) only to choose how ``np.convolve``/``np.correlate`` take an
+    inner product; with the BLAS hidden numba uses its own loop there. The kernels use no BLAS, and
+    numba's linear algebra still imports SciPy when something compiles it later.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[blas] = None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if blas in sys.modules and sys.modules[blas] is None:
+            del sys.modules[blas]
+
+
 _numba_cache_dir()
 try:
     from numba import njit, prange
 
     HAVE_NUMBA = True
+    _numba_without_scipy_blas()
 except ImportError:  # pragma: no cover - exercised by the fallback test through NUMBA_DISABLE_JIT
     HAVE_NUMBA = False
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from trimtab.backtest.fast import Prepared, run_fast, run_many
+from trimtab.backtest.fast import Prepared, run_many
 from trimtab.backtest.grid import describe, spec_from_row
 from trimtab.backtest.spec import BacktestSpec
 
@@ -96,13 +96,12 @@ def _on_dask(address: str, data: Prepared, batches, progress: Progress | None, t
         client.close()
 
 
-def buy_and_hold_rows(prepared: Prepared, specs: Sequence[BacktestSpec]) -> list[dict]:
+def buy_and_hold_rows(prepared: Prepared, specs: Sequence[BacktestSpec], *, workers: int | None = None) -> list[dict]:
     """One buy-and-hold row per portfolio (targets) of the sweep, in the sweep's row shape: the
-    baseline its policies are read against."""
-    rows: dict[str, dict] = {}
+    baseline its policies are read against. ``workers`` as ``run_sweep``'s (the same kernel entry,
+    so a process loads one compiled kernel, not two)."""
+    baselines: dict[str, BacktestSpec] = {}
     for spec in specs:
-        key = repr(sorted(spec.targets.weights.items()))
-        if key not in rows:
-            baseline = spec.buy_and_hold()
-            rows[key] = {**describe(baseline), **run_fast(prepared, baseline).to_dict()}
-    return list(rows.values())
+        baselines.setdefault(repr(sorted(spec.targets.weights.items())), spec.buy_and_hold())
+    chosen = list(baselines.values())
+    return [{**describe(b), **m.to_dict()} for b, m in zip(chosen, run_many(prepared, chosen, threads=workers))]
