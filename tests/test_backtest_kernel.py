@@ -122,8 +122,10 @@ def test_cooldown_and_emergency_band_follow_the_core():
 
 def test_the_plain_python_fallback_gives_the_same_answer():
     code = (
-        "import json; from backtest_helpers import daily, spec; from trimtab.backtest.fast import run_fast;"
-        "m = run_fast(daily(), spec(band=0.03, fee=0.001, fee_model='per-leg', min_trade=0));"
+        "import json; from backtest_helpers import daily, spec; from trimtab.backtest.fast import Prepared, run_fast,"
+        " run_many; s = spec(band=0.03, fee=0.001, fee_model='per-leg', min_trade=0);"
+        "m = run_fast(daily(), s); batch = run_many(Prepared.of(daily()), [s, spec(band=0.06)], threads=2);"
+        "assert batch[0] == m, 'the batch kernel differs from the single run';"
         "print(json.dumps([m.final_value, m.rebalance_count]))"
     )
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1",
