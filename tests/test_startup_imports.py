@@ -101,3 +101,11 @@ def test_a_sweep_imports_no_pandas_no_scipy_and_no_config(tmp_path):
     assert tops(modules) & {"pandas", "pydantic", "matplotlib", "dask", "distributed"} == set()
     assert "scipy.linalg" not in modules  # numba imports bare `scipy` when installed (a few ms), not linalg
     assert "trimtab.backtest.kernel" in modules and "trimtab.backtest.simulator" not in modules
+
+
+def test_a_sweeps_table_and_chart_import_no_pandas(tmp_path):
+    """As typed without --json: the table and the frontier PNG (matplotlib), still no pandas (the chart
+    and the report modules name the simulator's result type for type checkers only)."""
+    modules = loaded("sweep", "--band", "0.02,0.05", "--start", "2024-01-01", "--end", "2024-06-30", cwd=tmp_path)
+    assert "pandas" not in tops(modules) and "matplotlib" in tops(modules)
+    assert (tmp_path / "sweep.png").exists()
