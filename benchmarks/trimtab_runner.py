@@ -30,7 +30,7 @@ def process_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", choices=["single", "sweep", "sweep1000"], required=True)
-    parser.add_argument("--workers", type=int, default=None, help="sweep processes (default: auto)")
+    parser.add_argument("--workers", type=int, default=None, help="the kernel's threads (default: every core)")
     args = parser.parse_args()
 
     import numpy as np

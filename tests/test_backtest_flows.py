@@ -153,3 +153,26 @@ def test_steer_and_ignore_are_a_sweep_dimension_only_with_a_flow():
         assert row["flow"] == 500.0 and row["every"] == "month"
         assert row["final_value"] == pytest.approx(run_backtest(CLOSE, s).metrics.final_value, rel=1e-9)
     assert [r["cash_flows"] for r in buy_and_hold_rows(PREPARED, specs)] == ["steer", "ignore"]
+
+
+def test_the_threaded_batch_kernel_runs_flows_per_configuration_as_the_simulator():
+    from trimtab.backtest.fast import run_many
+
+    targets = {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2}
+    specs = [spec(targets, flow=f, every=e, cash_flows=c, capital=10_000.0)
+             for f in (500.0, -20.0) for e in ("week", "month") for c in ("steer", "ignore")]
+    specs.append(spec(targets, capital=10_000.0))  # no flows, in the same batch
+    for s, m in zip(specs, run_many(PREPARED, specs, threads=2)):
+        reference = run_backtest(CLOSE, s).metrics
+        assert m.flow_count == reference.flow_count and m.flow_trade_count == reference.flow_trade_count
+        for key in ("final_value", "total_fees", "volatility", "max_drawdown", "total_return",
+                    "money_weighted_return"):
+            assert getattr(m, key) == pytest.approx(getattr(reference, key), rel=1e-9, abs=1e-12), key
+
+
+def test_a_batch_with_a_withdrawal_the_portfolio_cannot_pay_refuses_as_a_single_run():
+    from trimtab.backtest.fast import run_many
+
+    s = spec({"BTC": 0.5, "USDC": 0.5}, flow=-600.0, every="month", capital=1_000.0)
+    with pytest.raises(InputError, match="withdrawal of 600.00 USDC on 2024-03-01 00:00 is more than"):
+        run_many(Prepared.of(SMALL), [spec({"BTC": 0.5, "USDC": 0.5}, capital=1_000.0), s], threads=2)

@@ -7,13 +7,14 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from backtest_helpers import daily, spec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trimtab.backtest import run_backtest
-from trimtab.backtest.fast import Prepared, run_fast
+from trimtab.backtest.fast import Prepared, run_fast, run_many
 
 TARGETS = [
     {"BTC": 0.5, "ETH": 0.3, "USDC": 0.2},
@@ -39,6 +40,11 @@ configs = st.fixed_dictionaries({
 })
 
 
+EXAMPLE = {"targets": TARGETS[0], "policy": "threshold", "band": 0.04, "width": "absolute", "schedule": "monthly",
+           "mode": "target", "fee_model": "proceeds", "fee": 0.001, "slippage": 0.0, "min_trade": 10.0,
+           "capital": 10_000.0}
+
+
 def make(c):
     relative = min(c["band"] * 4, 0.9)
     widths = {"absolute": {"band": c["band"]}, "relative": {"band": None, "relative_band": relative},
@@ -49,17 +55,42 @@ def make(c):
                 **widths)
 
 
+def assert_agrees(fast, reference):
+    assert fast.rebalance_count == reference.rebalance_count
+    assert fast.trade_count == reference.trade_count
+    assert fast.final_value == pytest.approx(reference.final_value, rel=1e-9)
+    for key in ("max_drift", "total_traded", "total_fees", "total_slippage", "fee_drag_per_year", "volatility",
+                "max_drawdown", "annual_return", "total_return"):
+        assert getattr(fast, key) == pytest.approx(getattr(reference, key), rel=1e-9, abs=1e-12, nan_ok=True), key
+    assert (fast.bars, fast.years) == (reference.bars, reference.years)
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs)
 def test_kernel_agrees_with_the_reference_simulator_on_random_configurations(c):
     s = make(c)
-    reference = run_backtest(CLOSE, s).metrics
-    fast = run_fast(PREPARED, s)
-    assert fast.rebalance_count == reference.rebalance_count
-    assert fast.trade_count == reference.trade_count
-    assert fast.final_value == pytest.approx(reference.final_value, rel=1e-9)
-    for key in ("max_drift", "total_traded", "total_fees", "fee_drag_per_year", "volatility", "max_drawdown"):
-        assert getattr(fast, key) == pytest.approx(getattr(reference, key), rel=1e-9, abs=1e-12), key
+    reference = run_backtest(CLOSE, s)
+    fast, values = run_fast(PREPARED, s, keep_values=True)
+    assert_agrees(fast, reference.metrics)
+    np.testing.assert_allclose(values, reference.values, rtol=1e-9)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(configs, min_size=2, max_size=8), st.sampled_from([1, 2, None]))
+def test_the_threaded_batch_kernel_agrees_with_the_reference_simulator(batch, threads):
+    specs = [make(c) for c in batch]
+    many = run_many(PREPARED, specs, threads=threads)
+    for s, fast in zip(specs, many, strict=True):
+        assert_agrees(fast, run_backtest(CLOSE, s).metrics)
+        assert fast == run_fast(PREPARED, s)  # the batch, on any threads, is the single run exactly
+
+
+def test_a_batch_mixing_direct_prices_and_the_simulators_handling_keeps_its_order():
+    with_quote = Prepared.of(CLOSE.assign(USDC=1.0))  # the quote among the columns: dropped, one by one
+    specs = [make({**EXAMPLE, "targets": t}) for t in TARGETS]
+    many = run_many(with_quote, specs, threads=2)
+    assert many == [run_fast(with_quote, s) for s in specs]
+    assert many == run_many(PREPARED, specs, threads=2)
 
 
 def test_kernel_agrees_with_the_reference_on_hourly_data_with_ten_assets():
@@ -91,8 +122,10 @@ def test_cooldown_and_emergency_band_follow_the_core():
 
 def test_the_plain_python_fallback_gives_the_same_answer():
     code = (
-        "import json; from backtest_helpers import daily, spec; from trimtab.backtest.fast import run_fast;"
-        "m = run_fast(daily(), spec(band=0.03, fee=0.001, fee_model='per-leg', min_trade=0));"
+        "import json; from backtest_helpers import daily, spec; from trimtab.backtest.fast import Prepared, run_fast,"
+        " run_many; s = spec(band=0.03, fee=0.001, fee_model='per-leg', min_trade=0);"
+        "m = run_fast(daily(), s); batch = run_many(Prepared.of(daily()), [s, spec(band=0.06)], threads=2);"
+        "assert batch[0] == m, 'the batch kernel differs from the single run';"
         "print(json.dumps([m.final_value, m.rebalance_count]))"
     )
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1",

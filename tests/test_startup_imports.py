@@ -83,3 +83,29 @@ def test_a_what_if_plan_builds_no_config():
     modules = loaded(*PLAN, cwd=Path.cwd())
     assert "trimtab.config" not in modules
     assert "sqlalchemy" not in tops(modules)
+
+
+@pytest.mark.parametrize("args", [["--help"], PLAN, ["sweep", "--help"]], ids=["help", "plan", "sweep-help"])
+def test_option_values_need_no_pydantic(args, tmp_path):
+    """typer would build a pydantic adapter per option; interfaces/cli/coercion.py answers the plain
+    cases itself, so a command that reads no config does not import pydantic at all."""
+    assert "pydantic" not in tops(loaded(*args, cwd=tmp_path))
+
+
+def test_a_sweep_imports_no_pandas_no_scipy_and_no_config(tmp_path):
+    """The sweep's path: prices from the binary cache with numpy, the kernel from numba's cache
+    (numba's array maths imported with SciPy's BLAS hidden)."""
+    args = ["sweep", "--band", "0.02,0.05", "--start", "2024-01-01", "--end", "2024-06-30", "--json"]
+    loaded("sweep", "--band", "0.05", "--json", cwd=tmp_path)  # the first run may build the price cache
+    modules = loaded(*args, cwd=tmp_path)
+    assert tops(modules) & {"pandas", "pydantic", "matplotlib", "dask", "distributed"} == set()
+    assert "scipy.linalg" not in modules  # numba imports bare `scipy` when installed (a few ms), not linalg
+    assert "trimtab.backtest.kernel" in modules and "trimtab.backtest.simulator" not in modules
+
+
+def test_a_sweeps_table_and_chart_import_no_pandas(tmp_path):
+    """As typed without --json: the table and the frontier PNG (matplotlib), still no pandas (the chart
+    and the report modules name the simulator's result type for type checkers only)."""
+    modules = loaded("sweep", "--band", "0.02,0.05", "--start", "2024-01-01", "--end", "2024-06-30", cwd=tmp_path)
+    assert "pandas" not in tops(modules) and "matplotlib" in tops(modules)
+    assert (tmp_path / "sweep.png").exists()

@@ -240,7 +240,8 @@ def sweep(
                 every=flows.get("every"))
     prepared = Prepared.load(data, [a for a in parsed.assets if a != parsed.quote], start, end)
     specs = grid.specs()
-    return SweepRows(run_sweep(prepared, specs, workers=workers), buy_and_hold=buy_and_hold_rows(prepared, specs))
+    return SweepRows(run_sweep(prepared, specs, workers=workers),
+                     buy_and_hold=buy_and_hold_rows(prepared, specs, workers=workers))
 
 
 class SweepRows(list):

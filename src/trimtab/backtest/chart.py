@@ -6,10 +6,12 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trimtab.backtest.simulator import BacktestResult
+if TYPE_CHECKING:  # a sweep's frontier chart must not import the simulator (and so pandas)
+    from trimtab.backtest.simulator import BacktestResult
 
 _MAX_POINTS = 4000
 

@@ -8,13 +8,15 @@ simulator for one backtest with its fills and chart, this for sweeps.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trimtab.backtest import kernel
-from trimtab.backtest.metrics import compute_metrics
+from trimtab.backtest.metrics import Metrics, metrics_from_totals
 from trimtab.backtest.screen import period_starts
 from trimtab.backtest.spec import BacktestSpec, CashFlows, Every, FeeModel
 from trimtab.core.plan import Mode
@@ -57,7 +59,7 @@ class Prepared:
         return self._starts[period]
 
     def flow_bars(self, every: Every | None) -> np.ndarray:
-        """``flows.flow_bars`` for these times, computed once per period."""
+        """``flows.flow_bars`` for these times, computed once per period (all False for None)."""
         key = ("flow", every)
         if key not in self._starts:
             from trimtab.backtest.flows import flow_bars
@@ -83,37 +85,97 @@ def run_fast(data: Prepared | pd.DataFrame, spec: BacktestSpec, *, keep_values: 
     """
     prepared = data if isinstance(data, Prepared) else Prepared.of(data)
     assets, prices = _prices_for(prepared, spec)
+    targets, fp, ip = encode(spec, assets)
+    values = np.empty(len(prices) if keep_values else 0)
+    out = kernel.simulate(prices, prepared.times, prepared.starts(_schedule(spec)), prepared.flow_bars(_every(spec)),
+                          targets, fp, ip, values)
+    metrics = _metrics(out, prepared, spec)
+    return (metrics, values) if keep_values else metrics
+
+
+def run_many(data: Prepared, specs: Sequence[BacktestSpec], *, threads: int | None = None) -> list[Metrics]:
+    """``run_fast`` for every spec, in order, on ``threads`` of numba's threads (default: all).
+
+    Specs whose prices need the simulator's handling (the quote among the columns, a target
+    without prices) run one by one, and raise as ``run_fast`` does.
+    """
+    if not specs:
+        return []
+    direct = [i for i, spec in enumerate(specs) if _direct(data, spec)]
+    results: list[Metrics | None] = [None] * len(specs)
+    for i in set(range(len(specs))) - set(direct):
+        results[i] = run_fast(data, specs[i])
+    if direct:
+        periods: list[Period | None] = [None]
+        everies: list[Every | None] = [None]
+        assets = list(data.columns)
+        targets = np.empty((len(direct), len(assets) + 1))
+        fp = np.empty((len(direct), kernel.N_FLOAT))
+        ip = np.empty((len(direct), kernel.N_INT), dtype=np.int64)
+        for row, i in enumerate(direct):
+            targets[row], fp[row], ip[row] = encode(specs[i], assets)
+            period = _schedule(specs[i])
+            if period not in periods:
+                periods.append(period)
+            ip[row, kernel.I_STARTS] = periods.index(period)
+            every = _every(specs[i])
+            if every not in everies:
+                everies.append(every)
+            ip[row, kernel.I_FLOWS] = everies.index(every)
+        starts = np.stack([data.starts(period) for period in periods])
+        flows = np.stack([data.flow_bars(every) for every in everies])
+        out = np.empty((len(direct), kernel.N_RESULT))
+        if threads == 1:
+            kernel.simulate_serial(data.prices, data.times, starts, flows, targets, fp, ip, out)
+        else:
+            with kernel.PARALLEL, _threads(threads):
+                kernel.simulate_many(data.prices, data.times, starts, flows, targets, fp, ip, out)
+        for row, i in enumerate(direct):
+            results[i] = _metrics(out[row], data, specs[i])
+    return results  # type: ignore[return-value]
+
+
+def encode(spec: BacktestSpec, assets: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``spec`` as the kernel reads it: the target weights (``assets``, then the quote) and the
+    ``kernel.F_*`` and ``kernel.I_*`` parameters (``I_STARTS`` and ``I_FLOWS`` left 0: the caller's rows)."""
     p, targets = spec.policy, spec.targets
     target_vec = np.array([targets.weight(a) for a in assets] + [targets.weight(spec.quote)])
     use_threshold = p.kind in (PolicyKind.THRESHOLD, PolicyKind.COMBINED)
     use_schedule = p.kind in (PolicyKind.CALENDAR, PolicyKind.COMBINED)
     emergency = p.emergency_band if p.kind is PolicyKind.COMBINED and p.emergency_band is not None else math.inf
     tolerance = p.tolerance
-    values = np.empty(len(prices))
+    fp = np.empty(kernel.N_FLOAT)
+    fp[kernel.F_BAND_ABS] = _width(p.band if use_threshold else None)
+    fp[kernel.F_BAND_REL] = _width(p.relative_band if use_threshold else None)
+    fp[kernel.F_EMERGENCY] = emergency
+    fp[kernel.F_EDGE_ABS] = _width(tolerance.absolute if tolerance else None)
+    fp[kernel.F_EDGE_REL] = _width(tolerance.relative if tolerance else None)
+    fp[kernel.F_FEE], fp[kernel.F_SLIPPAGE] = spec.fee, spec.slippage
+    fp[kernel.F_CAPITAL], fp[kernel.F_MIN_TRADE] = spec.capital, spec.min_trade
+    fp[kernel.F_FLOW] = spec.flow if spec.has_flows else 0.0
+    ip = np.zeros(kernel.N_INT, dtype=np.int64)
+    ip[kernel.I_THRESHOLD], ip[kernel.I_SCHEDULE] = use_threshold, use_schedule
+    ip[kernel.I_COOLDOWN] = int(p.cooldown.total_seconds() * 1e9)
+    ip[kernel.I_BAND_EDGE] = spec.mode is Mode.BAND_EDGE
+    ip[kernel.I_PER_LEG] = spec.fee_model is FeeModel.PER_LEG
+    ip[kernel.I_STEER] = spec.cash_flows is CashFlows.STEER
+    return target_vec, fp, ip
+
+
+def _metrics(out: np.ndarray, prepared: Prepared, spec: BacktestSpec) -> Metrics:
+    if out[kernel.R_REFUSED] >= 0:
+        _refuse_withdrawal(prepared, spec, int(out[kernel.R_REFUSED]))
     flow_at = prepared.flow_bars(spec.every) if spec.has_flows else None
-    flow_out = np.array([0.0, -1.0])
-    out = kernel.simulate(
-        prices, prepared.times, target_vec,
-        use_threshold, _width(p.band if use_threshold else None), _width(p.relative_band if use_threshold else None),
-        emergency, use_schedule, prepared.starts(p.schedule if use_schedule else None),
-        int(p.cooldown.total_seconds() * 1e9),
-        spec.mode is Mode.BAND_EDGE,
-        _width(tolerance.absolute if tolerance else None), _width(tolerance.relative if tolerance else None),
-        spec.fee, spec.fee_model is FeeModel.PER_LEG, spec.slippage, spec.capital, spec.min_trade, values,
-        *((spec.flow, flow_at, spec.cash_flows is CashFlows.STEER, flow_out) if flow_at is not None else ()),
-    )
-    if flow_out[1] >= 0:
-        _refuse_withdrawal(prepared, spec, int(flow_out[1]))
-    rebalances, trades, max_drift, traded, fees, drag, slippage = out
-    metrics = compute_metrics(
-        values=values, span_seconds=float(prepared.times[-1] - prepared.times[0]) / 1e9, capital=spec.capital,
-        max_drift=max_drift, rebalance_count=rebalances, trade_count=trades, total_traded=traded,
-        total_fees=fees, fee_drag_sum=drag, total_slippage=slippage,
+    return metrics_from_totals(
+        bars=len(prepared.times), final_value=out[kernel.R_FINAL], return_std=out[kernel.R_RETURN_STD],
+        max_drawdown=out[kernel.R_MAX_DRAWDOWN], span_seconds=float(prepared.times[-1] - prepared.times[0]) / 1e9,
+        capital=spec.capital, max_drift=out[kernel.R_MAX_DRIFT], rebalance_count=int(out[kernel.R_REBALANCES]),
+        trade_count=int(out[kernel.R_TRADES]), total_traded=out[kernel.R_TRADED], total_fees=out[kernel.R_FEES],
+        fee_drag_sum=out[kernel.R_DRAG], total_slippage=out[kernel.R_SLIPPAGE], growth=out[kernel.R_GROWTH],
         flows=np.where(flow_at, spec.flow, 0.0) if flow_at is not None else None,
         seconds=(prepared.times - prepared.times[0]) / 1e9 if flow_at is not None else None,
-        flow_trade_count=int(flow_out[0]) if flow_at is not None else 0,
+        flow_trade_count=int(out[kernel.R_FLOW_TRADES]),
     )
-    return (metrics, values) if keep_values else metrics
 
 
 def _refuse_withdrawal(prepared: Prepared, spec: BacktestSpec, bar: int) -> None:
@@ -127,9 +189,39 @@ def _refuse_withdrawal(prepared: Prepared, spec: BacktestSpec, bar: int) -> None
                      "portfolio can pay: give a smaller withdrawal or more capital.")
 
 
+def _every(spec: BacktestSpec) -> Every | None:
+    return spec.every if spec.has_flows else None
+
+
+def _schedule(spec: BacktestSpec) -> Period | None:
+    p = spec.policy
+    return p.schedule if p.kind in (PolicyKind.CALENDAR, PolicyKind.COMBINED) else None
+
+
+@contextmanager
+def _threads(threads: int | None):
+    """Run the block on ``threads`` of numba's threads (all of them when None or without numba)."""
+    if threads is None or not kernel.HAVE_NUMBA:
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _direct(prepared: Prepared, spec: BacktestSpec) -> bool:
+    """Whether the kernel reads ``prepared.prices`` as they are for ``spec`` (see ``_prices_for``)."""
+    return (spec.quote not in prepared.columns and len(prepared.prices) >= 2
+            and all(a == spec.quote or a in prepared.columns for a in spec.targets.assets))
+
+
 def _prices_for(prepared: Prepared, spec: BacktestSpec) -> tuple[list[str], np.ndarray]:
-    missing = [a for a in spec.targets.assets if a != spec.quote and a not in prepared.columns]
-    if missing or spec.quote in prepared.columns or len(prepared.prices) < 2:
+    if not _direct(prepared, spec):
         from trimtab.backtest.simulator import price_matrix
 
         assets, prices = price_matrix(prepared.close, spec)  # the simulator's refusals, or the quote column dropped

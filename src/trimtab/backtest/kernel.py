@@ -12,6 +12,8 @@ across processes; without numba the very same code runs as plain Python, slowly.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +29,31 @@ def _numba_cache_dir() -> None:
         os.environ["NUMBA_CACHE_DIR"] = os.path.join(root, "trimtab", "numba")
 
 
+def _numba_without_scipy_blas() -> None:
+    """Import numba's array maths with SciPy's BLAS hidden, unless it is loaded already.
+
+    That module, imported once per process before numba runs anything (even code from its cache),
+    imports ``scipy.linalg`` (0.2-0.3 s) only to choose how ``np.convolve``/``np.correlate`` take an
+    inner product; with the BLAS hidden numba uses its own loop there. The kernels use no BLAS, and
+    numba's linear algebra still imports SciPy when something compiles it later.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[blas] = None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if blas in sys.modules and sys.modules[blas] is None:
+            del sys.modules[blas]
+
+
 _numba_cache_dir()
 try:
-    from numba import njit
+    from numba import njit, prange
 
     HAVE_NUMBA = True
+    _numba_without_scipy_blas()
 except ImportError:  # pragma: no cover - exercised by the fallback test through NUMBA_DISABLE_JIT
     HAVE_NUMBA = False
 
@@ -39,6 +61,8 @@ except ImportError:  # pragma: no cover - exercised by the fallback test through
         if args and callable(args[0]):
             return args[0]
         return lambda f: f
+
+    prange = range
 
 
 EPS = 1e-12  # core.drift.DRIFT_EPSILON
@@ -280,71 +304,141 @@ def _flow_step(prices_row, qty, cash, targets, flow, steer, fee, slippage, min_t
     return cash
 
 
-@njit(cache=True)
-def simulate(prices, times, targets, use_threshold, band_abs, band_rel, emergency, use_schedule, starts,
-             cooldown, band_edge, edge_abs, edge_rel, fee, per_leg, slippage, capital, min_trade, values_out,
-             flow=0.0, flow_bars=None, steer=True, flow_out=None):
-    """Run one backtest. ``prices`` (bars x assets, no quote), ``targets`` (assets + the quote last),
-    absent widths are ``inf`` (``band_*``: the threshold trigger's; ``edge_*``: the band-edge
-    planner's), ``starts`` marks schedule bars, ``times`` and ``cooldown`` are in ns. Fill ``values_out`` (post-trade value per bar); return
-    (rebalances, trades, max drift, traded, fees, fee drag sum, slippage).
+# A configuration as the kernel reads it: float parameters (absent widths are inf) ...
+# (F_FLOW: the quote in (> 0) or out (< 0) at each flow bar, 0 for none) ...
+(F_BAND_ABS, F_BAND_REL, F_EMERGENCY, F_EDGE_ABS, F_EDGE_REL, F_FEE, F_SLIPPAGE, F_CAPITAL, F_MIN_TRADE,
+ F_FLOW) = range(10)
+N_FLOAT = 10
+# ... integer ones (flags 0/1; I_STARTS: the row of ``starts`` its schedule uses; I_COOLDOWN in ns;
+# I_FLOWS: the row of ``flows`` (flow bars) its cash flows use; I_STEER: steer the flows, else ignore) ...
+I_THRESHOLD, I_SCHEDULE, I_STARTS, I_COOLDOWN, I_BAND_EDGE, I_PER_LEG, I_FLOWS, I_STEER = range(8)
+N_INT = 8
+# ... and what a run returns. R_RETURN_STD: the std (ddof 1) of bar-to-bar returns, NaN under 3 bars;
+# with flows the returns, max drawdown and R_GROWTH (the time-weighted growth, 1 + total return) are
+# of the flows-removed series (metrics.compute_metrics); R_FLOW_TRADES: the legs the flows made;
+# R_REFUSED: the bar of a withdrawal the portfolio could not pay (the run stops there), else -1.
+(R_REBALANCES, R_TRADES, R_MAX_DRIFT, R_TRADED, R_FEES, R_DRAG, R_SLIPPAGE, R_FINAL, R_RETURN_STD,
+ R_MAX_DRAWDOWN, R_GROWTH, R_FLOW_TRADES, R_REFUSED) = range(13)
+N_RESULT = 13
 
-    Cash flows (optional): ``flow`` of quote comes in (> 0) or goes out (< 0) at each bar where
-    ``flow_bars`` is True, before the trigger looks (``_flow_step``; ``steer`` or ignore).
-    ``flow_out`` gets [flow legs, the bar where a withdrawal could not be paid or -1]; the flow
-    legs also count in trades, traded, fees, fee drag and slippage."""
+#: The drift screen lets through every bar within this of a width (screen.MARGIN): the cheap
+#: form ``|value - target * total| > width * total`` differs from ``|value / total - target|`` by
+#: a few ulps, far less.
+MARGIN = 1e-9
+
+
+@njit(cache=True)
+def _run(prices, times, starts, flow_bars, targets, fp, ip, values_out, out):
+    """One backtest: ``prices`` (bars x assets, no quote), ``times`` (ns), ``starts`` (this
+    configuration's schedule bars), ``flow_bars`` (its cash-flow bars; read only when
+    ``fp[F_FLOW]`` is not 0), ``targets`` (assets + the quote last), ``fp``/``ip`` (the
+    ``F_*``/``I_*`` parameters). Write the ``R_*`` results into ``out`` and, when it is not empty,
+    the post-trade value per bar into ``values_out``.
+
+    Per bar the drift is first screened without a division (``|v - t * total|`` against the
+    width times ``total``, ``MARGIN`` wider); only bars the screen lets through (near a width, or
+    near the largest drift so far) get the exact weights the decision and ``max_drift`` use.
+    The value series' metrics (final value, return std, max drawdown) are kept as the bars go.
+
+    Cash flows: ``fp[F_FLOW]`` of quote comes in or goes out at each flow bar, before the trigger
+    looks (``_flow_step``, steered or ignored); the flow legs count in trades, traded, fees, fee
+    drag and slippage.
+    """
     n_bars, n = prices.shape
+    use_threshold = ip[I_THRESHOLD] != 0
+    use_schedule = ip[I_SCHEDULE] != 0
+    cooldown = ip[I_COOLDOWN]
+    band_edge = ip[I_BAND_EDGE] != 0
+    per_leg = ip[I_PER_LEG] != 0
+    band_abs, band_rel, emergency = fp[F_BAND_ABS], fp[F_BAND_REL], fp[F_EMERGENCY]
+    edge_abs, edge_rel, fee, slippage = fp[F_EDGE_ABS], fp[F_EDGE_REL], fp[F_FEE], fp[F_SLIPPAGE]
+    min_trade = fp[F_MIN_TRADE]
+    flow = fp[F_FLOW]
+    use_flows = flow != 0
+    steer = ip[I_STEER] != 0
+    flow_stats = np.zeros(6)
+    flow_trades, refused = 0, -1
+    keep = values_out.shape[0] > 0
     qty = np.zeros(n)
     stats = np.zeros(5)
-    cash = _rebalance(prices[0], qty, capital, targets, False, np.inf, np.inf, fee, per_leg, slippage,
+    cash = _rebalance(prices[0], qty, fp[F_CAPITAL], targets, False, np.inf, np.inf, fee, per_leg, slippage,
                       min_trade, stats)
-    values_out[0] = (qty * prices[0]).sum() + cash
+    value = (qty * prices[0]).sum() + cash
+    if keep:
+        values_out[0] = value
     zero_rule = band_abs == np.inf and band_rel < np.inf
+    use_relative = use_threshold and band_rel < np.inf
+    use_absolute = use_threshold and band_abs < np.inf
+    tq = targets[n]
+    inverse = np.zeros(n + 1)  # 1 / target, for the relative screen
+    for k in range(n + 1):
+        if targets[k] > 0:
+            inverse[k] = 1.0 / targets[k]
+    screen_abs = band_abs + EPS - MARGIN
+    screen_rel = band_rel + EPS - MARGIN
+    screen_emergency = emergency + EPS - MARGIN
     rebalances, trades = 0, 0
     max_drift, traded, fees, drag, slip = 0.0, 0.0, 0.0, 0.0, 0.0
     has_last, last = False, 0
-    tq = targets[n]
-    values = np.empty(n + 1)
-    use_relative = use_threshold and band_rel < np.inf
-    flow_stats = np.zeros(6)
-    if flow_out is not None:
-        flow_out[0], flow_out[1] = 0.0, -1.0
+    previous, peak, max_drawdown = value, value, 0.0
+    index = value  # the flows-removed (time-weighted) value; the value itself without flows
+    mean, m2, count = 0.0, 0.0, 0  # Welford's running mean and sum of squares of the returns
     for i in range(1, n_bars):
-        if flow_bars is not None:
-            if flow_bars[i]:
-                cash = _flow_step(prices[i], qty, cash, targets, flow, steer, fee, slippage, min_trade, flow_stats)
-                if flow_stats[5] > 0:
-                    flow_out[1] = i
-                    return rebalances, trades, max_drift, traded, fees, drag, slip
-                flow_out[0] += flow_stats[0]
-                trades += int(flow_stats[0])
-                traded += flow_stats[1]
-                fees += flow_stats[2]
-                slip += flow_stats[3]
-                drag += flow_stats[2] / flow_stats[4]
+        flow_now = 0.0
+        if use_flows and flow_bars[i]:
+            cash = _flow_step(prices[i], qty, cash, targets, flow, steer, fee, slippage, min_trade, flow_stats)
+            if flow_stats[5] > 0:
+                refused = i
+                break
+            flow_now = flow
+            flow_trades += int(flow_stats[0])
+            trades += int(flow_stats[0])
+            traded += flow_stats[1]
+            fees += flow_stats[2]
+            slip += flow_stats[3]
+            drag += flow_stats[2] / flow_stats[4]
         total = cash
+        held = 0.0
         for k in range(n):
-            values[k] = qty[k] * prices[i, k]
-            total += values[k]
-        values[n] = cash
-        worst, worst_relative, zero_hit = 0.0, 0.0, False
-        for k in range(n + 1):
-            w = values[k] / total
-            t = targets[k] if k < n else tq
-            d = abs(w - t)
-            worst = max(worst, d)
-            if t > 0:
-                if use_relative and d / t > worst_relative:
-                    worst_relative = d / t
-            elif w > EPS:
-                zero_hit = True
-        band_hit = use_threshold and (worst > band_abs + EPS or worst_relative > band_rel + EPS
-                                      or (zero_rule and zero_hit))
-        max_drift = max(max_drift, worst)
+            v = qty[k] * prices[i, k]
+            total += v
+            held += v
+        # the screen: no division
+        gap = abs(cash - tq * total)
+        gap_rel = gap * inverse[n]
+        zero_seen = tq == 0 and cash > 0.5 * EPS * total
+        for k in range(n):
+            g = abs(qty[k] * prices[i, k] - targets[k] * total)
+            gap = max(gap, g)
+            if use_relative:
+                gap_rel = max(gap_rel, g * inverse[k])
+            if zero_rule and targets[k] == 0 and qty[k] * prices[i, k] > 0.5 * EPS * total:
+                zero_seen = True
+        exact = (gap > (max_drift - MARGIN) * total or (use_absolute and gap > screen_abs * total)
+                 or (use_relative and gap_rel > screen_rel * total) or (zero_rule and zero_seen)
+                 or gap > screen_emergency * total)
+        band_hit, urgent = False, False
+        if exact:
+            worst, worst_relative, zero_hit = 0.0, 0.0, False
+            for k in range(n + 1):
+                w = (qty[k] * prices[i, k] if k < n else cash) / total
+                t = targets[k]
+                d = abs(w - t)
+                worst = max(worst, d)
+                if t > 0:
+                    if use_relative and d / t > worst_relative:
+                        worst_relative = d / t
+                elif w > EPS:
+                    zero_hit = True
+            band_hit = use_threshold and (worst > band_abs + EPS or worst_relative > band_rel + EPS
+                                          or (zero_rule and zero_hit))
+            max_drift = max(max_drift, worst)
+            urgent = worst > emergency + EPS
         normal = band_hit or (use_schedule and starts[i])
         if normal and has_last and times[i] - last < cooldown:
             normal = False
-        if normal or worst > emergency + EPS:
+        value = held + cash
+        if normal or urgent:
             cash = _rebalance(prices[i], qty, cash, targets, band_edge, edge_abs, edge_rel, fee, per_leg,
                               slippage, min_trade, stats)
             if stats[0] > 0:
@@ -355,5 +449,61 @@ def simulate(prices, times, targets, use_threshold, band_abs, band_rel, emergenc
                 slip += stats[3]
                 drag += stats[2] / stats[4]
                 has_last, last = True, times[i]
-        values_out[i] = (qty * prices[i]).sum() + cash
-    return rebalances, trades, max_drift, traded, fees, drag, slip
+            value = (qty * prices[i]).sum() + cash
+        if keep:
+            values_out[i] = value
+        # the value series' metrics, as metrics.compute_metrics computes them from the whole series
+        if use_flows:
+            ratio = (value - flow_now) / previous
+            index *= ratio
+        else:
+            ratio = value / previous
+            index = value
+        r = ratio - 1.0
+        count += 1
+        delta = r - mean
+        mean += delta / count
+        m2 += delta * (r - mean)
+        previous = value
+        if index >= peak:
+            peak = index
+        elif peak - index > max_drawdown * peak * (1 - MARGIN):
+            max_drawdown = max(max_drawdown, 1.0 - index / peak)
+    out[R_REBALANCES], out[R_TRADES], out[R_MAX_DRIFT] = rebalances, trades, max_drift
+    out[R_TRADED], out[R_FEES], out[R_DRAG], out[R_SLIPPAGE] = traded, fees, drag, slip
+    out[R_FINAL] = value
+    out[R_RETURN_STD] = np.sqrt(m2 / (count - 1)) if count > 1 else np.nan
+    out[R_MAX_DRAWDOWN] = max_drawdown
+    out[R_GROWTH] = index / fp[F_CAPITAL]
+    out[R_FLOW_TRADES] = flow_trades
+    out[R_REFUSED] = refused
+
+
+@njit(cache=True)
+def simulate(prices, times, starts, flow_bars, targets, fp, ip, values_out):
+    """One configuration (see ``_run``); return its ``R_*`` results."""
+    out = np.empty(N_RESULT)
+    _run(prices, times, starts, flow_bars, targets, fp, ip, values_out, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def simulate_many(prices, times, starts, flows, targets, fp, ip, out):
+    """Many configurations over the same prices, split over numba's threads (``numba.set_num_threads``):
+    row ``c`` of ``targets``/``fp``/``ip`` is one configuration, its schedule bars are
+    ``starts[ip[c, I_STARTS]]``, its flow bars ``flows[ip[c, I_FLOWS]]``, its results go to ``out[c]``. Callers hold ``PARALLEL``: numba's
+    fallback threading layer (workqueue) cannot run two parallel calls at once."""
+    none = np.empty(0)
+    for c in prange(targets.shape[0]):
+        _run(prices, times, starts[ip[c, I_STARTS]], flows[ip[c, I_FLOWS]], targets[c], fp[c], ip[c], none, out[c])
+
+
+@njit(cache=True)
+def simulate_serial(prices, times, starts, flows, targets, fp, ip, out):
+    """``simulate_many`` on the calling thread alone (no threading layer to start; any thread may call it)."""
+    none = np.empty(0)
+    for c in range(targets.shape[0]):
+        _run(prices, times, starts[ip[c, I_STARTS]], flows[ip[c, I_FLOWS]], targets[c], fp[c], ip[c], none, out[c])
+
+
+PARALLEL = threading.Lock()

@@ -41,7 +41,7 @@ asset against the quote); bar 0's purchase of the targets is neither a trade nor
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -81,7 +81,12 @@ class Metrics:
     flow_trade_count: int = 0
 
     def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        # every field is a number: a shallow copy is asdict's answer, without its deep copies
+        # (a 5,000-configuration sweep builds 5,000 of these)
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+_FIELDS = tuple(f.name for f in fields(Metrics))
 
 
 def compute_metrics(
@@ -104,10 +109,6 @@ def compute_metrics(
     ``flows`` is the quote that came in (+) or went out (-) at each bar, before its trades, and
     ``seconds`` each bar's time since bar 0 (needed with flows)."""
     bars = len(values)
-    years = span_seconds / SECONDS_PER_YEAR
-    months = years * 12
-    final = float(values[-1])
-    annualise = long_enough_to_annualise(years)
     has_flows = flows is not None and bool(np.any(flows[1:] != 0))
     if has_flows:
         ratios = (values[1:] - flows[1:]) / values[:-1]
@@ -116,13 +117,53 @@ def compute_metrics(
     else:
         ratios = values[1:] / values[:-1]
         index = values
-        growth = final / capital
-    if bars > 2 and annualise:
-        volatility = float(np.std(ratios - 1.0, ddof=1) * math.sqrt((bars - 1) / years))
-    else:
-        volatility = math.nan
+        growth = float(values[-1]) / capital
+    return_std = float(np.std(ratios - 1.0, ddof=1)) if bars > 2 else math.nan
     peaks = np.maximum.accumulate(index)
     drawdown = float(np.max(1.0 - index / peaks)) if bars else 0.0
+    return metrics_from_totals(
+        bars=bars, final_value=float(values[-1]), return_std=return_std, max_drawdown=drawdown,
+        span_seconds=span_seconds, capital=capital, max_drift=max_drift, rebalance_count=rebalance_count,
+        trade_count=trade_count, total_traded=total_traded, total_fees=total_fees, fee_drag_sum=fee_drag_sum,
+        total_slippage=total_slippage, growth=growth, flows=flows if has_flows else None, seconds=seconds,
+        flow_trade_count=flow_trade_count,
+    )
+
+
+def metrics_from_totals(
+    *,
+    bars: int,
+    final_value: float,
+    return_std: float,
+    max_drawdown: float,
+    span_seconds: float,
+    capital: float,
+    max_drift: float,
+    rebalance_count: int,
+    trade_count: int,
+    total_traded: float,
+    total_fees: float,
+    fee_drag_sum: float,
+    total_slippage: float = 0.0,
+    growth: float | None = None,
+    flows: np.ndarray | None = None,
+    seconds: np.ndarray | None = None,
+    flow_trade_count: int = 0,
+) -> Metrics:
+    """Metrics from what a run kept as it went (the fast kernel keeps no value series): the final
+    value, the std (ddof 1) of the bar-to-bar returns and the max drawdown (with flows, both of the
+    flows-removed series), with the totals. ``growth``: the time-weighted 1 + total return
+    (default final_value / capital); ``flows``/``seconds`` as ``compute_metrics``'s."""
+    years = span_seconds / SECONDS_PER_YEAR
+    months = years * 12
+    final = float(final_value)
+    annualise = long_enough_to_annualise(years)
+    has_flows = flows is not None and bool(np.any(flows[1:] != 0))
+    growth = final / capital if growth is None else float(growth)
+    if bars > 2 and annualise:
+        volatility = float(return_std * math.sqrt((bars - 1) / years))
+    else:
+        volatility = math.nan
     annual = growth ** (1.0 / years) - 1.0 if annualise and growth > 0 else math.nan
     if has_flows:
         moments = np.flatnonzero(flows[1:]) + 1
@@ -144,7 +185,7 @@ def compute_metrics(
         total_return=growth - 1.0,
         annual_return=annual,
         volatility=volatility,
-        max_drawdown=drawdown,
+        max_drawdown=float(max_drawdown),
         bars=bars,
         years=years,
         time_weighted_return=annual,

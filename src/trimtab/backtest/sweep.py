@@ -1,26 +1,27 @@
-"""Running many backtests: on this machine's cores (processes) or on a Dask cluster.
+"""Running many backtests: on this machine's cores (threads inside the kernel) or on a Dask cluster.
 
-Each configuration runs on the fast kernel (``fast.run_fast``) over the same prepared prices.
-Rows come back in the grid's order as ``{configuration..., metrics...}`` dicts.
+Every configuration runs on the fast kernel (``fast.run_many``) over the same prepared prices; on
+one machine the kernel's own threads (numba ``prange``) share the configurations, with no process
+start-up, pickling or copy of the prices. Rows come back in the grid's order as
+``{configuration..., metrics...}`` dicts.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from trimtab.backtest.fast import Prepared, run_fast
+from trimtab.backtest.fast import Prepared, run_many
 from trimtab.backtest.grid import describe, spec_from_row
 from trimtab.backtest.spec import BacktestSpec
 
 Progress = Callable[[int], None]
 
-#: Below this many bar-asset steps in total, processes cost more than they save.
-_SERIAL_WORK = 100_000_000
-
-_DATA: Prepared | None = None
+#: Bar-asset steps per chunk of a sweep on this machine (about 0.1-0.2 s of kernel time): progress
+#: is reported after each chunk.
+_CHUNK_WORK = 100_000_000
+#: Batches sent to a Dask cluster at most.
+_DASK_BATCHES = 64
 
 
 def run_sweep(
@@ -34,64 +35,36 @@ def run_sweep(
 ) -> list[dict[str, Any]]:
     """Run every spec over ``data``; return one row per spec, in order.
 
-    ``workers``: processes to use (default: every core, or 1 for a small sweep); ``scheduler``: a
-    Dask distributed scheduler address, which takes the work instead. ``progress(n)`` is called
-    as each batch of ``n`` configurations finishes. Raise ``InputError`` when the scheduler cannot
-    be reached within ``connect_timeout`` seconds.
+    ``workers``: the kernel's threads on this machine (default: every core); ``scheduler``: a Dask
+    distributed scheduler address, which takes the work instead, in batches. ``progress(n)`` is
+    called as each chunk of ``n`` configurations finishes. Raise ``InputError`` when the scheduler
+    cannot be reached within ``connect_timeout`` seconds.
     """
     rows = [describe(spec) for spec in specs]
-    batches = _batches(rows, _parts(len(rows), scheduler, workers, data))
     if scheduler:
+        batches = _batches(rows, max(1, min(len(rows), _DASK_BATCHES)))
         results = _on_dask(scheduler, data, batches, progress, connect_timeout)
-    elif workers == 1 or len(batches) == 1:
-        results = {}
-        for i, batch in enumerate(batches):
-            results[i] = _run_batch(batch, data)
-            if progress:
-                progress(len(batch))
-    else:
-        results = _on_processes(data, batches, workers or os.cpu_count() or 1, progress)
-    return [row for i in range(len(batches)) for row in results[i]]
+        return [row for i in range(len(batches)) for row in results[i]]
+    size = max(1, _CHUNK_WORK // max(1, data.prices.size))
+    out: list[dict[str, Any]] = []
+    for first in range(0, len(specs), size):
+        chunk = specs[first : first + size]
+        metrics = run_many(data, chunk, threads=workers)
+        out.extend({**row, **m.to_dict()} for row, m in zip(rows[first : first + size], metrics))
+        if progress:
+            progress(len(chunk))
+    return out
 
 
-def _run_batch(batch: Sequence[dict[str, Any]], data: Prepared | None = None) -> list[dict[str, Any]]:
-    data = data if data is not None else _DATA
-    return [{**row, **run_fast(data, spec_from_row(row)).to_dict()} for row in batch]
-
-
-def _parts(n: int, scheduler: str | None, workers: int | None, data: Prepared) -> int:
-    if scheduler:
-        return max(1, min(n, 64))
-    cores = workers or os.cpu_count() or 1
-    if workers is None and n * data.prices.size < _SERIAL_WORK:
-        return 1
-    return max(1, min(n, cores * 4))
+def _run_batch(batch: Sequence[dict[str, Any]], data: Prepared) -> list[dict[str, Any]]:
+    """One Dask task: its configurations on one thread (the cluster's workers are the parallelism)."""
+    metrics = run_many(data, [spec_from_row(row) for row in batch], threads=1)
+    return [{**row, **m.to_dict()} for row, m in zip(batch, metrics)]
 
 
 def _batches(rows: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
     size = -(-len(rows) // parts)
     return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-def _adopt(data: Prepared) -> None:
-    global _DATA
-    _DATA = data
-
-
-def _on_processes(data: Prepared, batches, workers: int, progress: Progress | None) -> dict[int, list]:
-    import multiprocessing
-
-    run_fast(data.head(2), spec_from_row(batches[0][0]))  # load the compiled kernel once, before forking
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    results: dict[int, list] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_adopt, initargs=(data,)) as pool:
-        futures = {pool.submit(_run_batch, batch): i for i, batch in enumerate(batches)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(len(batches[futures[future]]))
-    return results
 
 
 def _on_dask(address: str, data: Prepared, batches, progress: Progress | None, timeout: float) -> dict[int, list]:
@@ -123,13 +96,12 @@ def _on_dask(address: str, data: Prepared, batches, progress: Progress | None, t
         client.close()
 
 
-def buy_and_hold_rows(prepared: Prepared, specs: Sequence[BacktestSpec]) -> list[dict]:
+def buy_and_hold_rows(prepared: Prepared, specs: Sequence[BacktestSpec], *, workers: int | None = None) -> list[dict]:
     """One buy-and-hold row per portfolio (targets) of the sweep, and per cash-flow policy when
-    it has flows, in the sweep's row shape: the baseline its policies are read against."""
-    rows: dict[str, dict] = {}
+    it has flows, in the sweep's row shape: the baseline its policies are read against. ``workers`` as ``run_sweep``'s (the same kernel entry,
+    so a process loads one compiled kernel, not two)."""
+    baselines: dict[str, BacktestSpec] = {}
     for spec in specs:
-        key = repr((sorted(spec.targets.weights.items()), str(spec.cash_flows)))
-        if key not in rows:
-            baseline = spec.buy_and_hold()
-            rows[key] = {**describe(baseline), **run_fast(prepared, baseline).to_dict()}
-    return list(rows.values())
+        baselines.setdefault(repr((sorted(spec.targets.weights.items()), str(spec.cash_flows))), spec.buy_and_hold())
+    chosen = list(baselines.values())
+    return [{**describe(b), **m.to_dict()} for b, m in zip(chosen, run_many(prepared, chosen, threads=workers))]

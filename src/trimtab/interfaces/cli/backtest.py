@@ -142,7 +142,7 @@ def sweep(
     withdrawal: WithdrawalOpt = None,
     every: EveryOpt = None,
     cash_flows: Annotated[str | None, typer.Option("--cash-flows", help="steer and/or ignore, e.g. steer,ignore (default steer).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default: every core).", parser=number(1, 1024, whole=True))] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Cores the kernel runs on, as threads (default: every core).", parser=number(1, 1024, whole=True))] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Frontier chart PNG (default without --json: sweep.png).")] = None,
     as_json: JsonFlag = False,
@@ -203,7 +203,7 @@ def sweep(
             prepared, specs, workers=workers, scheduler=scheduler, progress=progress))
         from trimtab.backtest.sweep import buy_and_hold_rows
 
-        hold = buy_and_hold_rows(prepared, specs)
+        hold = buy_and_hold_rows(prepared, specs, workers=workers)
         first, last = (_iso(prepared.times[0]), _iso(prepared.times[-1]))
         document = {"start": first, "end": last, "rows": rows, "buy_and_hold": hold}
         if chart_path is not None:

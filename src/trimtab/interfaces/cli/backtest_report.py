@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from trimtab.backtest.metrics import Metrics
-from trimtab.backtest.simulator import BacktestResult
 from trimtab.interfaces.output import money, percent, stdout
+
+if TYPE_CHECKING:  # a sweep's table must not import the simulator (and so pandas)
+    from trimtab.backtest.simulator import BacktestResult
 
 
 def render_backtest(result: BacktestResult, hold: Metrics | None = None) -> None:

@@ -23,6 +23,10 @@ class CommandGroup(TyperGroup):
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         wants_json = "--json" in args
+        if parent is None:
+            from trimtab.interfaces.cli.coercion import install
+
+            install(self)  # option values without pydantic where typer's answer is known
         try:
             ctx = super().make_context(info_name, args, parent=parent, **extra)
         except ClickException as e:
