@@ -120,3 +120,64 @@ def init_paper_venues(path: Path, targets, venues, *, fee: float = 0.001, min_tr
                           settings=paper_settings(member.venue, fee, quote), start=start).close()
         accounts[v["name"]] = str(account)
     return {"config": str(config_path), "accounts": accounts}
+
+
+#: ``trimtab init --multi-venue``: the three paper venues of ``trimtab demo --multi-venue``
+MULTI_VENUE = {
+    "wallet": dict(move_fee=0.0005, move_minutes=(10.0, 30.0)),  # ethereum, base, solana; the quote on base
+    "perps": dict(fee=0.00055, can_send=False, can_receive=False),  # BTC as a perp; its margin stays its own
+    "exchange": dict(fee=0.001, move_fee=0.0005, move_minutes=(10.0, 30.0)),  # spot, every asset
+}
+
+
+def multi_venue_layout(quote: str, traded: list[str], held: dict[str, float],
+                       price: dict[str, float]) -> list[dict[str, Any]]:
+    """The venues of ``init --multi-venue`` for these assets: BTC trades and sits on ``perps``
+    (hyperliquid); every other asset on ``wallet`` (SOL on solana, the rest on ethereum); ``exchange``
+    trades them all on ``spot``; the quote is split evenly over the venues, the wallet's on base. A
+    venue with nothing to trade is left out."""
+    wallet_chain = {a: "solana" if a == "SOL" else "ethereum" for a in traded if a != "BTC"}
+    markets = {"wallet": wallet_chain, "perps": {"BTC": "hyperliquid"} if "BTC" in traded else {},
+               "exchange": {a: "spot" for a in traded}}
+    names = [n for n in MULTI_VENUE if markets[n]]
+    quote_chain = {"wallet": "base", "perps": "hyperliquid", "exchange": "spot"}
+    venues = []
+    for name in names:
+        home = {} if name == "exchange" else markets[name]  # the exchange starts with quote only
+        holdings = {a: {home[a]: q} for a, q in held.items() if a in home and q > 0}
+        if held.get(quote, 0.0) > 0:
+            holdings[quote] = {quote_chain[name]: held[quote] / len(names)}
+        venues.append({"name": name, "holdings": holdings, "markets": markets[name], "prices": price,
+                       **MULTI_VENUE[name]})
+    return venues
+
+
+def init_paper_multi_venue(path: Path, targets, *, holdings: str, prices: str, fee: float,  # type: ignore[no-untyped-def]
+                           min_trade: float, order_latency: float, slippage_bps: float, clock_speed: float,
+                           force: bool) -> dict[str, Any]:
+    """``trimtab init --multi-venue``: a paper portfolio across a wallet, a perps account and an
+    exchange (``multi_venue_layout``), its config at ``path`` and one account per venue."""
+    from trimtab.core.valuation import bounded_total, parse_holdings, parse_prices
+    from trimtab.errors import InputError
+    from trimtab.parsing import parse_pairs
+
+    quote = targets.quote
+    held = parse_holdings(parse_pairs(holdings, "holdings"))
+    price = {a: p for a, p in parse_prices(parse_pairs(prices, "prices"), quote).items() if a != quote}
+    traded = [a for a in dict.fromkeys([*targets.assets, *held]) if a != quote]
+    missing = [a for a in traded if a not in price]
+    if missing:
+        raise InputError(f"No price for {', '.join(missing)}: give --prices for every traded asset.")
+    bounded_total(held, price, quote)
+    venues = multi_venue_layout(quote, traded, held, {a: price[a] for a in traded})
+    for v in venues:
+        v.update(order_latency=order_latency, slippage_bps=slippage_bps)
+    taken = [path.parent / f"paper-{v['name']}.db" for v in venues]
+    if not force and any(p.exists() for p in taken):
+        raise InputError(f"{next(p for p in taken if p.exists())} already exists; pass --force to replace the "
+                         "paper accounts.")
+    made = init_paper_venues(path, targets, venues, fee=fee, min_trade=min_trade, clock_speed=clock_speed,
+                             force=force)
+    return {"config": made["config"], "venue": "paper", "venues": {
+        v["name"]: {"account": made["accounts"][v["name"]], "markets": v["markets"], "holdings": v["holdings"],
+                    "can_move": v.get("can_send", True)} for v in venues}}

@@ -189,6 +189,7 @@ def init(
     api_url: Annotated[str | None, typer.Option(help="ccxt, purpleflea-*: tests only: a local fake server to talk to instead.")] = None,
     hyperliquid_url: Annotated[str | None, typer.Option(help="purpleflea-trading: where Hyperliquid's /info is (tests: a fake).")] = None,
     key_file: Annotated[str | None, typer.Option(help="purpleflea-*: a file (chmod 600) holding the key, instead of the environment.")] = None,
+    multi_venue: Annotated[bool, typer.Option("--multi-venue", help="Paper: one portfolio across three paper venues (no keys): a wallet on ethereum, base and solana, a BTC perps account that can neither send nor receive, and an exchange; --holdings are split among them.")] = False,
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
     as_json: JsonFlag = False,
@@ -208,7 +209,15 @@ def init(
             raise InputError(f"{path} already exists; pass --force to overwrite it.")
         if venue not in ("static", "paper", "ccxt", "purpleflea-trading", "purpleflea-wallet"):
             raise InputError(f"Unknown venue {venue!r}: use static, paper, ccxt, purpleflea-trading or purpleflea-wallet.")
+        if multi_venue and venue not in ("static", "paper"):
+            raise InputError(f"--multi-venue writes paper venues; it does not go with --venue {venue}.")
+        if multi_venue and (chains or markets):
+            raise InputError("--chains and --markets do not go with --multi-venue, which places each asset itself.")
         parsed_targets = Targets.of(parse_pairs(targets, "targets"), quote)
+        if multi_venue:
+            return _init_multi_venue(path, parsed_targets, holdings=holdings, prices=prices, fee=fee,
+                                     min_trade=min_trade, order_latency=order_latency, slippage_bps=slippage_bps,
+                                     clock_speed=clock_speed, force=force)
         if venue.startswith("purpleflea-"):
             from trimtab.config_template import purpleflea_trading_section, purpleflea_wallet_section
 
@@ -272,6 +281,30 @@ def init(
         return {"config": str(path.resolve()), "venue": venue}, lambda: stdout.print(f"wrote {path}")
 
     run(as_json, body)
+
+
+def _init_multi_venue(path: Path, targets, *, prices: str | None, **options):  # type: ignore[no-untyped-def]
+    """``init --multi-venue``: write the paper portfolio across venues; its document and renderer."""
+    from trimtab.interfaces.cli.execution import shipped_prices
+    from trimtab.paper_setup import init_paper_multi_venue
+
+    shipped = shipped_prices(targets) if prices is None else None
+    document = init_paper_multi_venue(path, targets, prices=shipped["text"] if shipped else prices, **options)
+    if shipped:
+        document["prices_from"] = {"source": "shipped daily history", "prices": shipped["prices"],
+                                   "dates": shipped["dates"]}
+
+    def render() -> None:
+        stdout.print(f"wrote {path} and {len(document['venues'])} paper accounts:")
+        for name, made in document["venues"].items():
+            held = ", ".join(f"{q:.8g} {a} on {c}" for a, by in made["holdings"].items() for c, q in by.items())
+            trades = ", ".join(f"{a} on {c}" for a, c in made["markets"].items())
+            stdout.print(f"  {name} ({Path(made['account']).name}): holds {held or 'nothing'}; trades {trades}"
+                         + ("" if made["can_move"] else "; can neither send nor receive"))
+        if shipped:
+            stdout.print(shipped["note"])
+
+    return document, render
 
 
 def _register_command_groups() -> None:
