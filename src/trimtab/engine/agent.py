@@ -21,8 +21,8 @@ from trimtab.core.policy import PolicySpec
 from trimtab.core.triggers import Moment
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
+from trimtab.engine.lock import portfolio_lock
 from trimtab.engine.results import RebalanceResult
-from trimtab.engine.lock import PortfolioLock
 from trimtab.errors import Denied, VenueError
 from trimtab.journal import CheckRecord, Journal
 from trimtab.venues.base import InTransit, TransferStatus, Venue, consolidate
@@ -56,6 +56,11 @@ class Agent:
     @property
     def portfolio(self) -> str:
         return self.executor.portfolio
+
+    def lock(self):  # type: ignore[no-untyped-def]
+        """The portfolio's run lock (not yet taken): an advisory lock in the journal's database on
+        PostgreSQL, else the ``flock`` on ``lock_path`` (``engine/lock.py``)."""
+        return portfolio_lock(self.journal, self.portfolio, self.lock_path)
 
     def assess(self, now: datetime | None = None) -> Assessment:
         """Value the consolidated holdings, and what is in transit, at the venue's prices and run the
@@ -131,7 +136,7 @@ class Agent:
         again. The run is always made from the balances read last."""
         if dry_run:
             return RebalanceResult(assessment=self.assess(), outcome=None, dry_run=True)
-        with PortfolioLock(self.lock_path):
+        with self.lock():
             resumed = self.resume()
             assessment = self.assess()
             while True:
@@ -155,10 +160,16 @@ class Agent:
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
     @watched
-    def check(self, now: datetime | None = None) -> RebalanceResult:
-        """One step of the production loop: resume, check, record the check, act if the policy says so."""
-        with PortfolioLock(self.lock_path):
+    def check(self, now: datetime | None = None, *, once: bool = False) -> RebalanceResult:
+        """One step of the production loop: resume, check, record the check, act if the policy says so.
+
+        ``once`` (a fleet worker's slot, retried after a worker died): when the journal already has
+        this portfolio's check at ``now``, only resume an unfinished run and return without a new
+        check, so a slot is checked once however often its job runs (its assessment is then None)."""
+        with self.lock():
             resumed = self.resume()
+            if once and now is not None and self.journal.has_check(self.portfolio, now):
+                return RebalanceResult(assessment=None, outcome=None, resumed=resumed)
             assessment = self.assess(now)
             self.journal.record_checks([check_record(self.portfolio, assessment, now or self.venue.now())])
             outcome = None
@@ -168,7 +179,7 @@ class Agent:
 
     def acknowledge(self, run_id: str) -> RunOutcome:
         """Close a run parked in ``needs_attention`` (after a person checked the venue), under the lock."""
-        with PortfolioLock(self.lock_path):
+        with self.lock():
             return self.executor.acknowledge(run_id)
 
     def resume(self) -> RunOutcome | None:
