@@ -3,8 +3,10 @@
 ``fleet_portfolios``  one row per portfolio: its config (TOML text, no secret in it), the folder
                       its relative paths resolve in, its check interval, the next slot to check,
                       whether it is paused, and the last slot's outcome.
-``fleet_clock``       the fleet's clock: simulated time = anchor + (wall - wall_anchor) x speed
-                      (speed 1 and no offset: the wall clock); slots are due on this clock.
+``fleet_slots``       one row per slot a worker started: when (on the fleet's clock), by which
+                      worker, how often, and how it ended; lateness and `fleet status` read it.
+``fleet_clock``       the fleet's clock: simulated time = anchor + (database time - wall anchor) x
+                      speed (speed 1, no offset: the wall clock); slots are due on this clock.
 """
 
 from __future__ import annotations
@@ -21,13 +23,23 @@ portfolios = Table(
     Column("every_seconds", Float, nullable=False),
     Column("next_slot", DateTime(timezone=True), nullable=False, index=True),
     Column("paused", Boolean, nullable=False, server_default="false"),
-    Column("version", Integer, nullable=False, server_default="1"),
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("last_slot", DateTime(timezone=True), nullable=True),
-    Column("last_checked_at", DateTime(timezone=True), nullable=True),
-    Column("last_outcome", String(24), nullable=True),  # checked | rebalanced | failed | needs_attention
+    Column("last_outcome", String(24), nullable=True),  # checked | rebalanced | failed | needs_attention | ...
     Column("last_error", Text, nullable=True),
     Column("failures", Integer, nullable=False, server_default="0"),
+)
+
+slots = Table(
+    "fleet_slots", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("slot", DateTime(timezone=True), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("worker", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="1"),
+    Column("outcome", String(24), nullable=True),
+    Column("error", Text, nullable=True),
 )
 
 clock = Table(
