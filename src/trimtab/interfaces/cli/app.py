@@ -252,9 +252,9 @@ def init(
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces.cli import agents, backtest, execution, monitor, venues, web
+    from trimtab.interfaces.cli import agents, backtest, execution, fleet, monitor, venues, web
 
-    for group in (execution, venues, backtest, agents, monitor, web):
+    for group in (execution, venues, backtest, agents, monitor, web, fleet):
         group.register(app)
 
 
