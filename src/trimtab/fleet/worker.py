@@ -171,7 +171,7 @@ async def _ticks(app, store: FleetStore, settings: Settings) -> None:  # type: i
 
 async def serve(url: str, settings: Settings) -> None:
     """Run one worker until it is told to stop (SIGINT/SIGTERM finish the jobs in hand first)."""
-    store = await asyncio.to_thread(FleetStore.open, url, pool_size=2 * settings.concurrency + 2)
+    store = await asyncio.to_thread(FleetStore.open, url, pool_size=settings.concurrency + 1)
     try:
         runner = SlotRunner(store, settings.worker_name)
         app = make_app(store, runner, settings.concurrency)
