@@ -137,3 +137,36 @@ def test_two_workers_check_every_slot_once_through_a_kill_in_the_middle_of_a_run
     assert audit["checks_outside_slots"] == 0
     assert audit["orders"] > 0 and audit["duplicate_orders"] == 0 and audit["orders"] == audit["order_legs_in_journal"]
     assert audit["unfinished_runs"] == 0 and audit["slots_retried_after_a_worker_died"] >= 1
+
+
+def test_a_slot_run_twice_is_checked_once_and_the_dashboard_shows_fleet_states(fleet_url, tmp_path):
+    import httpx
+    from dashboard_helpers import running
+
+    from trimtab.fleet.worker import SlotRunner
+    from trimtab.interfaces.web.app import create_app
+    from trimtab.journal import Journal
+
+    # Arrange: two portfolios (p00000 starts all in USDC: its first check rebalances), one paused
+    store = FleetStore.open(fleet_url)
+    store.set_clock(fleet_scale.START, speed=0.0)
+    store.add_many(fleet_scale.make_portfolios(tmp_path / "homes", 2))
+    store.pause("p00001")
+    slot = store.get("p00000").next_slot
+    store.set_clock(slot, speed=0.0)
+    runner = SlotRunner(store, "test")
+    # Act: the slot's job runs, then runs again (as after a worker died before finishing it)
+    first, second = runner("p00000", slot.isoformat()), runner("p00000", slot.isoformat())
+    skipped = runner("p00001", slot.isoformat())
+    with running(create_app(Journal(store.engine))) as base:
+        rows = {r["portfolio"]: r for r in httpx.get(f"{base}/api/portfolios").json()}
+        page = httpx.get(f"{base}/").text
+    # Assert
+    assert (first, second, skipped) == ("rebalanced", "already_checked", "paused")
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM checks WHERE portfolio = 'p00000'").scalar() == 1
+        assert c.exec_driver_sql("SELECT count(*) FROM runs WHERE portfolio = 'p00000'").scalar() == 1
+    assert rows["p00000"]["fleet"]["last_outcome"] == "already_checked"
+    assert rows["p00000"]["fleet"]["paused"] is False
+    assert "fleet" in page and "last already_checked" in page
+    store.close()

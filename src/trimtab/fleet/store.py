@@ -300,3 +300,23 @@ class FleetStore:
 def _portfolio(row) -> FleetPortfolio:  # type: ignore[no-untyped-def]
     m = row._mapping
     return FleetPortfolio(**{k: m[k] for k in FleetPortfolio.__dataclass_fields__})
+
+
+def fleet_states(engine: Engine) -> dict[str, dict] | None:
+    """Each fleet portfolio's state for a journal's reader (the dashboard's Portfolios page), or
+    None when the database behind ``engine`` holds no fleet: paused, next slot, last outcome, and
+    ``queue``: running, due (queued, not started) or idle."""
+    with engine.connect() as c:
+        if not inspect(c).has_table("fleet_portfolios"):
+            return None
+        queued: dict[str, str] = {}
+        if inspect(c).has_table("procrastinate_jobs"):
+            for name, status in c.execute(text(
+                    "SELECT args->>'name', status FROM procrastinate_jobs WHERE queue_name = :queue "
+                    "AND status IN ('todo', 'doing')"), {"queue": QUEUE}):
+                if queued.get(name) != "running":
+                    queued[name] = "running" if status == "doing" else "due"
+        rows = c.execute(select(schema.portfolios.c.name, schema.portfolios.c.paused, schema.portfolios.c.next_slot,
+                                schema.portfolios.c.last_outcome, schema.portfolios.c.last_error)).all()
+    return {r.name: {"paused": r.paused, "next_slot": r.next_slot.isoformat(), "last_outcome": r.last_outcome,
+                     "last_error": r.last_error, "queue": queued.get(r.name, "idle")} for r in rows}
