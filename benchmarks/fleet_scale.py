@@ -191,6 +191,8 @@ def run_scale(url: str, root: Path, *, portfolios: int, workers: int, concurrenc
     made = time.monotonic() - t0
     store = FleetStore.open(url)
     store.set_clock(START, speed=speed)
+    with store.engine.connect() as c:
+        anchors = c.exec_driver_sql("SELECT sim_anchor, wall_anchor FROM fleet_clock").one()
     store.add_many(rows)
     firsts = {p.name: p.next_slot for p in store.list()}
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.pathsep.join(
@@ -246,7 +248,7 @@ def run_scale(url: str, root: Path, *, portfolios: int, workers: int, concurrenc
     worker_cpu = (usage1.children_user + usage1.children_system) - (usage0.children_user + usage0.children_system)
     pg_cpu = pg_cpu[0] + _cpu_seconds(postmaster()) - pg_cpu[1] if postmaster else None
     audit = audit_fleet(store, firsts, frozen)
-    lateness = _lateness(store, speed)
+    lateness = _lateness(store, speed, anchors)
     size = _size(store)
     store.close()
     days = portfolios * sim_hours / 24
@@ -262,6 +264,7 @@ def run_scale(url: str, root: Path, *, portfolios: int, workers: int, concurrenc
         "postgres_restart_seconds": round(restarted, 1) if restarted is not None else None,
         "rows_per_portfolio_day": {k: round(v["rows"] / days, 2) for k, v in size.items()},
         "bytes_per_portfolio_day": round(sum(v["bytes"] for v in size.values()) / days),
+        "tables": size,
         "audit": audit,
     }
 
@@ -328,10 +331,16 @@ def audit_fleet(store, firsts: dict, frozen: datetime) -> dict:  # type: ignore[
     }
 
 
-def _lateness(store, speed: float) -> dict:  # type: ignore[no-untyped-def]
+def _lateness(store, speed: float, anchors) -> dict:  # type: ignore[no-untyped-def]
+    """Seconds (real) from the moment a slot fell due on the compressed clock to the end of its
+    check, over every slot checked; and the same in simulated seconds (x speed)."""
+    from sqlalchemy import text
+
+    sim_anchor, wall_anchor = anchors
     with store.engine.connect() as c:
-        late = [float(r[0]) / speed for r in c.exec_driver_sql(
-            "SELECT extract(epoch FROM finished_at - slot) FROM fleet_slots WHERE finished_at IS NOT NULL")]
+        late = [float(r[0]) for r in c.execute(text(
+            "SELECT extract(epoch FROM finished_wall) - (:wall + (extract(epoch FROM slot) - :sim) / :speed) "
+            "FROM fleet_slots WHERE finished_wall IS NOT NULL"), {"wall": wall_anchor, "sim": sim_anchor, "speed": speed})]
     if not late:
         return {}
     late.sort()
@@ -362,6 +371,8 @@ def main() -> None:
     parser.add_argument("--no-postgres-restart", action="store_true")
     parser.add_argument("--order-latency", type=float, default=0.0)
     parser.add_argument("--out", type=Path, default=None, help="write the JSON results here too")
+    parser.add_argument("--template", type=Path, default=None,
+                        help="a folder of pristine portfolios made by an earlier run (made there if empty)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     import tempfile
@@ -369,7 +380,8 @@ def main() -> None:
     from postgres_server import postgres_server, postmaster_pid, restart_postgres
 
     results = []
-    template = Path(tempfile.mkdtemp(prefix="fleet-template-"))
+    template = args.template or Path(tempfile.mkdtemp(prefix="fleet-template-"))
+    template.mkdir(parents=True, exist_ok=True)
     with postgres_server("-c fsync=on -c max_connections=300") as url:
         for count in args.workers:
             with tempfile.TemporaryDirectory(prefix="fleet-scale-") as root:

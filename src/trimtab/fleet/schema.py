@@ -3,8 +3,9 @@
 ``fleet_portfolios``  one row per portfolio: its config (TOML text, no secret in it), the folder
                       its relative paths resolve in, its check interval, the next slot to check,
                       whether it is paused, and the last slot's outcome.
-``fleet_slots``       one row per slot a worker started: when (on the fleet's clock), by which
-                      worker, how often, and how it ended; lateness and `fleet status` read it.
+``fleet_slots``       one row per slot a worker started: when it started and finished (on the
+                      fleet's clock, and on the wall clock), by which worker, how often, and how it
+                      ended; lateness is read from it.
 ``fleet_clock``       the fleet's clock: simulated time = anchor + (database time - wall anchor) x
                       speed (speed 1, no offset: the wall clock); slots are due on this clock.
 """
@@ -36,6 +37,7 @@ slots = Table(
     Column("slot", DateTime(timezone=True), primary_key=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("finished_wall", DateTime(timezone=True), nullable=True),  # the database's wall clock
     Column("worker", String(64), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="1"),
     Column("outcome", String(24), nullable=True),

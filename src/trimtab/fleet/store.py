@@ -256,7 +256,8 @@ class FleetStore:
         """Record how ``name``'s ``slot`` ended, on the slot and on the portfolio."""
         with self.engine.begin() as c:
             c.execute(text(
-                f"UPDATE fleet_slots SET finished_at = to_timestamp(({self._NOW})), outcome = :outcome, "
+                f"UPDATE fleet_slots SET finished_at = to_timestamp(({self._NOW})), finished_wall = clock_timestamp(), "
+                "outcome = :outcome, "
                 "error = :error WHERE name = :name AND slot = :slot"),
                 {"name": name, "slot": slot, "outcome": outcome, "error": error})
             failed = outcome == "failed"
