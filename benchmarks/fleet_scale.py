@@ -190,10 +190,11 @@ def run_scale(url: str, root: Path, *, portfolios: int, workers: int, concurrenc
         rows = make_portfolios(root, portfolios, seed=seed, order_latency=order_latency)
     made = time.monotonic() - t0
     store = FleetStore.open(url)
+    store.set_clock(START, speed=0.0)  # stopped while 10,000 rows go in
+    store.add_many(rows)
     store.set_clock(START, speed=speed)
     with store.engine.connect() as c:
         anchors = c.exec_driver_sql("SELECT sim_anchor, wall_anchor FROM fleet_clock").one()
-    store.add_many(rows)
     firsts = {p.name: p.next_slot for p in store.list()}
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")])}

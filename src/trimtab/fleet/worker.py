@@ -55,15 +55,20 @@ class Settings:
 
 def _infrastructure(error: BaseException) -> bool:
     """Whether ``error`` is the database (not the portfolio) failing: then the slot is retried."""
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
     try:
         import psycopg
 
-        kinds: tuple[type[BaseException], ...] = (DBAPIError, psycopg.OperationalError, psycopg.InterfaceError)
+        kinds: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, psycopg.OperationalError,
+                                                  psycopg.InterfaceError)
     except ModuleNotFoundError:  # pragma: no cover - a fleet needs psycopg
-        kinds = (DBAPIError,)
-    return isinstance(error, kinds)
+        kinds = (OperationalError, InterfaceError)
+    if isinstance(error, kinds):
+        return True
+    from trimtab.errors import ConfigError  # the journal could not be reached: Journal.open's sentence
+
+    return isinstance(error, ConfigError) and "Cannot open the journal" in str(error)
 
 
 class SlotRunner:
