@@ -40,9 +40,28 @@ def _as_postgres(*args: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
 
 
+#: url -> (binaries, data folder, server options, log file) of each server this process started
+RUNNING: dict[str, tuple[Path, Path, str, Path]] = {}
+
+
+def restart_postgres(url: str) -> None:
+    """Stop the server behind ``url`` at once (``-m immediate``: as a crash would) and start it again."""
+    bin_dir, data, options, log = RUNNING[url]
+    subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
+                   check=True, capture_output=True)
+    subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(log), "start"),
+                   check=True, capture_output=True)
+
+
+def postmaster_pid(url: str) -> int:
+    """The server's main process (its CPU time, with its children's, is the database's cost)."""
+    return int((RUNNING[url][1] / "postmaster.pid").read_text().split()[0])
+
+
 @contextmanager
-def postgres_server():
-    """Yield a SQLAlchemy URL of a fresh database on a private server; stop and delete it after."""
+def postgres_server(settings: str = ""):
+    """Yield a SQLAlchemy URL of a fresh database on a private server; stop and delete it after.
+    ``settings``: more ``-c name=value`` server options (a benchmark raises max_connections)."""
     bin_dir = _binaries()
     root = Path(tempfile.mkdtemp(prefix="trimtab-pg-"))
     data = root / "data"
@@ -52,7 +71,7 @@ def postgres_server():
     port = _free_port()
     subprocess.run(_as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                                 "-E", "UTF8", "--no-sync"), check=True, capture_output=True)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off {settings}".strip()
     subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
                                 str(root / "log"), "start"), check=True, capture_output=True)
     try:
@@ -60,7 +79,9 @@ def postgres_server():
 
         with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as c:
             c.execute("CREATE DATABASE trimtab")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/trimtab"
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/trimtab"
+        RUNNING[url] = (bin_dir, data, options, root / "log")
+        yield url
     finally:
         subprocess.run(_as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
                        capture_output=True, check=False)

@@ -25,6 +25,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "demo": {"core", "venues", "journal", "engine", "config", "backtest", "data", "monitor"},
     "paper_setup": {"core", "venues", "config", "config_template", "parsing", "wiring", "data"},
     "wiring": {"core", "venues", "journal", "engine", "config", "monitor", "parsing", "data"},
+    # many portfolios, each built by the composition root as every entry point builds one
+    "fleet": {"core", "venues", "journal", "engine", "config", "wiring"},
 }
 #: Known, deliberate exceptions, each with its reason.
 ALLOWED = {

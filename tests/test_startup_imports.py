@@ -16,7 +16,7 @@ import pytest
 
 # Heavy parts no start-up command below uses (dbos is DBOS's module name).
 HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "apprise", "prometheus_client", "dbos", "ccxt", "dask",
-         "matplotlib", "pandas", "numba", "mcp", "tenacity")
+         "matplotlib", "pandas", "numba", "mcp", "tenacity", "procrastinate", "psycopg", "psycopg_pool")
 
 PLAN = ["plan", "--targets", "BTC=0.5,ETH=0.3,USDC=0.2", "--holdings", "BTC=0.1,ETH=1.25,USDC=1000",
         "--prices", "BTC=65000,ETH=2000", "--band", "0.05", "--fee", "0.001"]
@@ -61,7 +61,8 @@ def portfolio(tmp_path_factory) -> Path:
     return directory
 
 
-@pytest.mark.parametrize("args", [["--help"], PLAN, ["backtest", "--help"]], ids=["help", "plan", "backtest-help"])
+@pytest.mark.parametrize("args", [["--help"], PLAN, ["backtest", "--help"], ["fleet", "--help"], ["worker", "--help"]],
+                         ids=["help", "plan", "backtest-help", "fleet-help", "worker-help"])
 def test_commands_without_a_portfolio_import_nothing_heavy(args, tmp_path):
     assert tops(loaded(*args, cwd=tmp_path)) & set(HEAVY) == set()
 

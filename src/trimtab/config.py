@@ -401,6 +401,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> tuple[Config, Pat
         raise ConfigError(f"{file}: {_first_problem(e)}") from None
 
 
+def config_from_text(text: str, source: str | os.PathLike[str]) -> Config:
+    """Validate a config's TOML ``text`` (a fleet keeps configs as text); ``source`` names it in
+    the ``ConfigError``, as a file name does for ``load_config``."""
+    file = Path(source)
+    if len(text.encode()) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{file}: a config is text of at most {MAX_CONFIG_BYTES:,} bytes.")
+    try:
+        return Config.model_validate(_parse(file, text))
+    except ValidationError as e:
+        raise ConfigError(f"{file}: {_first_problem(e)}") from None
+
+
 #: A config larger than this is not one a person wrote (the template is about 5 KB).
 MAX_CONFIG_BYTES = 1_000_000
 

@@ -3,8 +3,9 @@
 The base install (``pip install trimtab``, which ``python3 tasks.py demo`` does) carries every
 feature the README shows: the fast sweep kernel (numba), the MCP server (mcp, uvicorn,
 jsonschema), exchanges through ccxt, alerts (apprise) and metrics
-(prometheus-client). Three extras stay optional because few need them and they
-are large: ``postgres`` (a PostgreSQL journal), ``distributed`` (``sweep --scheduler`` on a Dask
+(prometheus-client). Four extras stay optional because few need them and they
+are large: ``postgres`` (a PostgreSQL journal), ``fleet`` (many portfolios on procrastinate's
+PostgreSQL queue), ``distributed`` (``sweep --scheduler`` on a Dask
 cluster) and ``peers`` (bt and vectorbt, to compare against). ``tests/test_setup_extras.py``
 checks this table against pyproject.toml.
 """
@@ -27,6 +28,8 @@ PARTS: dict[str, tuple[str, str, str | None]] = {
     "jinja2": ("`trimtab serve`", "jinja2>=3.1", None),
     "starlette": ("`trimtab serve`", "fastapi>=0.110", None),
     "psycopg": ("a PostgreSQL journal", "psycopg[binary]>=3.1", "postgres"),
+    "procrastinate": ("a fleet (`trimtab fleet`, `trimtab worker`)", "procrastinate>=3.10", "fleet"),
+    "psycopg_pool": ("a fleet (`trimtab fleet`, `trimtab worker`)", "psycopg[binary,pool]>=3.1", "fleet"),
     "dask": ("`sweep --scheduler` (a Dask cluster)", "dask[distributed]>=2024.1", "distributed"),
     "distributed": ("`sweep --scheduler` (a Dask cluster)", "dask[distributed]>=2024.1", "distributed"),
     "bt": ("the comparison with bt", "bt>=1.4.1", "peers"),

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from trimtab.core.assessment import Assessment
 from trimtab.engine.approvals import Execution, PlanDesk
 from trimtab.engine.executor import RunOutcome
-from trimtab.engine.lock import PortfolioLock
 from trimtab.errors import Denied, TrimtabError
 from trimtab.journal import PlanRecord, ToolCallRecord
 
@@ -148,7 +147,7 @@ class Rebalancer:
         agent = self.desk.agent
         at = now or datetime.now(UTC)
         try:
-            with PortfolioLock(agent.lock_path):
+            with agent.lock():
                 resumed = agent.resume()
                 self.desk.settle()
         except Denied as denied:

@@ -191,25 +191,29 @@ def strategy(config: Config) -> Strategy:
                     direct_pairs=config.trading.direct_pairs, cash_flows=config.policy.cash_flows)
 
 
-def open_journal(config: Config, config_path: Path, *, new_journal: bool = False) -> Journal:
+def open_journal(config: Config, config_path: Path, *, new_journal: bool = False, engine=None) -> Journal:  # type: ignore[no-untyped-def]
     """The config's journal, migrated and held to its marker beside the config: a portfolio that has
-    traded refuses a journal with no record of it unless ``new_journal`` (see ``Journal.check_marker``)."""
+    traded refuses a journal with no record of it unless ``new_journal`` (see ``Journal.check_marker``).
+
+    ``engine``: an open, migrated engine on the config's journal database, shared by the caller (a
+    fleet worker keeps one connection pool for thousands of portfolios); it is not disposed here."""
     from trimtab.journal.marker import JournalMarker
 
-    journal = Journal.open(journal_url(config, config_path))
+    journal = Journal(engine) if engine is not None else Journal.open(journal_url(config, config_path))
     try:
         journal.check_marker(JournalMarker.beside(config_path), config.portfolio.name, new_journal=new_journal)
     except BaseException:
-        journal.close()
+        if engine is None:
+            journal.close()
         raise
     return journal
 
 
-def build_agent(config: Config, config_path: Path, *, new_journal: bool = False) -> Agent:
-    """The agent for a config: venue, journal (migrated, held to its marker), executor with guards,
-    and lock."""
+def build_agent(config: Config, config_path: Path, *, new_journal: bool = False, engine=None) -> Agent:  # type: ignore[no-untyped-def]
+    """The agent for a config: venue, journal (migrated, held to its marker; on ``engine`` when the
+    caller shares one, see ``open_journal``), executor with guards, and lock."""
     venue = open_venue(config, config_path)
-    journal = open_journal(config, config_path, new_journal=new_journal)
+    journal = open_journal(config, config_path, new_journal=new_journal, engine=engine)
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, config_path),
                         transfer_timeout=parse_duration(config.execution.transfer_timeout))

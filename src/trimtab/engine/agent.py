@@ -25,8 +25,8 @@ from trimtab.engine import cashflows, venue_plan, withdrawals
 from trimtab.engine.events import Watch, watched
 from trimtab.engine.executor import Executor, RunOutcome
 from trimtab.engine.guards import check_withdrawal
+from trimtab.engine.lock import portfolio_lock
 from trimtab.engine.results import RebalanceResult
-from trimtab.engine.lock import PortfolioLock
 from trimtab.errors import Denied, InputError, VenueError
 from trimtab.journal import CheckRecord, Journal
 from trimtab.venues.base import InTransit, TransferStatus, Venue, consolidate
@@ -61,6 +61,11 @@ class Agent:
     @property
     def portfolio(self) -> str:
         return self.executor.portfolio
+
+    def lock(self):  # type: ignore[no-untyped-def]
+        """The portfolio's run lock (not yet taken): an advisory lock in the journal's database on
+        PostgreSQL, else the ``flock`` on ``lock_path`` (``engine/lock.py``)."""
+        return portfolio_lock(self.journal, self.portfolio, self.lock_path)
 
     def assess(self, now: datetime | None = None, *, only: str | None = None,
                withdrawal: float | None = None) -> Assessment:
@@ -175,7 +180,7 @@ class Agent:
         again. The run is always made from the balances read last."""
         if dry_run:
             return RebalanceResult(assessment=self.assess(only=only), outcome=None, dry_run=True)
-        with PortfolioLock(self.lock_path):
+        with self.lock():
             resumed = self.resume()
             assessment = self.assess(only=only)
             while True:
@@ -199,10 +204,16 @@ class Agent:
             return RebalanceResult(assessment=assessment, outcome=outcome, resumed=resumed)
 
     @watched
-    def check(self, now: datetime | None = None) -> RebalanceResult:
-        """One step of the production loop: resume, check, record the check, act if the policy says so."""
-        with PortfolioLock(self.lock_path):
+    def check(self, now: datetime | None = None, *, once: bool = False) -> RebalanceResult:
+        """One step of the production loop: resume, check, record the check, act if the policy says so.
+
+        ``once`` (a fleet worker's slot, retried after a worker died): when the journal already has
+        this portfolio's check at ``now``, only resume an unfinished run and return without a new
+        check, so a slot is checked once however often its job runs (its assessment is then None)."""
+        with self.lock():
             resumed = self.resume()
+            if once and now is not None and self.journal.has_check(self.portfolio, now):
+                return RebalanceResult(assessment=None, outcome=None, resumed=resumed)
             assessment = self.assess(now)
             at = now or self.venue.now()
             previous = self.journal.last_check_at(self.portfolio)
@@ -225,7 +236,7 @@ class Agent:
         ``pending``: the next check that sees the balance rise by it confirms it (and steers with it);
         until then it is shown as pending, and neither a gain, nor drift, nor an external flow."""
         asset = asset or self.strategy.targets.quote
-        with PortfolioLock(self.lock_path):
+        with self.lock():
             price = self._price(asset)
             moves = hasattr(self.venue, "deposit") and not sent
             if not moves and self.journal.last_check_at(self.portfolio) is None:
@@ -259,7 +270,7 @@ class Agent:
         if dry_run:
             return RebalanceResult(assessment=self._withdrawal_assessment(amount, asset), outcome=None,
                                    dry_run=True), None
-        with PortfolioLock(self.lock_path):
+        with self.lock():
             resumed = self.resume()
             check_withdrawal(self.executor.guards, amount * price, address)  # the kill file may have appeared
             assessment = self._withdrawal_assessment(amount, asset)
@@ -333,7 +344,7 @@ class Agent:
 
     def acknowledge(self, run_id: str) -> RunOutcome:
         """Close a run parked in ``needs_attention`` (after a person checked the venue), under the lock."""
-        with PortfolioLock(self.lock_path):
+        with self.lock():
             return self.executor.acknowledge(run_id)
 
     def resume(self) -> RunOutcome | None:

@@ -47,7 +47,7 @@ from trimtab.core.freshness import Snapshot, what_changed
 from trimtab.core.plan import Leg, Mode, Plan, Side
 from trimtab.engine.agent import Agent
 from trimtab.engine.executor import RunOutcome
-from trimtab.engine.lock import PortfolioLock
+from trimtab.engine.lock import DatabaseLock, PortfolioLock
 from trimtab.engine.states import FINAL_RUN_STATES
 from trimtab.errors import Denied, InputError
 from trimtab.journal import PlanRecord, StaleState
@@ -82,7 +82,7 @@ class Started:
 
     plan_id: str
     run_id: str
-    lock: PortfolioLock
+    lock: PortfolioLock | DatabaseLock
 
 
 def check_plan_id(plan_id: str) -> str:
@@ -162,7 +162,7 @@ class PlanDesk:
         self._check_assets(leg.asset for leg in plan.legs)
         self._check_no_run_in_flight(record)
         self._check_prices(record.document)
-        lock = PortfolioLock(self.agent.lock_path).__enter__()
+        lock = self.agent.lock().__enter__()
         try:
             self.agent.resume()
             self.settle()
@@ -245,7 +245,7 @@ class PlanDesk:
         line = self.agent.assess().in_flight_line() or f"run {run.id} in flight ({run.state})"
         self._retire(record, f"{line} when it was to execute")
         try:
-            with PortfolioLock(self.agent.lock_path):
+            with self.agent.lock():
                 driver = "no process is driving it (its process stopped): `trimtab rebalance` or `trimtab run` finishes it"
         except Denied:
             driver = "its process is driving it"

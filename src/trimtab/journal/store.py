@@ -193,6 +193,13 @@ class Journal:
         with self.engine.connect() as c:
             return c.execute(select(func.count()).where(schema.checks.c.portfolio == portfolio)).scalar_one()
 
+    def has_check(self, portfolio: str, at: datetime) -> bool:
+        """Whether ``portfolio`` has a check recorded at exactly ``at`` (a fleet slot already checked)."""
+        query = select(schema.checks.c.id).where(schema.checks.c.portfolio == portfolio,
+                                                 schema.checks.c.at == _utc(at)).limit(1)
+        with self.engine.connect() as c:
+            return c.execute(query).first() is not None
+
     def last_check_at(self, portfolio: str) -> datetime | None:
         with self.engine.connect() as c:
             return _utc(c.execute(select(func.max(schema.checks.c.at)).where(schema.checks.c.portfolio == portfolio)).scalar())

@@ -308,9 +308,9 @@ def _init_multi_venue(path: Path, targets, *, prices: str | None, **options):  #
 
 
 def _register_command_groups() -> None:
-    from trimtab.interfaces.cli import agents, backtest, execution, flows, monitor, venues, web
+    from trimtab.interfaces.cli import agents, backtest, execution, fleet, flows, monitor, venues, web
 
-    for group in (execution, flows, venues, backtest, agents, monitor, web):
+    for group in (execution, flows, venues, backtest, agents, monitor, web, fleet):
         group.register(app)
 
 

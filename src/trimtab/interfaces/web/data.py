@@ -187,7 +187,17 @@ class DashboardData:
         return document
 
     def portfolios(self) -> list[dict[str, Any]]:
-        return [self.summary(name) for name in self.names()]
+        """The Portfolios page's rows; on a fleet's database each row also has its ``fleet`` state
+        (paused, next slot, last outcome, due or running), as ``trimtab fleet status`` sees it."""
+        rows = [self.summary(name) for name in self.names()]
+        if self.journal.engine.dialect.name == "postgresql":
+            from trimtab.fleet.store import fleet_states
+
+            states = fleet_states(self.journal.engine)
+            if states is not None:
+                for row in rows:
+                    row["fleet"] = states.get(row["portfolio"])
+        return rows
 
     def portfolio(self, portfolio: str) -> dict[str, Any]:
         """The Portfolio page: weights against targets with their bands, holdings, the policy."""
