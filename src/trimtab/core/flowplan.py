@@ -42,7 +42,8 @@ def plan_buy_only(
     """Spend the quote's cash on the most underweight assets first; never sell.
 
     Example: BTC 6,500, ETH 2,500, USDC 2,000 (the README's portfolio after a 1,000 deposit) on
-    50/30/20: the level is 9,000, so buy 200 of ETH and keep 1,800 USDC.
+    50/30/20: the 2,000 of cash is the deposit; against the new total 11,000 ETH lacks 800 and USDC
+    2,200, so the common level is 500: buy 300 of ETH and keep 1,700 USDC.
     """
     quote = targets.quote
     cash = valuation.quantities.get(quote, 0.0)

@@ -30,7 +30,7 @@ from trimtab.core.drift import measure_drift
 from trimtab.core.rules import MarketRules
 from trimtab.core.triggers import Moment
 from trimtab.core.valuation import value_portfolio
-from trimtab.demo.simulation import GUARDS, POLICY, _fresh, _progress
+from trimtab.demo.simulation import GUARDS, POLICY, _fresh, _progress, quiet_check
 from trimtab.engine.agent import Agent, Strategy, check_record
 from trimtab.engine.executor import Executor
 from trimtab.journal import CheckRecord, Journal
@@ -113,10 +113,7 @@ def run_multi_venue_demo(directory: str | Path, *, start: str | None = None, end
                 valuation = value_portfolio(held, bar_prices, quote="USDC", assets=targets.assets)
                 report = measure_drift(valuation, targets)
         else:
-            pending.append(CheckRecord(portfolio=agent.portfolio, at=now, total_value=valuation.total_value,
-                                       weights=dict(valuation.weights), drift={d.asset: d.drift for d in report.assets},
-                                       max_drift=report.max_drift, rebalance=False, trigger=decision.trigger,
-                                       reason=decision.reason))
+            pending.append(quiet_check(agent.portfolio, now, valuation, report, decision))
         weights[i] = [valuation.weights.get(a, 0.0) for a in TARGETS]
         previous = now
         if bar is not None and (i % 500 == 0 or i == len(times) - 1):

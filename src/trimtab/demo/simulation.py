@@ -92,10 +92,7 @@ def run_demo(directory: str | Path, *, start: str | None = None, end: str | None
                 valuation = value_portfolio(held, bar_prices, quote="USDC", assets=targets.assets)
                 report = measure_drift(valuation, targets)
         else:
-            pending.append(CheckRecord(portfolio=agent.portfolio, at=now, total_value=valuation.total_value,
-                                       weights=dict(valuation.weights), drift={d.asset: d.drift for d in report.assets},
-                                       max_drift=report.max_drift, rebalance=False, trigger=decision.trigger,
-                                       reason=decision.reason))
+            pending.append(quiet_check(agent.portfolio, now, valuation, report, decision))
             if len(pending) >= _FLUSH_EVERY:
                 agent.journal.record_checks(pending)
                 pending = []
@@ -112,6 +109,13 @@ def run_demo(directory: str | Path, *, start: str | None = None, end: str | None
     chart = directory / "demo.png"
     draw_chart(chart, times, weights, drift, marks, TARGETS, bands=(0.05, 0.15))
     return _summary(agent, directory, times, prices, held, initial, drift, marks, chart, time.perf_counter() - began)
+
+
+def quiet_check(portfolio: str, now, valuation, report, decision) -> CheckRecord:  # type: ignore[no-untyped-def]
+    """The journal's record of a check that did not rebalance (batched: most hours are quiet)."""
+    return CheckRecord(portfolio=portfolio, at=now, total_value=valuation.total_value, weights=dict(valuation.weights),
+                       drift={d.asset: d.drift for d in report.assets}, max_drift=report.max_drift, rebalance=False,
+                       trigger=decision.trigger, reason=decision.reason)
 
 
 def _agent(directory: Path, targets: Targets, start, first_prices: dict[str, float]) -> Agent:  # type: ignore[no-untyped-def]
