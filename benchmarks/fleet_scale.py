@@ -6,7 +6,7 @@ left unfinished.
     python benchmarks/fleet_scale.py --portfolios 10000 --workers 1 2 4 --sim-hours 4 --speed 240
 
 Prints one JSON document per worker count (and a table). Figures go into docs/FLEET.md.
-``tests/test_fleet_scale.py`` runs the same code at 200 portfolios, 2 workers, one kill.
+``tests/test_fleet.py`` runs the same code at 200 portfolios, 2 workers, one kill.
 
 Each worker is a real ``trimtab worker`` process (``python -m trimtab worker``), so the
 figures include everything a deployment pays: config parsing, the composition root, the paper
