@@ -6,7 +6,6 @@ import math
 import pytest
 from composite_setup import make_agent, make_composite, value
 
-from trimtab.core.plan import Side
 from trimtab.core.rules import MarketRules
 from trimtab.engine.guards import Guards, VenueGuard
 from trimtab.errors import Denied

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-import httpx  # noqa: E402
 
 
 def open_(trading_api, **body):

@@ -27,7 +27,6 @@ from trimtab.core.triggers import Decision
 from trimtab.journal import Journal
 from trimtab.journal.flows import (
     DONE,
-    NOT_SENT,
     PENDING,
     SENDING,
     FlowRow,

@@ -6,7 +6,6 @@ prints exactly one document. A run that ends ``failed`` exits 4, ``needs_attenti
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
