@@ -27,6 +27,7 @@ from trimtab.core.triggers import Decision
 from trimtab.journal import Journal
 from trimtab.journal.flows import (
     DONE,
+    NOT_SENT,  # noqa: F401 - part of this module's vocabulary: engine/agent.py settles flows with cashflows.NOT_SENT
     PENDING,
     SENDING,
     FlowRow,
