@@ -66,3 +66,29 @@ def test_an_allowed_withdrawal_sells_the_overweight_and_sends_once(tmp_path):
     legs = plan_desk.agent.journal.legs(result.outcome.run_id)
     raised = sum(leg.value - leg.fee for leg in legs if leg.kind == "order")  # sells: value less fee, to the quote
     assert usdc_after == pytest.approx(usdc_before + raised - 3000.0, abs=0.01)  # read from the venue, to the cent
+
+
+def test_the_python_rebalancer_withdraws_behind_the_same_guards_and_journals_the_call(tmp_path):
+    """``Rebalancer.withdraw``: a refusal raises ``Denied`` with nothing sold and is journaled as the
+    agent's refused call; an allowed one sells the overweight, pays out once, and the value read from
+    the venue moves by the payout plus the run's fees, to the cent."""
+    from trimtab import Rebalancer
+
+    plan_desk, venue = desk(tmp_path, max_withdrawal_value=2000.0)
+    config = tmp_path / "trimtab.toml"
+    before = held(venue)
+    with Rebalancer(config) as agent:
+        with pytest.raises(Denied) as refused:
+            agent.withdraw(3000.0, to="0xabc")
+        assert refused.value.code == "WITHDRAW_CAP"
+        assert held(venue) == before
+        result, row = agent.withdraw(1500.0, to="0xabc")
+        calls = agent.desk.agent.journal.tool_calls(agent.portfolio)
+    assert [(c.tool, c.outcome, c.code) for c in reversed(calls)] == [("withdraw", "error", "WITHDRAW_CAP"),
+                                                                     ("withdraw", "ok", None)]
+    assert result.outcome.state == "completed" and {leg.side for leg in result.assessment.plan.legs} == {"sell"}
+    assert row.state == "done" and row.value == -1500.0 and venue.withdrawal(row.client_id)["amount"] == 1500.0
+    usdc = sum(h.quantity for h in venue.balances() if h.asset == "USDC")  # read from the venue
+    legs = plan_desk.agent.journal.legs(result.outcome.run_id)
+    raised = sum(leg.value - leg.fee for leg in legs if leg.kind == "order")
+    assert usdc == pytest.approx(1000.0 + raised - 1500.0, abs=0.01)
