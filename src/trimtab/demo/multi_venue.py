@@ -30,7 +30,7 @@ from trimtab.core.drift import measure_drift
 from trimtab.core.rules import MarketRules
 from trimtab.core.triggers import Moment
 from trimtab.core.valuation import value_portfolio
-from trimtab.demo.simulation import GUARDS, POLICY, _fresh, _progress, quiet_check
+from trimtab.demo.simulation import GUARDS, POLICY, _fresh, _progress, finish, quiet_check
 from trimtab.engine.agent import Agent, Strategy, check_record
 from trimtab.engine.executor import Executor
 from trimtab.journal import CheckRecord, Journal
@@ -118,13 +118,7 @@ def run_multi_venue_demo(directory: str | Path, *, start: str | None = None, end
         previous = now
         if bar is not None and (i % 500 == 0 or i == len(times) - 1):
             bar[0].update(bar[1], completed=i + 1)
-    agent.journal.record_checks(pending)
-    if bar is not None:
-        bar[0].stop()
-    from trimtab.demo.chart import draw_chart
-
-    chart = directory / "demo.png"
-    draw_chart(chart, times, weights, drift, marks, TARGETS, bands=(0.05, 0.15))
+    chart = finish(agent, pending, bar, directory / "demo.png", times, weights, drift, marks, TARGETS)
     return _summary(agent, directory, times, prices, held, initial, drift, marks, notes, chart,
                     time.perf_counter() - began)
 

@@ -100,15 +100,20 @@ def run_demo(directory: str | Path, *, start: str | None = None, end: str | None
         previous = now
         if bar is not None and (i % 500 == 0 or i == len(times) - 1):
             bar[0].update(bar[1], completed=i + 1)
+    chart = finish(agent, pending, bar, directory / "demo.png", times, weights, drift, marks, TARGETS)
+    return _summary(agent, directory, times, prices, held, initial, drift, marks, chart, time.perf_counter() - began)
+
+
+def finish(agent: Agent, pending: list[CheckRecord], bar, chart: Path, times, weights, drift,  # type: ignore[no-untyped-def]
+           marks, targets: dict[str, float]) -> Path:
+    """A demo's end: the last batched checks written, the progress bar stopped, the chart drawn."""
+    from trimtab.demo.chart import draw_chart
+
     agent.journal.record_checks(pending)
     if bar is not None:
         bar[0].stop()
-
-    from trimtab.demo.chart import draw_chart
-
-    chart = directory / "demo.png"
-    draw_chart(chart, times, weights, drift, marks, TARGETS, bands=(0.05, 0.15))
-    return _summary(agent, directory, times, prices, held, initial, drift, marks, chart, time.perf_counter() - began)
+    draw_chart(chart, times, weights, drift, marks, targets, bands=(0.05, 0.15))
+    return chart
 
 
 def quiet_check(portfolio: str, now, valuation, report, decision) -> CheckRecord:  # type: ignore[no-untyped-def]

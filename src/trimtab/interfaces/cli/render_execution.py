@@ -172,15 +172,22 @@ def _when(iso: str) -> str:
     return iso[:19].replace("T", " ")
 
 
+def _print_summary(rows: list[tuple[str, str]]) -> None:
+    """A demo's summary: one row per figure, the figure right-aligned."""
+    table = Table(title="summary", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    stdout.print(table)
+
+
 def render_multi_venue_demo(summary: dict[str, Any]) -> None:
     stdout.print(Text.assemble(("trimtab demo --multi-venue", "bold"), f": {', '.join(summary['venues'])}, "
                                f"{summary['start'][:10]} to {summary['end'][:10]}, {summary['checks']:,} hourly checks "
                                f"in {summary['wall_seconds']:.1f} s"))
-    table = Table(title="summary", title_justify="left", show_header=False)
-    table.add_column("what")
-    table.add_column("value", justify="right")
     q = summary["quote"]
-    rows = [
+    _print_summary([
         ("rebalances", f"{summary['rebalances']} ({summary['rebalances_per_month']:.2f} per month)"),
         ("orders by venue", ", ".join(f"{k} {v}" for k, v in summary["orders_by_venue"].items()) or "none"),
         ("moves between venues", f"{summary['moves']} in {summary['runs_with_a_move']} rebalances ("
@@ -194,10 +201,7 @@ def render_multi_venue_demo(summary: dict[str, Any]) -> None:
         ("buy and hold", f"{money(summary['buy_and_hold_value'])} {q}"),
         ("chart", summary["chart"]),
         ("journal", summary["journal"]),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    stdout.print(table)
+    ])
     for note, count in summary["unreachable_notes"].items():
         stdout.print(f"{count} rebalance(s) said: {note}", style="dim")
 
@@ -205,10 +209,7 @@ def render_multi_venue_demo(summary: dict[str, Any]) -> None:
 def render_demo(summary: dict[str, Any]) -> None:
     stdout.print(Text.assemble(("trimtab demo", "bold"), f": {summary['start'][:10]} to {summary['end'][:10]}, "
                                f"{summary['checks']:,} hourly checks in {summary['wall_seconds']:.1f} s"))
-    table = Table(title="summary", title_justify="left", show_header=False)
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    rows = [
+    _print_summary([
         ("rebalances", f"{summary['rebalances']} ({summary['rebalances_per_month']:.2f} per month)"),
         ("bridges", str(summary["bridges"])),
         ("max drift", percent(summary["max_drift"])),
@@ -219,9 +220,6 @@ def render_demo(summary: dict[str, Any]) -> None:
         ("rebalanced vs buy and hold", f"{(summary['final_value'] / summary['buy_and_hold_value'] - 1) * 100:+.1f}%"),
         ("chart", summary["chart"]),
         ("journal", summary["journal"]),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    stdout.print(table)
+    ])
     triggers = ", ".join(f"{k} {v}" for k, v in summary["triggers"].items())
     stdout.print(f"rebalances by trigger: {triggers}")
