@@ -26,6 +26,18 @@ def make_portfolio(directory: Path, *, order_latency: float = 0.0) -> Path:
     return directory
 
 
+def make_portfolio_on_postgres(directory: Path, server_url: str) -> tuple[Path, str]:
+    """``make_portfolio`` with its journal in a fresh database of its own on the test PostgreSQL server;
+    the directory and the journal's URL."""
+    from postgres_server import fresh_database
+
+    journal = fresh_database(server_url, f"trimtab_{directory.name.lower().replace('-', '_')[:40]}")
+    make_portfolio(directory)
+    config = directory / "trimtab.toml"
+    config.write_text(config.read_text().replace('url = "sqlite:///trimtab.db"', f'url = "{journal}"'))
+    return directory, journal
+
+
 def start_rebalance(directory: Path) -> subprocess.Popen:
     """``trimtab rebalance --yes --json`` as a background process."""
     env = {**os.environ, "NO_COLOR": "1"}

@@ -44,6 +44,19 @@ def _as_postgres(*args: str) -> list[str]:
 RUNNING: dict[str, tuple[Path, Path, str, Path]] = {}
 
 
+def fresh_database(server_url: str, name: str) -> str:
+    """A new, empty database ``name`` on the server of ``server_url`` (dropped first if a rerun left it);
+    its URL, password kept."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def restart_postgres(url: str) -> None:
     """Stop the server behind ``url`` at once (``-m immediate``: as a crash would) and start it again."""
     bin_dir, data, options, log = RUNNING[url]

@@ -81,3 +81,24 @@ def paced_wallet_venue(purpleflea, tmp_path: Path, *, assets=("ETH",), **kw):
     settings = {"poll_seconds": 10.0, "swap_timeout": 3600.0, "chains": ("base", "ethereum"), **kw}
     return PurpleFleaWalletVenue(api, Ledger(tmp_path / "wallet-ledger.db"), assets=list(assets), wait=clock.sleep,
                                  clock=clock.time, **settings)
+
+
+SWAP, SEND = ("/v1/wallet/swap", "POST"), ("/v1/wallet/send", "POST")
+STATUS = "/v1/wallet/swap/status/"
+
+
+def evm_wallet(purpleflea):
+    """The wallet fake with one wallet holding 0.2 ETH and 20 USDC on base, 3,000 USDC and 0.01 ETH on
+    ethereum; its EVM address is ``wallet.evm``."""
+    created = purpleflea.wallet.create_wallet()
+    evm = created["addresses"]["ethereum"]
+    for chain, asset, amount in (("base", "ETH", "0.2"), ("base", "USDC", "20"), ("ethereum", "USDC", "3000"),
+                                 ("ethereum", "ETH", "0.01")):
+        purpleflea.wallet.set_balance(chain, evm, asset, amount)
+    purpleflea.wallet.evm = evm
+    return purpleflea.wallet
+
+
+def held(wallet, chain: str, asset: str):
+    """What the wallet fake holds of ``asset`` on ``chain`` at ``wallet.evm`` (a Decimal)."""
+    return wallet.balance(chain, wallet.evm, asset)

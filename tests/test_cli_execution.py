@@ -4,7 +4,8 @@ import json
 import time
 
 import pytest
-from cli_paper import balances, journal_rows, make_portfolio, start_rebalance, venue_rows, wait_for
+from cli_paper import (balances, journal_rows, make_portfolio, make_portfolio_on_postgres, start_rebalance, venue_rows,
+                       wait_for)
 from conftest import run_cli
 
 from trimtab.venues.paper import PaperVenue
@@ -175,18 +176,7 @@ def test_rebalance_without_an_answer_sends_nothing(tmp_path):
 
 def test_a_postgresql_journal_records_a_rebalance_by_url(tmp_path, postgres_url):
     # Arrange: a fresh database on the test PostgreSQL server, named in the config
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(postgres_url)
-    name = f"trimtab_{tmp_path.name.lower().replace('-', '_')[:40]}"
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        c.execute(f'CREATE DATABASE "{name}"')
-    directory = make_portfolio(tmp_path)
-    config = directory / "trimtab.toml"
-    journal = url.set(database=name).render_as_string(hide_password=False)
-    config.write_text(config.read_text().replace('url = "sqlite:///trimtab.db"', f'url = "{journal}"'))
+    directory, _ = make_portfolio_on_postgres(tmp_path, postgres_url)
     # Act
     result = run_cli("rebalance", "--yes", "--json", cwd=directory)
     # Assert

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from cli_paper import make_portfolio
+from cli_paper import make_portfolio_on_postgres
 from conftest import run_cli
 from sqlalchemy import create_engine
 
@@ -77,18 +77,8 @@ def test_the_journal_picks_the_lock_by_its_database(tmp_path, postgres_url):
 
 def test_rebalance_on_a_postgresql_journal_is_refused_while_another_host_holds_it(tmp_path, postgres_url):
     # Arrange: a paper portfolio whose journal is on PostgreSQL; "another host" holds its lock
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(postgres_url)
-    name = f"trimtab_{tmp_path.name.lower().replace('-', '_')[:40]}"
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        c.execute(f'CREATE DATABASE "{name}"')
-    directory = make_portfolio(tmp_path)
+    directory, journal = make_portfolio_on_postgres(tmp_path, postgres_url)
     config = directory / "trimtab.toml"
-    journal = url.set(database=name).render_as_string(hide_password=False)
-    config.write_text(config.read_text().replace('url = "sqlite:///trimtab.db"', f'url = "{journal}"'))
     portfolio = next(line.split('"')[1] for line in config.read_text().splitlines() if line.startswith("name"))
     engine = create_engine(journal)
     # Act

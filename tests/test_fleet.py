@@ -23,15 +23,9 @@ _spec.loader.exec_module(fleet_scale)
 @pytest.fixture
 def fleet_url(postgres_url, tmp_path):
     """A database of its own on the session's PostgreSQL server."""
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from postgres_server import fresh_database
 
-    url = make_url(postgres_url)
-    name = f"fleet_{tmp_path.name.lower().replace('-', '_')[:40]}"
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
+    return fresh_database(postgres_url, f"fleet_{tmp_path.name.lower().replace('-', '_')[:40]}")
 
 
 def _jobs(store):

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from fakes.fixtures import purpleflea  # noqa: F401 - fixture
-from purpleflea_setup import paced_wallet_venue
+from purpleflea_setup import SEND, SWAP, evm_wallet, held, paced_wallet_venue
 
 from trimtab.core.assets import Targets
 from trimtab.core.plan import Side
@@ -21,24 +21,11 @@ from trimtab.engine.executor import Executor
 from trimtab.errors import NeedsAttention, VenueUnavailable
 from trimtab.journal import Journal
 
-SWAP, SEND = ("/v1/wallet/swap", "POST"), ("/v1/wallet/send", "POST")
-STATUS = "/v1/wallet/swap/status/"
-
 
 @pytest.fixture
 def wallet(purpleflea):
     """A wallet holding 0.2 ETH and 20 USDC on base, 3,000 USDC and 0.01 ETH on ethereum."""
-    created = purpleflea.wallet.create_wallet()
-    evm = created["addresses"]["ethereum"]
-    for chain, asset, amount in (("base", "ETH", "0.2"), ("base", "USDC", "20"), ("ethereum", "USDC", "3000"),
-                                 ("ethereum", "ETH", "0.01")):
-        purpleflea.wallet.set_balance(chain, evm, asset, amount)
-    purpleflea.wallet.evm = evm
-    return purpleflea.wallet
-
-
-def held(wallet, chain: str, asset: str) -> Decimal:
-    return wallet.balance(chain, wallet.evm, asset)
+    return evm_wallet(purpleflea)
 
 
 def owner_deposits(wallet, chain: str, asset: str, amount: str) -> None:
