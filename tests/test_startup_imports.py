@@ -77,6 +77,8 @@ def test_portfolio_reads_import_nothing_heavy(command, portfolio):
     modules = tops(loaded(command, cwd=portfolio))
     assert modules & set(HEAVY) == set()
     assert "alembic" not in modules  # the journal is current: no migration, so no alembic
+    if command == "status":  # it only reads: journal/sqlite_reader.py, with the stdlib driver
+        assert "sqlalchemy" not in modules
 
 
 def test_a_what_if_plan_builds_no_config():

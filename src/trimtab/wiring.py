@@ -7,6 +7,7 @@ resolved next to the config file, so a portfolio is one directory.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -16,10 +17,12 @@ from trimtab.engine.agent import Agent, Strategy
 from trimtab.engine.executor import Executor
 from trimtab.engine.guards import Guards
 from trimtab.errors import InputError
-from trimtab.journal import Journal
 from trimtab.venues.base import Venue
 from trimtab.venues.paper import PaperVenue
 from trimtab.venues.paper_store import PaperSettings
+
+if TYPE_CHECKING:
+    from trimtab.journal import Journal
 
 
 def beside(config_path: Path, name: str) -> Path:
@@ -108,9 +111,8 @@ def open_venue(config: Config, config_path: Path) -> Venue:
 def open_composite(config: Config, config_path: Path) -> Venue:
     """The ``[[venues]]`` of the config as one ``CompositeVenue`` (each member opened as its own
     ``[venue]``); every member opened so far is closed when a later one cannot be."""
-    from trimtab.venues.composite import CompositeVenue
-
     from trimtab.errors import ConfigError
+    from trimtab.venues.composite import CompositeVenue
 
     members: dict[str, Venue] = {}
     try:
@@ -191,29 +193,43 @@ def strategy(config: Config) -> Strategy:
                     direct_pairs=config.trading.direct_pairs, cash_flows=config.policy.cash_flows)
 
 
-def open_journal(config: Config, config_path: Path, *, new_journal: bool = False, engine=None) -> Journal:  # type: ignore[no-untyped-def]
+def open_journal(config: Config, config_path: Path, *, new_journal: bool = False, engine=None,  # type: ignore[no-untyped-def]
+                 read_only: bool = False) -> Journal:
     """The config's journal, migrated and held to its marker beside the config: a portfolio that has
-    traded refuses a journal with no record of it unless ``new_journal`` (see ``Journal.check_marker``).
+    traded refuses a journal with no record of it unless ``new_journal`` (see ``JournalMarker.hold``).
 
     ``engine``: an open, migrated engine on the config's journal database, shared by the caller (a
-    fleet worker keeps one connection pool for thousands of portfolios); it is not disposed here."""
+    fleet worker keeps one connection pool for thousands of portfolios); it is not disposed here.
+    ``read_only``: the caller only reads (``status``): a SQLite journal already at the newest schema
+    is read through ``SqliteReader`` (no SQLAlchemy import, issue 16's start-up budget)."""
     from trimtab.journal.marker import JournalMarker
 
-    journal = Journal(engine) if engine is not None else Journal.open(journal_url(config, config_path))
+    url = journal_url(config, config_path)
+    journal = None
+    if read_only and engine is None:
+        from trimtab.journal.sqlite_reader import SqliteReader
+
+        journal = SqliteReader.open(url)
+    if journal is None:
+        from trimtab.journal.store import Journal
+
+        journal = Journal(engine) if engine is not None else Journal.open(url)
     try:
         journal.check_marker(JournalMarker.beside(config_path), config.portfolio.name, new_journal=new_journal)
     except BaseException:
         if engine is None:
             journal.close()
         raise
-    return journal
+    return journal  # type: ignore[return-value]
 
 
-def build_agent(config: Config, config_path: Path, *, new_journal: bool = False, engine=None) -> Agent:  # type: ignore[no-untyped-def]
+def build_agent(config: Config, config_path: Path, *, new_journal: bool = False, engine=None,  # type: ignore[no-untyped-def]
+                read_only: bool = False) -> Agent:
     """The agent for a config: venue, journal (migrated, held to its marker; on ``engine`` when the
-    caller shares one, see ``open_journal``), executor with guards, and lock."""
+    caller shares one, see ``open_journal``), executor with guards, and lock. ``read_only``: for a
+    caller that only reads (see ``open_journal``); such an agent must not be asked to trade."""
     venue = open_venue(config, config_path)
-    journal = open_journal(config, config_path, new_journal=new_journal, engine=engine)
+    journal = open_journal(config, config_path, new_journal=new_journal, engine=engine, read_only=read_only)
     executor = Executor(venue, journal, portfolio=config.portfolio.name, quote=config.portfolio.quote,
                         guards=guards(config, config_path),
                         transfer_timeout=parse_duration(config.execution.transfer_timeout))

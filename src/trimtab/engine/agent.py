@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trimtab.core.assessment import Assessment, assess
 from trimtab.core.assets import Targets
@@ -28,8 +29,11 @@ from trimtab.engine.guards import check_withdrawal
 from trimtab.engine.lock import portfolio_lock
 from trimtab.engine.results import RebalanceResult
 from trimtab.errors import Denied, InputError, VenueError
-from trimtab.journal import CheckRecord, Journal
+from trimtab.journal import CheckRecord
 from trimtab.venues.base import InTransit, TransferStatus, Venue, consolidate
+
+if TYPE_CHECKING:  # the journal class is imported where it is opened (SQLAlchemy; `status` reads without it)
+    from trimtab.journal import Journal
 
 
 @dataclass(frozen=True, kw_only=True)

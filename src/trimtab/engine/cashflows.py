@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from trimtab.core.assessment import Assessment
 from trimtab.core.band import Band
@@ -24,7 +25,6 @@ from trimtab.core.flowplan import BUY_ONLY, SELL_ONLY, plan_buy_only, plan_sell_
 from trimtab.core.returns import FlowReturns, flow_returns, unexplained
 from trimtab.core.rules import MarketRules
 from trimtab.core.triggers import Decision
-from trimtab.journal import Journal
 from trimtab.journal.flows import (
     DONE,
     NOT_SENT,  # noqa: F401 - part of this module's vocabulary: engine/agent.py settles flows with cashflows.NOT_SENT
@@ -40,6 +40,9 @@ from trimtab.journal.flows import (
     transfer_fees_since,
     waiting,
 )
+
+if TYPE_CHECKING:  # the journal class is imported where it is opened (SQLAlchemy; `status` reads without it)
+    from trimtab.journal import Journal
 
 #: A difference in a balance smaller than this value (in the quote) is float noise, not a flow.
 FLOW_DUST = 0.01

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trimtab.core.plan import Leg, Plan, Side
 from trimtab.engine import routing, states, venue_plan
@@ -27,9 +27,12 @@ from trimtab.engine.guards import Guards
 from trimtab.engine.progress import ProgressEvent, ProgressKind, ProgressListener
 from trimtab.engine.routing import LegSpec
 from trimtab.errors import BelowMinimum, Denied, InsufficientFunds, NeedsAttention, OrderRejected, UnknownOrder
-from trimtab.journal import Journal, LegRecord, RunRecord, client_id
+from trimtab.journal import LegRecord, RunRecord, client_id
 from trimtab.venues.base import Order, Transfer, TransferStatus, Venue, by_chain, consolidate
 from trimtab.venues.retry import pace, retrying, sending
+
+if TYPE_CHECKING:  # the journal class is imported where it is opened (SQLAlchemy; `status` reads without it)
+    from trimtab.journal import Journal
 
 #: Refusals that end a leg for good: the run stops cleanly and the next one replans.
 FINAL_REFUSALS = (OrderRejected, BelowMinimum, InsufficientFunds)

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from trimtab.journal.records import as_utc as _utc
+from trimtab.journal.sqlite_reader import SqliteReader
 
-from trimtab.journal import schema
-from trimtab.journal.store import Journal, _utc
+if TYPE_CHECKING:
+    from trimtab.journal.store import Journal
+
+# SQLAlchemy and the tables are imported in each function that writes or queries through them, so
+# that `status` can read flows through ``SqliteReader`` without importing SQLAlchemy (issue 16).
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +49,10 @@ NOT_SENT = "not_sent"
 
 def record_flow(journal: Journal, row: FlowRow) -> FlowRow:
     """Insert ``row``; return it with its id."""
+    from sqlalchemy import insert
+
+    from trimtab.journal import schema
+
     with journal.engine.begin() as c:
         result = c.execute(insert(schema.flows).values(
             portfolio=row.portfolio, at=row.at, kind=row.kind, asset=row.asset, quantity=row.quantity,
@@ -57,6 +66,10 @@ def settle_flow(journal: Journal, flow_id: int, *, state: str, at: datetime | No
                 from_states: tuple[str, ...] = (PENDING, SENDING)) -> bool:
     """Move a waiting flow to ``state`` (``at``, ``note``, ``quantity``, ``value`` too when given);
     False if it had moved already."""
+    from sqlalchemy import update
+
+    from trimtab.journal import schema
+
     t = schema.flows
     given = {"at": at, "note": note, "quantity": quantity, "value": value}
     values: dict = {"state": state} | {k: v for k, v in given.items() if v is not None}
@@ -68,6 +81,12 @@ def flows(journal: Journal, portfolio: str, *, since: datetime | None = None,
           states: tuple[str, ...] | None = (DONE,)) -> list[FlowRow]:
     """The portfolio's flows, oldest first: only those after ``since`` when given, only in ``states``
     (the counted ones by default; None for every state)."""
+    if isinstance(journal, SqliteReader):
+        return [FlowRow(**row) for row in journal.flows(portfolio, since=since, states=states)]
+    from sqlalchemy import select
+
+    from trimtab.journal import schema
+
     t = schema.flows
     query = select(t).where(t.c.portfolio == portfolio)
     if since is not None:
@@ -88,6 +107,10 @@ def waiting(journal: Journal, portfolio: str) -> list[FlowRow]:
 
 def last_check_quantities(journal: Journal, portfolio: str) -> tuple[datetime, dict[str, float]] | None:
     """When the newest check that recorded quantities was made, and those quantities."""
+    from sqlalchemy import select
+
+    from trimtab.journal import schema
+
     t = schema.checks
     query = (select(t.c.at, t.c.quantities).where(t.c.portfolio == portfolio, t.c.quantities.is_not(None))
              .order_by(t.c.at.desc(), t.c.id.desc()).limit(1))
@@ -98,6 +121,10 @@ def last_check_quantities(journal: Journal, portfolio: str) -> tuple[datetime, d
 
 def fills_since(journal: Journal, portfolio: str, since: datetime) -> list[dict]:
     """The fills of ``portfolio``'s runs created at or after ``since``."""
+    from sqlalchemy import select
+
+    from trimtab.journal import schema
+
     runs = select(schema.runs.c.id).where(schema.runs.c.portfolio == portfolio, schema.runs.c.created_at >= since)
     with journal.engine.connect() as c:
         return [dict(r._mapping) for r in c.execute(select(schema.fills).where(schema.fills.c.run_id.in_(runs)))]
@@ -105,6 +132,12 @@ def fills_since(journal: Journal, portfolio: str, since: datetime) -> list[dict]
 
 def check_values(journal: Journal, portfolio: str, *, since: datetime | None = None) -> list[tuple[datetime, float]]:
     """(time, total value) of each check after ``since`` (all with none), oldest first."""
+    if isinstance(journal, SqliteReader):
+        return journal.check_values(portfolio, since=since)
+    from sqlalchemy import select
+
+    from trimtab.journal import schema
+
     t = schema.checks
     query = select(t.c.at, t.c.total_value).where(t.c.portfolio == portfolio)
     if since is not None:
@@ -116,6 +149,10 @@ def check_values(journal: Journal, portfolio: str, *, since: datetime | None = N
 def transfer_fees_since(journal: Journal, portfolio: str, since: datetime) -> list[tuple[str, float]]:
     """(asset, -fee) of each bridge of ``portfolio``'s runs created at or after ``since``: what a
     bridge keeps on the way leaves the balance though no fill says so."""
+    from sqlalchemy import select
+
+    from trimtab.journal import schema
+
     runs = select(schema.runs.c.id).where(schema.runs.c.portfolio == portfolio, schema.runs.c.created_at >= since)
     t = schema.transfers
     with journal.engine.connect() as c:

@@ -61,3 +61,28 @@ class JournalMarker:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+    def hold(self, journal: Any, name: str, portfolio: str, *, new_journal: bool = False) -> bool:
+        """Hold ``journal`` (named ``name``) to this marker: refuse a journal with no run of
+        ``portfolio`` when the marker says the portfolio has traded (it was deleted, emptied or
+        moved), unless ``new_journal``; write the marker now for a journal that has runs but no
+        marker yet. Return True when the marker is to be written with the first run from now on.
+
+        Raise ``ConfigError`` (exit 2) naming the marker, the journal and ``--new-journal``.
+        ``journal`` is anything with ``runs(portfolio, limit=...)``: the ``Journal``, or the
+        ``SqliteReader`` that ``status`` reads with."""
+        recorded = self.read()
+        newest = journal.runs(portfolio, limit=1)
+        if recorded is not None and not newest:
+            if not new_journal:
+                raise ConfigError(
+                    f"This portfolio has traded before (run {recorded['first_run']} on "
+                    f"{str(recorded.get('first_run_at', '?'))[:10]}, says {self.path}), but the journal {name} has no "
+                    "run of it: it was deleted, emptied or moved, and a new one would reset the daily cap and the "
+                    "history. Restore it, or pass --new-journal (to status, rebalance or run) to start a new journal.")
+            self.clear()
+            recorded = None
+        if recorded is None and newest:
+            self.record(portfolio=portfolio, journal=name, run_id=newest[0].id, at=newest[0].created_at)
+            return False
+        return recorded is None

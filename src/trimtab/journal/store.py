@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,14 @@ from trimtab.errors import ConfigError, TrimtabError
 from trimtab.journal import schema
 from trimtab.journal.marker import JournalMarker
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
+from trimtab.journal.records import as_utc as _utc
+from trimtab.journal.version import HEAD
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0005"
 
 
 class StaleState(TrimtabError):
     """A run or leg was not in the state a move expected: another process moved it, or a bug."""
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _row(record_type, row) -> Any:  # type: ignore[no-untyped-def]
@@ -143,29 +138,10 @@ class Journal:
         self.engine.dispose()
 
     def check_marker(self, marker: JournalMarker, portfolio: str, *, new_journal: bool = False) -> None:
-        """Hold this journal to ``marker``: refuse a journal with no run of ``portfolio`` when the
-        marker says the portfolio has traded (it was deleted, emptied or moved), unless
-        ``new_journal``; write the marker at the first run recorded from now on (or now, for a
-        journal that has runs but no marker yet).
-
-        Raise ``ConfigError`` (exit 2) naming the marker, the journal and ``--new-journal``.
-        """
-        recorded = marker.read()
-        newest = self.runs(portfolio, limit=1)
-        name = _journal_name(str(self.engine.url))
-        if recorded is not None and not newest:
-            if not new_journal:
-                raise ConfigError(
-                    f"This portfolio has traded before (run {recorded['first_run']} on "
-                    f"{str(recorded.get('first_run_at', '?'))[:10]}, says {marker.path}), but the journal {name} has no "
-                    "run of it: it was deleted, emptied or moved, and a new one would reset the daily cap and the "
-                    "history. Restore it, or pass --new-journal (to status, rebalance or run) to start a new journal.")
-            marker.clear()
-            recorded = None
-        if recorded is None and newest:
-            marker.record(portfolio=portfolio, journal=name, run_id=newest[0].id, at=newest[0].created_at)
-        elif recorded is None:
-            self._marker = marker  # written with the first run
+        """Hold this journal to ``marker`` (``marker.hold``); when the portfolio has no run yet, the
+        marker is written with the first run recorded from now on."""
+        if marker.hold(self, _journal_name(str(self.engine.url)), portfolio, new_journal=new_journal):
+            self._marker = marker
 
     def _mark(self, run: RunRecord) -> None:
         if self._marker is not None:
@@ -305,7 +281,7 @@ class Journal:
         return self._rows(schema.transfers, run_ids)
 
     def _rows(self, table, run_ids: Iterable[str] | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-        query = select(table)
+        query = select(table).order_by(table.c.client_id)  # "<run id>-<idx>": by run, then in leg order
         if run_ids is not None:
             query = query.where(table.c.run_id.in_(list(run_ids)))
         with self.engine.connect() as c:

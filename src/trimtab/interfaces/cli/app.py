@@ -132,7 +132,7 @@ def status(
         else:
             from trimtab.wiring import build_agent
 
-            agent = build_agent(loaded, path, new_journal=new_journal)
+            agent = build_agent(loaded, path, new_journal=new_journal, read_only=True)
             at = agent.venue.now()
             assessment = agent.assess(at)
             flows = agent.flow_report(assessment, now=at, since=None if window is None else at - window)
