@@ -135,6 +135,7 @@ def rebalance(directory: Path, clock) -> dict:
 def test_exchange_to_wallet_then_wallet_to_exchange_each_move_once_value_conserved(tmp_path, fakes):
     # Arrange: ETH trades only on the wallet (base), BTC only on the exchange; the quote sits on the exchange
     network, pf, binance, addresses = fakes
+    binance.completes_at_broadcast = True  # its "completed" comes before the wallet's balance shows the money
     write_config(tmp_path, pf, binance, {"ETH": 0.7, "BTC": 0.1, "USDC": 0.2})
     before = wallet_value(pf, addresses) + binance_value(binance)
     # Act 1: buying ETH on the wallet needs quote from the exchange: a withdrawal to the wallet's address

@@ -64,3 +64,42 @@ def test_exchange_to_wallet_move_is_found_by_a_fresh_composite_and_arrives_once(
     assert done.status is TransferStatus.ARRIVED and done.received == pytest.approx(299.8)
     assert pf.wallet.balance("base", addresses["base"], "USDC") == Decimal("799.8")
     assert len(binance.requests_to("/sapi/v1/capital/withdraw/apply", "POST")) == 1
+
+
+def test_a_move_into_the_wallet_arrives_when_the_wallet_balance_shows_it_not_when_the_exchange_says_so(linked):
+    """Binance says "completed" once its transaction is out; the wallet API lists no incoming
+    transfers, so only the wallet's balance proves the move: until it rises the move is in transit."""
+    network, pf, binance, addresses, composite = linked
+    binance.completes_at_broadcast = True
+    composite().transfer("USDC", 300.0, "binance:binance", "wallet:base", "mv-3")
+    network.clock.advance(binance.withdraw_seconds)
+    fresh = composite()
+    assert fresh.members["binance"].sent("mv-3").status is TransferStatus.ARRIVED  # the exchange's word
+    assert fresh.transfer_status("mv-3").status is TransferStatus.IN_TRANSIT  # the wallet shows 500 still
+    network.clock.advance(network.delays["base"])
+    done = composite().transfer_status("mv-3")
+    assert done.status is TransferStatus.ARRIVED and done.received == pytest.approx(299.8)
+    assert pf.wallet.balance("base", addresses["base"], "USDC") == Decimal("799.8")
+
+
+def test_a_move_into_the_wallet_is_not_sent_while_the_balance_that_would_prove_it_cannot_be_read(linked):
+    from trimtab.errors import VenueUnavailable
+
+    network, pf, binance, addresses, composite = linked
+    pf.wallet.fail_lookup("base", addresses["base"])
+    with pytest.raises(VenueUnavailable, match="cannot be read"):
+        composite().transfer("USDC", 300.0, "binance:binance", "wallet:base", "mv-4")
+    assert binance.requests_to("/sapi/v1/capital/withdraw/apply", "POST") == []  # nothing left the exchange
+    assert binance.balances["USDC"] == Decimal(1000)
+
+
+def test_an_owners_deposit_landing_with_the_move_does_not_prove_it_without_the_exchanges_word(linked):
+    """A rise larger than our move is someone else's money too: proof only with the exchange's word."""
+    network, pf, binance, addresses, composite = linked
+    composite().transfer("USDC", 300.0, "binance:binance", "wallet:base", "mv-5")
+    pf.wallet.set_balance("base", addresses["base"], "USDC", "1500")  # the owner added 1,000 meanwhile
+    assert composite().transfer_status("mv-5").status is TransferStatus.IN_TRANSIT  # the exchange: processing
+    network.clock.advance(binance.withdraw_seconds)
+    assert composite().transfer_status("mv-5").status is TransferStatus.IN_TRANSIT  # broadcast
+    network.clock.advance(network.delays["base"])
+    assert composite().transfer_status("mv-5").status is TransferStatus.ARRIVED  # 1,799.8 and Binance's 6

@@ -33,7 +33,10 @@ codes (``ERC20`` -> ``ETH``) before sending. The hostile parts kept:
 - Knobs: ``withdraw_fees`` / ``withdraw_min`` per (coin, network), ``withdraw_seconds`` (apply ->
   broadcast, fake clock), ``next_withdrawal_outcome`` ("fail" -> status 5 with ``info`` and the
   amount returned; "reject" -> 3), ``drop_response_of_next("/sapi/v1/capital/withdraw/apply")``
-  (applied, then the answer is lost), ``fail_next(path, 500)`` (refused unprocessed).
+  (applied, then the answer is lost), ``fail_next(path, 500)`` (refused unprocessed),
+  ``completes_at_broadcast`` (True: status 6 as soon as the exchange's transaction is out, while the
+  chain still carries it; the documentation promises no order between Binance's "completed" and
+  the receiving wallet's balance showing the money, so a client must not take one for the other).
 
 Error codes (ccxt's mapping in brackets): -4026 insufficient balance [InsufficientFunds], -4022
 under the minimum [BadRequest], -4028 amount not above the fee [BadRequest], -4019 coin/network not
@@ -104,6 +107,7 @@ class CapitalMixin:
         self.withdraw_fees = dict(WITHDRAW_FEES)
         self.withdraw_min = dict(WITHDRAW_MIN)
         self.withdraw_seconds = 30.0
+        self.completes_at_broadcast = False
         self.next_withdrawal_outcome: str | None = None
         self.withdrawals: list[Withdrawal] = []
         self.deposits: list[dict[str, Any]] = []
@@ -187,6 +191,8 @@ class CapitalMixin:
             self.network.broadcast(chain=NETWORK_CHAINS.get(w.network, w.network.lower()), asset=w.coin,
                                    amount=w.amount - w.fee, to=w.address, tx_hash=w.tx_id,
                                    sender="binance-hot-wallet", origin="binance")
+            if self.completes_at_broadcast:
+                w.status, w.completed_at = 6, now
 
     # -- chain receiver ------------------------------------------------------------------------
     def seen(self, transfer: ChainTransfer) -> None:

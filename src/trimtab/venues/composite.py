@@ -15,7 +15,9 @@ location as the ``chain``, so the executor, the journal and the routing of bridg
   between venues, a **move** (MOVES.md): ``sender.send(asset, amount, chain, receiver.deposit_address(
   asset, chain), client_id)``. ``transfer_status`` finds either by client id (the sender's ``sent``);
   a move has arrived when the receiver proves it (``received(client_id, sent)``, ``sent`` the sender's
-  record: an exchange matches a deposit of ``sent.received``), else the sender's word.
+  record: an exchange matches a deposit of ``sent.received``; the Purple Flea wallet, whose API lists
+  no incoming transfers, sees its balance rise from the one its ``expect(client_id, ...)`` recorded
+  right before the send), else the sender's word (only a receiver with no ``received``: none yet).
 * ``can_move(asset, from_location, to_location)``: a ``MoveCost`` or None (never planned): a member
   can send when it has ``send`` (and its optional ``send_refusal(asset, chain)`` says nothing), and
   receive when its ``deposit_address(asset, chain)`` does not raise ``Unsupported``; the fee and time
@@ -242,6 +244,9 @@ class CompositeVenue:
         self._transfers[client_id] = (sender, receiver, to_chain)
         self._from[client_id] = from_chain
         self._addresses[(asset, address)] = to_chain
+        expect = getattr(self.member(receiver), "expect", None)
+        if expect is not None:  # a receiver that proves arrivals by its balance records it first
+            expect(client_id, asset, to_c, amount)
         sent = source.send(asset, amount, send_chain, address, client_id)  # type: ignore[attr-defined]
         return self._move_record(sent, sender, receiver, from_chain, to_chain)
 

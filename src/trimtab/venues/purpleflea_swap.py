@@ -51,6 +51,7 @@ from trimtab.errors import KeyRejected, OrderRejected, VenueError, VenueUnavaila
 from trimtab.venues import purpleflea_balances as balances
 from trimtab.venues.purpleflea_balances import USDC_CONTRACT, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
+from trimtab.venues.purpleflea_incoming import travelling_and_landed
 from trimtab.venues.purpleflea_ledger import Ledger
 
 __all__ = ["OUTCOMES", "TERMINAL", "UNPROVEN", "SwapState", "Swaps"]
@@ -221,11 +222,7 @@ class Swaps:
         r = record["request"]
         if record.get("baseline") is None or not record.get("expected"):
             return False
-        mine = [(step, theirs) for other, step, theirs in self.ledger.records("swap") if other != client_id]
-        others = [theirs for step, theirs in mine
-                  if step in ("ordered", "sending", "sent") and not theirs.get("outcome")]
-        landed = [theirs for _, theirs in mine if theirs.get("outcome") == "completed"
-                  and float(theirs.get("confirmed_at") or 0) >= float(record["asked_at"])]
+        others, landed = travelling_and_landed(self.ledger, client_id, float(record["asked_at"]))  # moves in too
         return balances.arrived(record, self._balance(r["to_chain"], record["to_asset"]), others, self.clock(),
                                 exact=exact, landed=landed)
 

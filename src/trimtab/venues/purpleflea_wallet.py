@@ -50,8 +50,9 @@ from trimtab.errors import (
     VenueUnavailable,
 )
 from trimtab.venues.base import Holding, Market, Order, OrderStatus, Quote, Transfer, TransferStatus
-from trimtab.venues.purpleflea_balances import NATIVE, smallest, whole
+from trimtab.venues.purpleflea_balances import NATIVE, read_balance, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
+from trimtab.venues.purpleflea_incoming import Incoming
 from trimtab.venues.purpleflea_ledger import Ledger
 from trimtab.venues.purpleflea_send import GAS, MINUTES, Sends
 from trimtab.venues.purpleflea_swap import UNPROVEN, Swaps
@@ -103,6 +104,8 @@ class PurpleFleaWalletVenue:
         self.swaps = Swaps(api, ledger, self.addresses, by_chain,
             terminal=swap_states, status_per_minute=status_per_minute, settle=6 * poll_seconds,
             arrival_grace=ARRIVAL_GRACE_POLLS * poll_seconds, clock=lambda: self.now().timestamp(), wait=wait)
+        self.incoming = Incoming(ledger, lambda chain, asset: read_balance(api, chain, asset, self.addresses[chain]),
+                                 clock=lambda: self.now().timestamp())
 
     def __repr__(self) -> str:
         return f"PurpleFleaWalletVenue({self.api.base_url!r}, chains={self.chains})"
@@ -344,6 +347,16 @@ class PurpleFleaWalletVenue:
         if asset not in (NATIVE[chain][0], "USDC"):
             raise Unsupported(f"the wallet venue reads only {NATIVE[chain][0]} and USDC on {chain}, not {asset}")
         return self.addresses[chain]
+
+    def expect(self, client_id: str, asset: str, chain: str, amount: float) -> None:
+        """Before a move of ``amount`` ``asset`` into the wallet on ``chain`` is sent: record the
+        balance that will prove it arrived (``purpleflea_incoming``); raise when it cannot be read."""
+        self.incoming.expect(client_id, asset, chain, amount)
+
+    def received(self, client_id: str, sent: Transfer | None = None) -> float | None:
+        """What the move ``client_id`` (the sender's ``sent``) credited, once the wallet's balance
+        proves it; None until then."""
+        return self.incoming.received(client_id, sent)
 
     def send(self, asset: str, amount: float, chain: str, address: str, client_id: str) -> Transfer:
         """``/wallet/send`` of ``amount`` of ``asset`` on ``chain`` to ``address``, once per client id."""
