@@ -60,7 +60,7 @@ def test_http_serves_the_tools_only_to_a_caller_with_the_bearer_token(tmp_path):
         server.wait(timeout=10)
     # Assert
     assert anonymous.status_code == 401 and wrong.status_code == 401
-    assert len(tools) == 8
+    assert len(tools) == 9
     assert drift.is_error is False and drift.structured_content["decision"]["rebalance"] is True
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 
 import anyio
+import pytest
 from cli_paper import journal_rows, make_portfolio
 from conftest import run_cli
 from mcp_helpers import call, stdio_session
 
 TOOLS = {"get_portfolio", "check_drift", "plan_rebalance", "execute_plan", "get_run", "get_history", "advise_threshold",
-         "run_backtest"}
+         "run_backtest", "withdraw"}
 
 
 def edit_config(directory, old: str, new: str) -> None:
@@ -250,3 +251,55 @@ def test_advise_threshold_answers_from_the_journal_over_the_real_client(tmp_path
     assert advice["rebalances"] == 1 and advice["max_drift"] is not None and advice["max_drift"] > 0.05
     assert advice["reason"]
     assert bad_is_error is True
+
+
+def paper_usdc(directory) -> float:
+    """USDC in the paper account, read from the venue's own book."""
+    from trimtab.venues.paper import PaperVenue
+
+    venue = PaperVenue(directory / "trimtab-paper.db")
+    try:
+        return sum(h.quantity for h in venue.balances() if h.asset == "USDC")
+    finally:
+        venue.close()
+
+
+def test_an_agent_withdraws_only_what_and_where_the_owner_wrote_down(tmp_path):
+    """Off by default (an agent steered by injected text pays nothing out); once the owner allows it
+    with a cap and addresses, a dry run sells nothing, and a withdrawal sells the overweight, pays out
+    once, and the venue's USDC moves by what the sells raised less the payout, to the cent."""
+    portfolio = make_portfolio(tmp_path / "p")
+
+    async def refused():
+        async with stdio_session(portfolio) as session:
+            return await call(session, "withdraw", {"amount": 1500.0, "to": "0xabc"})
+
+    off = anyio.run(refused)
+    edit_config(portfolio, "allow_withdrawals = false", "allow_withdrawals = true")
+    edit_config(portfolio, "# max_withdrawal_value = 5000.0", "max_withdrawal_value = 2000.0")
+    edit_config(portfolio, '# withdraw_addresses = ["0x..."]', 'withdraw_addresses = ["0xabc"]')
+    usdc_before = paper_usdc(portfolio)
+
+    async def allowed():
+        async with stdio_session(portfolio) as session:
+            elsewhere = await call(session, "withdraw", {"amount": 1500.0, "to": "0xdef"})
+            too_much = await call(session, "withdraw", {"amount": 2500.0, "to": "0xabc"})
+            dry = await call(session, "withdraw", {"amount": 1500.0, "to": "0xabc", "dry_run": True})
+            untouched = paper_usdc(portfolio)
+            done = await call(session, "withdraw", {"amount": 1500.0, "to": "0xabc"})
+            return elsewhere, too_much, dry, untouched, done
+
+    elsewhere, too_much, dry, untouched, done = anyio.run(allowed)
+    assert off[0] and off[1].startswith("WITHDRAW_NOT_ALLOWED: [agent] allow_withdrawals is false")
+    assert elsewhere[0] and elsewhere[1].startswith("ADDRESS_NOT_ALLOWED: ") and "0xdef" not in elsewhere[1]
+    assert too_much[0] and too_much[1].startswith("WITHDRAW_CAP: ")
+    assert dry[0] is False and dry[1]["dry_run"] and {leg["side"] for leg in dry[1]["sells"]} == {"sell"}
+    assert untouched == usdc_before and dry[1]["run_id"] is None
+    assert done[0] is False and done[1]["run_state"] == "completed" and done[1]["payout_state"] == "done"
+    raised = journal_rows(portfolio, f"SELECT SUM(value - fee) FROM legs WHERE run_id = '{done[1]['run_id']}' "
+                                     "AND kind = 'order'")[0][0]
+    assert paper_usdc(portfolio) == pytest.approx(usdc_before + raised - 1500.0, abs=0.01)
+    assert journal_rows(portfolio, "SELECT kind, value, address, state FROM flows") == [
+        ("withdraw", -1500.0, "0xabc", "done")]
+    calls = journal_rows(portfolio, "SELECT code FROM tool_calls WHERE tool = 'withdraw' ORDER BY id")
+    assert calls == [("WITHDRAW_NOT_ALLOWED",), ("ADDRESS_NOT_ALLOWED",), ("WITHDRAW_CAP",), (None,), (None,)]

@@ -13,15 +13,22 @@ from trimtab.venues.paper import PaperVenue
 from trimtab.wiring import build_desk
 
 
-def desk(tmp_path, **execution):
+ADDRESS = "0xabc"
+
+
+def desk(tmp_path, *, allow=True, **execution):
+    """A paper portfolio whose owner allowed agents to pay out (``allow``) up to ``max_withdrawal_value``
+    (default 1e6) to ``withdraw_addresses`` (default [ADDRESS]); None leaves a setting out."""
     path = api.create_paper_portfolio(tmp_path, targets={"BTC": 0.5, "ETH": 0.3, "USDC": 0.2},
                                       holdings={"BTC": 0.1, "ETH": 1.25, "USDC": 1000},
                                       prices={"BTC": 65000, "ETH": 2000})
     text = path.read_text()
     if execution.pop("kill_switch", False):
         text = text.replace("kill_switch = false", "kill_switch = true")
-    lines = "".join(f"{k} = {v}\n" for k, v in execution.items())
-    path.write_text(text.replace("[execution]\n", "[execution]\n" + lines, 1))
+    execution = {"max_withdrawal_value": 1e6, "withdraw_addresses": [ADDRESS]} | execution
+    lines = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in execution.items() if v is not None)
+    text = text.replace("[execution]\n", "[execution]\n" + lines, 1)
+    path.write_text(text.replace("allow_withdrawals = false", f"allow_withdrawals = {str(allow).lower()}"))
     config, _ = load_config(path)
     return build_desk(config, path), PaperVenue(tmp_path / "trimtab-paper.db")
 
@@ -30,16 +37,21 @@ def held(venue):
     return sorted((h.asset, h.chain, round(h.quantity, 12)) for h in venue.balances())
 
 
-@pytest.mark.parametrize("asset, execution, code", [
-    ("DOGE", {}, "ASSET_NOT_ALLOWED"),
-    (None, {"max_withdrawal_value": 500.0}, "WITHDRAW_CAP"),
-    (None, {"kill_switch": True}, "KILL_SWITCH"),
+@pytest.mark.parametrize("asset, address, execution, code", [
+    ("DOGE", ADDRESS, {}, "ASSET_NOT_ALLOWED"),
+    (None, ADDRESS, {"max_withdrawal_value": 500.0}, "WITHDRAW_CAP"),
+    (None, ADDRESS, {"kill_switch": True}, "KILL_SWITCH"),
+    (None, ADDRESS, {"allow": False}, "WITHDRAW_NOT_ALLOWED"),  # the owner did not allow agents to pay out
+    (None, ADDRESS, {"max_withdrawal_value": None}, "WITHDRAW_NOT_ALLOWED"),  # allowed, but with no cap
+    (None, ADDRESS, {"withdraw_addresses": None}, "WITHDRAW_NOT_ALLOWED"),  # allowed, but anywhere
+    (None, "0xdef", {}, "ADDRESS_NOT_ALLOWED"),
+    (None, None, {}, "ADDRESS_NOT_ALLOWED"),  # an agent must name an address the owner wrote down
 ])
-def test_the_desk_refuses_a_withdrawal_before_anything_is_sold(tmp_path, asset, execution, code):
+def test_the_desk_refuses_a_withdrawal_before_anything_is_sold(tmp_path, asset, address, execution, code):
     plan_desk, venue = desk(tmp_path, **execution)
     before = held(venue)
     with pytest.raises(Denied) as refused:
-        plan_desk.withdraw(3000.0, asset)
+        plan_desk.withdraw(3000.0, asset, address=address)
     assert refused.value.code == code
     assert held(venue) == before
     assert plan_desk.agent.journal.runs(plan_desk.agent.portfolio) == []
@@ -48,16 +60,16 @@ def test_the_desk_refuses_a_withdrawal_before_anything_is_sold(tmp_path, asset, 
 
 def test_the_desk_refuses_a_venue_agents_may_not_use(tmp_path):
     plan_desk, venue = desk(tmp_path)
-    plan_desk.rails = type(plan_desk.rails)(venue="paper", allowed_venues=frozenset({"static"}))
+    plan_desk.rails = type(plan_desk.rails)(venue="paper", allowed_venues=frozenset({"static"}), allow_withdrawals=True)
     with pytest.raises(Denied) as refused:
-        plan_desk.withdraw(3000.0)
+        plan_desk.withdraw(3000.0, address=ADDRESS)
     assert refused.value.code == "VENUE_NOT_ALLOWED"
 
 
 def test_an_allowed_withdrawal_sells_the_overweight_and_sends_once(tmp_path):
     plan_desk, venue = desk(tmp_path, max_withdrawal_value=5000.0)
     usdc_before = sum(h.quantity for h in venue.balances() if h.asset == "USDC")
-    result, row = plan_desk.withdraw(3000.0)
+    result, row = plan_desk.withdraw(3000.0, address=ADDRESS)
     assert result.outcome.state == "completed"
     assert {leg.side for leg in result.assessment.plan.legs} == {"sell"}
     assert row.state == "done" and row.value == -3000.0

@@ -265,7 +265,9 @@ class AgentConfig(_Section):
     runs ``trimtab approve PLAN_ID`` before a plan can execute; ``plan_ttl``: how long a plan
     stays executable; ``max_backtest_*``: bounds on the ``run_backtest`` tool;
     ``max_calls_per_minute``: MCP tool calls beyond this in any 60 s are refused (a runaway loop);
-    ``http_token_env``: the environment variable holding the MCP HTTP bearer token.
+    ``http_token_env``: the environment variable holding the MCP HTTP bearer token;
+    ``allow_withdrawals``: an agent may pay funds out (the MCP ``withdraw`` tool, ``Rebalancer.withdraw``),
+    only with ``[execution] max_withdrawal_value`` and ``withdraw_addresses`` set, to one of those addresses.
     """
 
     allowed_assets: list[str] | None = None
@@ -277,6 +279,7 @@ class AgentConfig(_Section):
     max_backtest_seconds: float = Field(20.0, gt=0, le=600)
     max_calls_per_minute: int = Field(120, gt=0, le=100_000)
     http_token_env: str = Field("TRIMTAB_MCP_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")
+    allow_withdrawals: bool = False
 
     @field_validator("allowed_assets")
     @classmethod

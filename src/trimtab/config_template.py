@@ -143,6 +143,9 @@ plan_ttl = "15m"
 max_calls_per_minute = 120
 # The environment variable holding the bearer token of `trimtab mcp --http PORT`.
 http_token_env = "TRIMTAB_MCP_TOKEN"
+# true: an agent may pay funds out (MCP `withdraw`, Rebalancer.withdraw), and only when
+# [execution] max_withdrawal_value and withdraw_addresses are both set, to one of those addresses.
+allow_withdrawals = false
 
 [dashboard]
 # `trimtab serve`: true shows a "rebalance now" button that plans, then executes that plan by id

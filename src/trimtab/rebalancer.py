@@ -117,16 +117,17 @@ class Rebalancer:
             self.desk.agent.watch, lambda: self.desk.execute(plan_id), lambda done: done.outcome))
 
     def withdraw(self, amount: float, asset: str | None = None, *, to: str | None = None,
-                 dry_run: bool = False):  # type: ignore[no-untyped-def]
+                 chain: str | None = None, dry_run: bool = False):  # type: ignore[no-untyped-def]
         """Pay ``amount`` of ``asset`` (the quote by default) out to address ``to``, as
         ``trimtab withdraw`` does, behind the same guardrails: the agent allow-lists (venue, asset),
         the kill switch, ``max_withdrawal_value`` and ``withdraw_addresses`` raise ``Denied`` before
         anything is sold. Then a sell-only run raises the cash from the overweight assets and the
-        payout is journaled under a client id before it is sent once. Returns ``(result, flow)``:
+        payout is journaled under a client id before it is sent once. ``chain``: the network to send on
+        (required on an exchange; a wallet defaults to the chain holding the most). Returns ``(result, flow)``:
         the run's ``RebalanceResult`` and the journaled flow (None for a dry run)."""
-        arguments = {"amount": amount, "asset": asset, "to": (to or "")[:80] or None, "dry_run": dry_run}
+        arguments = {"amount": amount, "asset": asset, "to": (to or "")[:80] or None, "chain": chain, "dry_run": dry_run}
         return self._journaled("withdraw", arguments,
-                               lambda: self.desk.withdraw(amount, asset, address=to, dry_run=dry_run))
+                               lambda: self.desk.withdraw(amount, asset, address=to, chain=chain, dry_run=dry_run))
 
     def step(self, now: datetime | None = None) -> StepResult:
         """Resume an unfinished run, check, record the check, and rebalance if the policy says so.

@@ -243,7 +243,8 @@ def guardrails(config: Config):  # type: ignore[no-untyped-def]
     a = config.agent
     return Guardrails(venue=config.venue_kind, allowed_venues=frozenset(a.allowed_venues),
                       allowed_assets=frozenset(a.allowed_assets) if a.allowed_assets is not None else None,
-                      require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl))
+                      require_approval=a.require_approval, plan_ttl=parse_duration(a.plan_ttl),
+                      allow_withdrawals=a.allow_withdrawals)
 
 
 def build_desk(config: Config, config_path: Path, *, new_journal: bool = False):  # type: ignore[no-untyped-def]

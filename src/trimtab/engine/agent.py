@@ -255,7 +255,7 @@ class Agent:
             return cashflows.record_flow(self.journal, row)
 
     def withdraw(self, amount: float, asset: str | None = None, *, address: str | None = None,
-                 dry_run: bool = False) -> tuple[RebalanceResult, cashflows.FlowRow | None]:
+                 chain: str | None = None, dry_run: bool = False) -> tuple[RebalanceResult, cashflows.FlowRow | None]:
         """Pay ``amount`` of ``asset`` (the quote by default) out: first a sell-only run that raises it
         from the overweight assets (through the executor and its guards, like every run), then the
         withdrawal, journaled ``sending`` under a client id before the venue is asked and ``done`` once
@@ -269,6 +269,7 @@ class Agent:
         if why_not is not None:
             raise Denied("WITHDRAW_UNSUPPORTED", f"{why_not}; withdraw {amount:g} {asset} on the venue itself, and "
                                                  "the next check will journal it as a flow. Nothing was sold.")
+        chain = withdrawals.route(self.venue, asset, address, chain)  # where it goes, before anything is sold
         price = self._price(asset)
         check_withdrawal(self.executor.guards, amount * price, address)
         if dry_run:
@@ -288,7 +289,8 @@ class Agent:
                 portfolio=self.portfolio, at=self.venue.now(), kind="withdraw", asset=asset, quantity=-amount,
                 price=price, value=-amount * price, address=address, state=cashflows.SENDING, client_id=client_id))
             try:
-                withdrawals.send(self.venue, asset=asset, amount=amount, address=address, client_id=client_id)
+                withdrawals.send(self.venue, asset=asset, amount=amount, address=address, client_id=client_id,
+                                 chain=chain)
             except VenueError as error:
                 if not error.retryable:  # the venue refused it: nothing left
                     cashflows.settle_flow(self.journal, row.id, state=cashflows.NOT_SENT,

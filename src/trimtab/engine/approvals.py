@@ -22,8 +22,10 @@ after every check below passes. Each refusal is a ``Denied`` with a code and one
 | STALE_PRICE, PRICE_MOVED | a price is old or moved more than ``max_price_move`` since planning (``Guards``) |
 | RUN_CAP, DAILY_CAP | the plan passes the per-run or per-day cap (checked by the executor)         |
 | EMPTY_PLAN        | the plan has no legs (nothing to execute)                                   |
+| WITHDRAW_NOT_ALLOWED | ``withdraw``: ``[agent] allow_withdrawals`` is off, or ``[execution]``     |
+|                   | ``max_withdrawal_value`` or ``withdraw_addresses`` is not set               |
 | WITHDRAW_CAP, ADDRESS_NOT_ALLOWED | ``withdraw``: the withdrawal passes ``max_withdrawal_value``, or its |
-|                   | address is not in ``withdraw_addresses`` (``guards.check_withdrawal``)      |
+|                   | address is missing or not in ``withdraw_addresses`` (an agent must name one) |
 
 Plan states: ``planned`` -> (``approved``) -> ``executing`` -> ``executed`` | ``failed``, and
 ``planned``/``approved`` -> ``expired`` | ``stale``. Moves are compare-and-set in the journal, so
@@ -66,6 +68,7 @@ class Guardrails:
     allowed_assets: frozenset[str] | None = None
     require_approval: bool = False
     plan_ttl: timedelta = timedelta(minutes=15)
+    allow_withdrawals: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,15 +217,31 @@ class PlanDesk:
         return closed
 
     def withdraw(self, amount: float, asset: str | None = None, *, address: str | None = None,
-                 dry_run: bool = False):  # type: ignore[no-untyped-def]
-        """An agent's withdrawal: the venue and the asset must be allowed (VENUE_NOT_ALLOWED,
-        ASSET_NOT_ALLOWED), then ``Agent.withdraw`` checks the kill switch, ``max_withdrawal_value``
-        and ``withdraw_addresses`` before its sell-only run; every refusal comes before anything is sold."""
-        self.agent.executor.guards.check_kill_switch()
+                 chain: str | None = None, dry_run: bool = False):  # type: ignore[no-untyped-def]
+        """An agent's withdrawal: the owner must have allowed agents to pay out and bounded it
+        (WITHDRAW_NOT_ALLOWED: ``[agent] allow_withdrawals``, with ``max_withdrawal_value`` and
+        ``withdraw_addresses`` set), the address must be one of those (ADDRESS_NOT_ALLOWED), the venue
+        and the asset allowed (VENUE_NOT_ALLOWED, ASSET_NOT_ALLOWED); then ``Agent.withdraw`` checks the
+        kill switch and the cap before its sell-only run. Every refusal comes before anything is sold:
+        an agent steered by injected text can pay out no more than the owner wrote down, and only to
+        addresses the owner wrote down."""
+        guards = self.agent.executor.guards
+        guards.check_kill_switch()
+        if not self.rails.allow_withdrawals:
+            raise Denied("WITHDRAW_NOT_ALLOWED", "[agent] allow_withdrawals is false: an agent may not pay funds out. "
+                                                 "The owner can run `trimtab withdraw`, or allow it with [execution] "
+                                                 "max_withdrawal_value and withdraw_addresses set. Nothing was sold.")
+        if guards.max_withdrawal_value is None or guards.withdraw_addresses is None:
+            raise Denied("WITHDRAW_NOT_ALLOWED", "an agent's withdrawal needs [execution] max_withdrawal_value and "
+                                                 "withdraw_addresses both set, so what it can pay out, and where, is "
+                                                 "bounded. Nothing was sold.")
+        if address is None or address not in guards.withdraw_addresses:
+            raise Denied("ADDRESS_NOT_ALLOWED", "an agent's withdrawal must name an address from [execution] "
+                                                "withdraw_addresses; nothing was sold or sent.")
         self._check_venue()
         asset = asset or self.agent.strategy.targets.quote
         self._check_assets([asset])
-        return self.agent.withdraw(amount, asset, address=address, dry_run=dry_run)
+        return self.agent.withdraw(amount, asset, address=address, chain=chain, dry_run=dry_run)
 
     def get(self, plan_id: str) -> PlanRecord:
         """The stored plan ``plan_id`` of this portfolio; raise ``Denied(UNKNOWN_PLAN)`` if none."""

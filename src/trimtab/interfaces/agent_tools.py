@@ -128,6 +128,36 @@ class AgentTools:
                                                                    if leg.kind != "transfer"),
                                fees=sum(leg.fee or 0.0 for leg in legs), legs=[_run_leg(leg) for leg in legs])
 
+    def withdraw(self, amount: float, asset: str | None = None, to: str | None = None, chain: str | None = None,
+                 dry_run: bool = False) -> m.WithdrawalView:
+        """``trimtab withdraw`` for an agent (``PlanDesk.withdraw``): the allow-lists, the kill switch,
+        ``max_withdrawal_value`` and ``withdraw_addresses`` refuse before anything is sold; then a
+        sell-only run raises the cash and the payout is journaled under a client id and sent once."""
+        config, _ = self._load()
+        asset = asset or config.portfolio.quote
+        with self._desk() as desk:
+            result, flow = desk.withdraw(_finite(amount), asset, address=to, chain=chain, dry_run=dry_run)
+        sells = [] if result.assessment is None else [
+            m.PlanLeg(side=str(leg.side), asset=leg.asset, quantity=leg.quantity, price=leg.price, value=leg.value,
+                      fee=leg.fee) for leg in result.assessment.plan.legs]
+        run = result.outcome
+        where = f" to {to}" if to else ""
+        if dry_run:
+            message = (f"a dry run: {len(sells)} sell(s) would raise the cash, then {amount:,.2f} {asset} would be "
+                       f"sent{where}; nothing was sold or sent.")
+        elif flow is None:
+            message = (f"the sell-only run {run.run_id if run else ''} is {run.state if run else 'not started'}, so nothing "
+                       "was sent; poll get_run and withdraw again once it completed.")
+        elif flow.state == "done":
+            message = f"{amount:,.2f} {asset} sent{where} (client id {flow.client_id})."
+        else:
+            message = (f"the payout of {amount:,.2f} {asset} is {flow.state} under client id {flow.client_id}: it is "
+                       "looked up by that id, never sent twice; get_portfolio shows it once the venue confirms.")
+        return m.WithdrawalView(dry_run=dry_run, amount=amount, asset=asset, to=to, sells=sells,
+                                run_id=run.run_id if run else None, run_state=run.state if run else None,
+                                fees=run.fees if run else 0.0, payout_state=flow.state if flow else None,
+                                client_id=flow.client_id if flow else None, message=message)
+
     def get_run(self, run_id: str) -> m.RunView:
         """One run as the journal has it now: state, legs, what is still travelling, and its plan."""
         from trimtab.errors import Denied

@@ -65,6 +65,8 @@ def withdraw(
     amount: Amount,
     asset: Asset = None,
     to: Annotated[str | None, typer.Option("--to", help="The address to send to (real venues).")] = None,
+    chain: Annotated[str | None, typer.Option("--chain", help="The network to send on (an exchange: required; a wallet: "
+                                                              "default the chain holding the most).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the sell-only plan; move nothing.")] = False,
     config: ConfigOption = None,
     new_journal: NewJournalFlag = False,
@@ -88,7 +90,8 @@ def withdraw(
         loaded, path = load_config(config)
         agent = build_agent(loaded, path, new_journal=new_journal)
         show_progress(agent)
-        result, row = agent.withdraw(amount, asset.upper() if asset else None, address=to, dry_run=dry_run)
+        result, row = agent.withdraw(amount, asset.upper() if asset else None, address=to,
+                                     chain=chain.lower() if chain else None, dry_run=dry_run)
         if result.outcome is not None:
             state["run"] = result.outcome.state
         document = rebalance_document(result) | {"flow": None if row is None else _flow_document(row)}

@@ -21,6 +21,9 @@ RunId = Annotated[str, Field(pattern=r"^r[0-9a-f]{10}$", description="A run id f
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD (inclusive).")]
 Weight = Annotated[float, Field(ge=0, le=1)]
 Amount = Annotated[float, Field(gt=0, le=1e12, description="An amount in the quote asset.")]
+Address = Annotated[str, Field(pattern=r"^[A-Za-z0-9:_.-]{4,128}$",
+                                description="Where to send: an address the owner allowed in withdraw_addresses.")]
+Chain = Annotated[str, Field(pattern=r"^[a-z0-9-]{2,20}$", description="A network such as base or ethereum.")]
 Band = Annotated[float, Field(gt=0, lt=1, description="A band as a fraction, e.g. 0.05 for 5 points.")]
 
 
@@ -135,6 +138,22 @@ class ExecutionView(_Result):
     traded_value: float
     fees: float
     legs: list[RunLeg]
+
+
+class WithdrawalView(_Result):
+    """A withdrawal: what was (or, for a dry run, would be) sold to raise it, and the payout."""
+
+    dry_run: bool
+    amount: float
+    asset: str
+    to: str | None
+    sells: list[PlanLeg]
+    run_id: str | None
+    run_state: str | None
+    fees: float
+    payout_state: str | None
+    client_id: str | None
+    message: str
 
 
 class RunView(_Result):

@@ -124,6 +124,19 @@ def _register_tools(server: MCPServer, tools: AgentTools) -> None:
         failed (a bridge travels), poll get_run(run_id)."""
         return tools.execute_plan(plan_id)
 
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False,
+                                             openWorldHint=True))
+    @as_tool_error
+    def withdraw(amount: m.Amount, asset: m.Symbol | None = None, to: m.Address | None = None,
+                 chain: m.Chain | None = None, dry_run: bool = False) -> m.WithdrawalView:
+        """Pay amount of asset (the quote by default) out of the portfolio to the address `to`. Refused
+        before anything is sold when the owner did not allow it: WITHDRAW_UNSUPPORTED (the venue cannot
+        send), KILL_SWITCH, WITHDRAW_CAP (over max_withdrawal_value), ADDRESS_NOT_ALLOWED (not in
+        withdraw_addresses), ASSET_NOT_ALLOWED. Otherwise a sell-only run raises the cash from the
+        overweight assets, then the payout is journaled under a client id and sent once. chain: the
+        network to send on (required on an exchange). With dry_run, shows the sells and sends nothing."""
+        return tools.withdraw(amount, asset, to, chain, dry_run)
+
     @server.tool(annotations=READ)
     @as_tool_error
     def get_run(run_id: m.RunId) -> m.RunView:
