@@ -160,3 +160,27 @@ def test_a_buy_only_run_killed_midway_resumes_like_any_other(tmp_path):
     assert [s for (s,) in journal_rows(directory, "SELECT state FROM runs")] == ["completed"] * len(
         journal_rows(directory, "SELECT 1 FROM runs"))
 
+
+
+def test_a_deposit_recorded_after_a_check_found_it_is_that_flow_not_a_second_pending_one(tmp_path):
+    """The money arrived, a check journaled it as an external flow, then the owner recorded the deposit:
+    the external flow becomes the deposit (counted once, at the check that found it); nothing waits."""
+    directory = on_target_then_btc_up(tmp_path)
+    assert run_cli("run", "--once", cwd=directory).returncode == 0
+    PaperVenue(directory / "trimtab-paper.db").deposit("USDC", 995.0)  # 1,000 sent, 5 kept by the network
+    assert run_cli("run", "--once", cwd=directory).returncode == 0
+    assert journal_rows(directory, "SELECT kind, quantity FROM flows") == [("external", pytest.approx(995.0))]
+    # Act
+    recorded = run_cli("deposit", "1000", "--sent", "--json", cwd=directory)
+    again = run_cli("run", "--once", "--json", cwd=directory)
+    status = json.loads(run_cli("status", "--json", cwd=directory).stdout)
+    # Assert
+    assert recorded.returncode == 0 and again.returncode == 0, recorded.stderr + again.stderr
+    assert journal_rows(directory, "SELECT kind, state, quantity FROM flows") == [("deposit", "done",
+                                                                                 pytest.approx(995.0))]
+    assert status["pending_flows"] == []
+    assert status["returns"]["net_flows"] == pytest.approx(995.0)
+    # a second deposit of the same size has no flow left to claim: it waits for its own rise
+    assert run_cli("deposit", "1000", "--sent", cwd=directory).returncode == 0
+    assert journal_rows(directory, "SELECT kind, state FROM flows ORDER BY id") == [("deposit", "done"),
+                                                                                 ("deposit", "pending")]

@@ -238,11 +238,15 @@ class Agent:
         """Record a deposit. On a venue that can move funds in (paper), unless ``sent``, move them and
         journal a ``deposit`` flow. Otherwise (a real venue, or funds the user already sent) journal it
         ``pending``: the next check that sees the balance rise by it confirms it (and steers with it);
-        until then it is shown as pending, and neither a gain, nor drift, nor an external flow."""
+        until then it is shown as pending, and neither a gain, nor drift, nor an external flow. A
+        deposit a check already found (journaled ``external``) is that flow, relabelled, not a second one."""
         asset = asset or self.strategy.targets.quote
         with self.lock():
             price = self._price(asset)
             moves = hasattr(self.venue, "deposit") and not sent
+            claimed = None if moves else cashflows.claim_external(self.journal, self.portfolio, asset, amount, note)
+            if claimed is not None:  # a check already found it: it is this deposit, not a second one
+                return claimed
             if not moves and self.journal.last_check_at(self.portfolio) is None:
                 # the balance before the deposit: what the check that confirms it compares against
                 at = self.venue.now()

@@ -36,6 +36,7 @@ from trimtab.journal.flows import (
     flows,
     last_check_quantities,
     record_flow,
+    relabel_flow,
     settle_flow,
     transfer_fees_since,
     waiting,
@@ -98,6 +99,21 @@ def detect_external(journal: Journal, portfolio: str, assessment: Assessment, no
                       value=quantity * price, note="a balance change no run explains, found at a check")
         found.append(record_flow(journal, row))
     return found
+
+
+def claim_external(journal: Journal, portfolio: str, asset: str, quantity: float, note: str = "") -> FlowRow | None:
+    """A deposit recorded after a check had already found it: the newest ``external`` inflow of
+    ``asset`` between ``ARRIVED_SHARE`` of ``quantity`` and ``quantity`` becomes that deposit (its
+    value and time unchanged: it was counted once, when the check found it), and is returned; None
+    when there is none. Without this the deposit would wait, pending, for a rise already seen."""
+    found = [f for f in flows(journal, portfolio) if f.kind == "external" and f.asset == asset
+             and quantity * ARRIVED_SHARE <= f.quantity <= quantity * (1 + 1e-9)]
+    for flow in reversed(found):  # the newest first
+        said = f"{note} (" if note else "("
+        text = f"{said}recorded by `trimtab deposit` after a check had found it)"
+        if relabel_flow(journal, flow.id, kind="deposit", note=text):
+            return replace(flow, kind="deposit", note=text)
+    return None
 
 
 def returns(journal: Journal, portfolio: str, *, since: datetime | None = None,

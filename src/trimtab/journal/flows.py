@@ -77,6 +77,19 @@ def settle_flow(journal: Journal, flow_id: int, *, state: str, at: datetime | No
         return c.execute(update(t).where(t.c.id == flow_id, t.c.state.in_(from_states)).values(**values)).rowcount == 1
 
 
+def relabel_flow(journal: Journal, flow_id: int, *, kind: str, note: str, from_kind: str = "external") -> bool:
+    """Give the flow ``flow_id`` (still of ``from_kind``) its ``kind`` and ``note``; False if it had
+    been relabelled already (compare-and-set: two deposits cannot claim one flow)."""
+    from sqlalchemy import update
+
+    from trimtab.journal import schema
+
+    t = schema.flows
+    with journal.engine.begin() as c:
+        moved = c.execute(update(t).where(t.c.id == flow_id, t.c.kind == from_kind).values(kind=kind, note=note))
+        return moved.rowcount == 1
+
+
 def flows(journal: Journal, portfolio: str, *, since: datetime | None = None,
           states: tuple[str, ...] | None = (DONE,)) -> list[FlowRow]:
     """The portfolio's flows, oldest first: only those after ``since`` when given, only in ``states``
