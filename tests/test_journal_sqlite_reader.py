@@ -131,3 +131,28 @@ def test_the_reader_holds_a_journal_to_its_marker_as_the_journal_does(template, 
     reader.check_marker(marker, "main", new_journal=True)  # a new journal: the old marker goes
     assert marker.read() is None
     reader.close()
+
+
+def test_a_journal_damaged_under_the_reader_is_one_sentence_naming_it(template, tmp_path):
+    """The header and the schema read fine, a table's pages do not: the same sentence as ``Journal``'s."""
+    from trimtab.errors import ConfigError
+
+    path = tmp_path / "damaged.db"
+    shutil.copy(template, path)
+    journal = Journal.open(f"sqlite:///{path}")
+    for n in range(200):
+        journal.create_run(RunRecord(id=f"r{n:04d}", portfolio="main", state="completed", created_at=T0,
+                                     updated_at=T0, plan={"legs": ["x" * 50]}))
+    journal.close()
+    with sqlite3.connect(path) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root, size = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 'runs'").fetchone()[0], 4096
+    data = bytearray(path.read_bytes())
+    for i in range((root - 1) * size + 8, root * size, 3):
+        data[i] = 0xAB
+    path.write_bytes(bytes(data))
+    reader = SqliteReader.open(f"sqlite:///{path}")
+    assert reader is not None  # alembic_version still reads
+    with pytest.raises(ConfigError, match=f"The journal {path} is damaged .*--new-journal"):
+        reader.runs("main")
+    reader.close()

@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trimtab.errors import ConfigError
 from trimtab.journal.marker import JournalMarker
 from trimtab.journal.records import RunRecord
+from trimtab.journal.unusable import unusable_sentence
 from trimtab.journal.version import HEAD
 
 _RUN_FIELDS = {f.name for f in fields(RunRecord)}
@@ -83,18 +85,28 @@ class SqliteReader:
         """As ``Journal.check_marker``; a reader records no run, so there is no first run to mark."""
         marker.hold(self, self.name, portfolio, new_journal=new_journal)
 
+    def _fetch(self, sql: str, parameters: Iterable[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """Column names and rows of ``sql``; a journal SQLite cannot read is one ``ConfigError``
+        naming it and what to do, as ``Journal`` says it (``journal/unusable.py``)."""
+        try:
+            cursor = self._connection.execute(sql, list(parameters))
+            rows = cursor.fetchall()
+        except sqlite3.Error as e:
+            raise (unusable_sentence(e, self.name)
+                   or ConfigError(f"The journal {self.name} cannot be read ({e}); run the command again.")) from None
+        return [d[0] for d in cursor.description or ()], rows
+
     def _rows(self, table: str, where: str, parameters: list[Any], order: str, limit: int | None = None) -> list[dict]:
         """Rows of ``table`` as dicts, each column converted as SQLAlchemy would read it: a
         ``DATETIME`` as a UTC ``datetime``, ``JSON`` parsed, ``BOOLEAN`` as a bool."""
         sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {order}" + ("" if limit is None else " LIMIT ?")
-        cursor = self._connection.execute(sql, [*parameters, *([] if limit is None else [limit])])
-        names = [d[0] for d in cursor.description]
+        names, rows = self._fetch(sql, [*parameters, *([] if limit is None else [limit])])
         convert = [_READ.get(self._types(table).get(name, ""), _same) for name in names]
-        return [{name: f(value) for name, f, value in zip(names, convert, row, strict=True)} for row in cursor]
+        return [{name: f(value) for name, f, value in zip(names, convert, row, strict=True)} for row in rows]
 
     def _types(self, table: str) -> dict[str, str]:
         if table not in self._declared:
-            self._declared[table] = {row[1]: row[2].upper() for row in self._connection.execute(f"PRAGMA table_info({table})")}
+            self._declared[table] = {row[1]: row[2].upper() for row in self._fetch(f"PRAGMA table_info({table})")[1]}
         return self._declared[table]
 
     # -- runs --------------------------------------------------------------------------------------
@@ -106,7 +118,7 @@ class SqliteReader:
         return [RunRecord(**{k: v for k, v in row.items() if k in _RUN_FIELDS}) for row in rows]
 
     def count_runs(self, portfolio: str) -> int:
-        return self._connection.execute("SELECT count(*) FROM runs WHERE portfolio = ?", (portfolio,)).fetchone()[0]
+        return self._fetch("SELECT count(*) FROM runs WHERE portfolio = ?", [portfolio])[1][0][0]
 
     def transfers(self, run_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         ids = None if run_ids is None else list(run_ids)
@@ -116,15 +128,14 @@ class SqliteReader:
     # -- checks ------------------------------------------------------------------------------------
 
     def last_check_at(self, portfolio: str) -> datetime | None:
-        return _moment(self._connection.execute("SELECT max(at) FROM checks WHERE portfolio = ?", (portfolio,)).fetchone()[0])
+        return _moment(self._fetch("SELECT max(at) FROM checks WHERE portfolio = ?", [portfolio])[1][0][0])
 
     def check_values(self, portfolio: str, *, since: datetime | None = None) -> list[tuple[datetime, float]]:
         sql, parameters = "SELECT at, total_value FROM checks WHERE portfolio = ?", [portfolio]
         if since is not None:
             sql += " AND at > ?"
             parameters.append(_stored(since))
-        cursor = self._connection.execute(sql + " ORDER BY at, id", parameters)
-        return [(_moment(at), float(value)) for at, value in cursor]  # type: ignore[misc]
+        return [(_moment(at), float(value)) for at, value in self._fetch(sql + " ORDER BY at, id", parameters)[1]]  # type: ignore[misc]
 
     # -- flows -------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from trimtab.journal import schema
 from trimtab.journal.marker import JournalMarker
 from trimtab.journal.records import CheckRecord, LegRecord, PlanRecord, RunRecord, ToolCallRecord
 from trimtab.journal.records import as_utc as _utc
+from trimtab.journal.unusable import unusable_sentence
 from trimtab.journal.version import HEAD
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -128,7 +129,7 @@ class Journal:
             raise ConfigError(f"Cannot open the journal at {_redact(url)}: "
                               + (missing(e.name or "") or f"{e.name} is not installed.")) from e
         except Exception as e:  # the driver's own words, in one sentence
-            unusable = _unusable_sentence(getattr(e, "orig", None) or e, _journal_name(url))
+            unusable = unusable_sentence(getattr(e, "orig", None) or e, _journal_name(url))
             if unusable is not None:
                 raise unusable from None
             raise ConfigError(f"Cannot open the journal at {_redact(url)}: {type(e).__name__}: {e}".split("\n")[0]) from e
@@ -337,36 +338,13 @@ class Journal:
             return [_row(ToolCallRecord, r) for r in c.execute(query)]
 
 
-#: Words of database errors that no retry can fix: the journal file or server refuses to be used.
-_UNUSABLE = {
-    "malformed": "is damaged ({error}); move it aside and restore a copy, or pass --new-journal to start a new one",
-    "not a database": "is damaged ({error}); move it aside and restore a copy, or pass --new-journal to start a new one",
-    "readonly": "is read-only ({error}); make it and its folder writable and run again (an unfinished run resumes, "
-                "nothing is sent twice)",
-    "read-only": "is read-only ({error}); make it writable for this user and run again (an unfinished run resumes, "
-                 "nothing is sent twice)",
-    "permission denied": "refused this user ({error}); grant it write access to the journal",
-    "disk i/o": "cannot be read or written ({error}); check the disk, and that nothing replaced the file while open",
-    "disk is full": "cannot be written ({error}); free some disk space",
-    "unable to open": "cannot be opened ({error}); check that its folder exists and is writable",
-}
-
-
 def _unusable(context) -> None:  # type: ignore[no-untyped-def]
     """SQLAlchemy ``handle_error``: a journal that cannot be used becomes one ``ConfigError`` naming
     it and what to do, never the SQL statement and its parameters (which hold plans)."""
     engine = context.engine
-    unusable = _unusable_sentence(context.original_exception, _journal_name(str(engine.url)) if engine else "")
+    unusable = unusable_sentence(context.original_exception, _journal_name(str(engine.url)) if engine else "")
     if unusable is not None:
         raise unusable from None
-
-
-def _unusable_sentence(error: BaseException, name: str) -> ConfigError | None:
-    words = str(error).split("\n")[0]
-    for key, advice in _UNUSABLE.items():
-        if key in words.lower():
-            return ConfigError(f"The journal {name} {advice.format(error=words)}.")
-    return None
 
 
 def _journal_name(url: str) -> str:
