@@ -325,3 +325,27 @@ def test_item4_a_cross_chain_rebalance_reads_status_at_the_venues_pace_within_wa
     assert all(ok for _, _, ok in wallet.wagyu.log)
     gas = Decimal("0.0002") * 3500 + Decimal("0.00001") * 3500
     assert before - value(wallet, addresses) == pytest.approx(fees_in_journal(tmp_path) + gas, abs=Decimal("0.02"))
+
+
+def test_a_usdc_balance_read_as_zero_by_a_failed_rpc_call_trades_nothing(tmp_path, purpleflea):
+    """Seen once at 3,000, USDC on solana then reads 0 with no error field (contract §4.4: an RPC error
+    reply reads as 0 there, SOL's /balance too): without the guard the portfolio looks 3,000 poorer and
+    the plan buys ETH for a false picture. With it, the rebalance stops on the unknown balance and
+    sends nothing; once the node answers again, the rebalance sees the 3,000."""
+    wallet = purpleflea.wallet
+    addresses = funded(wallet)
+    wallet.set_balance("solana", addresses["solana"], "USDC", "3000")
+    result = run_cli("init", "--venue", "purpleflea-wallet", "--api-url", wallet.url, "--chains",
+                     "base,ethereum,solana", "--targets", "ETH=0.5,USDC=0.5", cwd=tmp_path, env=KEY)
+    assert result.returncode == 0, result.stderr
+    status = run_cli("status", "--json", cwd=tmp_path, env=KEY)  # the balances are seen
+    assert json.loads(status.stdout)["total_value"] == pytest.approx(float(value(wallet, addresses)) + 3000, abs=1)
+    wallet.silent_zero("solana", addresses["solana"])
+    with RunningClock(purpleflea.clock):
+        result = run_cli("rebalance", "--yes", "--json", cwd=tmp_path, env=KEY)
+    assert result.returncode != 0
+    assert "USDC on solana reads 0, but 3000" in json.loads(result.stdout)["error"]["message"]
+    assert wallet.requests_to("/v1/wallet/swap", "POST") == [] and wallet.requests_to("/v1/wallet/send", "POST") == []
+    wallet.silent.clear()
+    again = run_cli("status", "--json", cwd=tmp_path, env=KEY)
+    assert json.loads(again.stdout)["total_value"] == pytest.approx(float(value(wallet, addresses)) + 3000, abs=1)

@@ -124,3 +124,41 @@ def test_an_order_never_ordered_is_unknown_and_the_keys_stay_out_of_sight(wallet
         venue.get_order("w-99")
     assert WALLET_KEY not in repr(venue) and "private" not in repr(venue)
     assert b"private_key" not in (tmp_path / "wallet-ledger.db").read_bytes()
+
+
+def test_a_balance_read_as_zero_by_a_failed_rpc_call_is_unknown_not_money_gone(wallet, tmp_path, purpleflea):
+    """Contract §4.4: an RPC error *reply* reads as USDC 0 with no error field. A 0 where 500 was seen
+    and no swap or send of ours took it is not traded on (nor taken as a swap's baseline)."""
+    venue = wallet_venue(wallet, tmp_path)
+    assert by_chain(venue.balances())["USDC"]["base"] == 500.0  # seen
+    wallet.silent_zero("base", venue.addresses["base"])
+    with pytest.raises(VenueUnavailable, match="USDC on base reads 0, but 500"):
+        venue.balances()
+    assert venue.swaps._balance("base", "USDC") is None  # a baseline of 0 would "prove" any arrival
+    wallet.silent.clear()  # the node answers again: nothing happened
+    assert by_chain(venue.balances())["USDC"]["base"] == 500.0
+
+
+def test_a_zero_the_owner_made_is_believed_once_it_persists(wallet, tmp_path, purpleflea):
+    venue = wallet_venue(wallet, tmp_path)
+    venue.balances()
+    wallet.set_balance("base", venue.addresses["base"], "USDC", 0)  # the owner emptied base
+    refused = 0
+    for _ in range(40):  # the clock runs 2,000x in its thread: 20 minutes pass in under a second
+        try:
+            held = by_chain(venue.balances())["USDC"]
+            break
+        except VenueUnavailable:
+            refused += 1
+            purpleflea.clock.advance(60)
+    else:
+        pytest.fail("a persistent zero was never believed")
+    assert refused >= 2 and "base" not in held and held["ethereum"] == 1500.0
+
+
+def test_a_zero_left_by_our_own_sell_is_believed_at_once(wallet, tmp_path):
+    venue = wallet_venue(wallet, tmp_path)
+    venue.balances()
+    venue.place_order("ETH", Side.SELL, quantity=1.0 - 0.00002, client_order_id="w-all")  # all but the gas
+    wallet.set_balance("base", venue.addresses["base"], "ETH", 0)  # the rest, as gas
+    assert "ETH" not in {h.asset for h in venue.balances() if h.chain == "base"}

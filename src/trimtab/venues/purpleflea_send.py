@@ -33,6 +33,7 @@ from trimtab.venues.base import Transfer, TransferStatus
 from trimtab.venues.purpleflea_balances import NATIVE, USDC_CONTRACT, read_balance
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_ledger import Ledger
+from trimtab.venues.purpleflea_zero import ZeroGuard
 
 _KIND = "send"
 #: Chains whose /send pays each asset (§4.1, §4.5).
@@ -51,9 +52,9 @@ class Sends:
     """Sends of one wallet: ``addresses`` per chain, ``keys`` (memory only) per chain."""
 
     def __init__(self, api: PurpleFleaClient, ledger: Ledger, addresses: dict[str, str], keys: dict[str, str], *,
-                 settle: float = 120.0, clock: Callable[[], float] = time.time) -> None:
+                 settle: float = 120.0, clock: Callable[[], float] = time.time, zeros: ZeroGuard | None = None) -> None:
         self.api, self.ledger, self.addresses, self._keys = api, ledger, addresses, keys
-        self.settle, self.clock = settle, clock
+        self.settle, self.clock, self.zeros = settle, clock, zeros
 
     def check(self, asset: str, chain: str) -> None:
         """Raise ``Unsupported`` when the wallet API cannot send ``asset`` on ``chain``."""
@@ -143,6 +144,7 @@ class Sends:
 
     def _balance(self, chain: str, asset: str) -> Decimal | None:
         try:
-            return read_balance(self.api, chain, asset, self.addresses[chain])
+            amount = read_balance(self.api, chain, asset, self.addresses[chain])
         except VenueError:
             return None
+        return amount if amount is None or self.zeros is None else self.zeros.judge(chain, asset, amount)

@@ -53,6 +53,7 @@ from trimtab.venues.purpleflea_balances import USDC_CONTRACT, smallest, whole
 from trimtab.venues.purpleflea_http import PurpleFleaClient
 from trimtab.venues.purpleflea_incoming import travelling_and_landed
 from trimtab.venues.purpleflea_ledger import Ledger
+from trimtab.venues.purpleflea_zero import ZeroGuard
 
 __all__ = ["OUTCOMES", "TERMINAL", "UNPROVEN", "SwapState", "Swaps"]
 
@@ -87,8 +88,9 @@ class Swaps:
     def __init__(self, api: PurpleFleaClient, ledger: Ledger, addresses: dict[str, str], keys: dict[str, str], *,
                  terminal: Mapping[str, str] | None = None, status_per_minute: int = 10,
                  settle: float = 60.0, arrival_grace: float = 300.0, clock: Callable[[], float] = time.time,
-                 wait: Callable[[float], Any] = time.sleep) -> None:
+                 wait: Callable[[float], Any] = time.sleep, zeros: ZeroGuard | None = None) -> None:
         self.api, self.ledger, self.addresses, self._keys = api, ledger, addresses, keys
+        self.zeros = zeros
         self.wait = wait
         self.terminal = {str(k).lower(): v for k, v in (TERMINAL if terminal is None else terminal).items()}
         self.status_per_minute, self.settle, self.clock = status_per_minute, settle, clock
@@ -214,8 +216,12 @@ class Swaps:
 
     def _balance(self, chain: str, asset: str, address: str | None = None) -> Decimal | None:
         """``asset`` held at ``address`` (default ours) on ``chain``, or None when it cannot be read."""
+        ours = address is None or address == self.addresses.get(chain)
         address = address or self.addresses.get(chain)
-        return None if address is None else balances.read_balance(self.api, chain, asset, address)
+        amount = None if address is None else balances.read_balance(self.api, chain, asset, address)
+        if amount is None or not ours or self.zeros is None:
+            return amount
+        return self.zeros.judge(chain, asset, amount)  # a 0 that may be a failed RPC call is unknown
 
     def _arrived_by_balance(self, client_id: str, record: dict[str, Any], *, exact: bool) -> bool:
         """The destination balance shows the swap arrived (``purpleflea_balances.arrived``)."""

@@ -36,6 +36,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from trimtab.core.plan import Side
@@ -56,6 +57,7 @@ from trimtab.venues.purpleflea_incoming import Incoming
 from trimtab.venues.purpleflea_ledger import Ledger
 from trimtab.venues.purpleflea_send import GAS, MINUTES, Sends
 from trimtab.venues.purpleflea_swap import UNPROVEN, Swaps
+from trimtab.venues.purpleflea_zero import ZeroGuard
 from trimtab.venues.retry import pace
 
 #: Purple Flea's integrator fee plus a route cost of about 0.1 %: the planner's fee for a swap.
@@ -99,13 +101,14 @@ class PurpleFleaWalletVenue:
         self.addresses = {c: wallet["addresses"][c] for c in self.chains}
         keys = wallet.get("private_keys", {})
         by_chain = {c: keys["ethereum_and_base"] if c in ("ethereum", "base") else keys["solana"] for c in self.chains}
+        self.zeros = ZeroGuard(ledger, clock=lambda: self.now().timestamp())
         self.sends = Sends(api, ledger, self.addresses, by_chain, settle=max(120.0, 6 * poll_seconds),
-                           clock=lambda: self.now().timestamp())
+                           clock=lambda: self.now().timestamp(), zeros=self.zeros)
         self.swaps = Swaps(api, ledger, self.addresses, by_chain,
             terminal=swap_states, status_per_minute=status_per_minute, settle=6 * poll_seconds,
-            arrival_grace=ARRIVAL_GRACE_POLLS * poll_seconds, clock=lambda: self.now().timestamp(), wait=wait)
-        self.incoming = Incoming(ledger, lambda chain, asset: read_balance(api, chain, asset, self.addresses[chain]),
-                                 clock=lambda: self.now().timestamp())
+            arrival_grace=ARRIVAL_GRACE_POLLS * poll_seconds, clock=lambda: self.now().timestamp(), wait=wait,
+            zeros=self.zeros)
+        self.incoming = Incoming(ledger, self._own_balance, clock=lambda: self.now().timestamp())
 
     def __repr__(self) -> str:
         return f"PurpleFleaWalletVenue({self.api.base_url!r}, chains={self.chains})"
@@ -124,9 +127,22 @@ class PurpleFleaWalletVenue:
         if stamp:
             self._offset = _iso(stamp).timestamp() - self.clock()
 
+    def _own_balance(self, chain: str, asset: str) -> Decimal | None:
+        """``asset`` at the wallet's address on ``chain``; None when unknown (a failed read, or a 0
+        that ``purpleflea_zero`` cannot believe yet)."""
+        amount = read_balance(self.api, chain, asset, self.addresses[chain])
+        return None if amount is None else self.zeros.judge(chain, asset, amount)
+
+    def _believed(self, chain: str, asset: str, amount: Any) -> float:
+        """A balance from a read of many; raise ``VenueUnavailable`` for a 0 that cannot be believed yet."""
+        if self.zeros.judge(chain, asset, Decimal(str(amount))) is None:
+            raise VenueUnavailable(self.zeros.refusal(chain, asset) + ".", venue_message="balance read as 0")
+        return float(amount)
+
     def balances(self) -> tuple[Holding, ...]:
         """Natives and USDC per chain (of the portfolio's assets, when named); a read with an ``error``
-        raises ``VenueUnavailable`` (unknown is not 0)."""
+        raises ``VenueUnavailable`` (unknown is not 0), and so does a 0 that may be a failed RPC call
+        read as 0 (``purpleflea_zero``)."""
         holdings = []
         usdc_chains = {c: self.addresses[c] for c in self.chains}
         body = self.api.get("/v1/wallet/usdc-balance", usdc_chains, operation="read USDC balances")
@@ -135,12 +151,14 @@ class PurpleFleaWalletVenue:
             if row.get("error"):
                 raise VenueUnavailable(f"USDC on {row['chain']} could not be read ({row['error']}); trimtab does not "
                                        "trade on a balance it cannot see.", venue_message=str(row["error"]))
-            holdings.append(Holding(asset="USDC", chain=row["chain"], quantity=float(row["usdc_balance"])))
+            holdings.append(Holding(asset="USDC", chain=row["chain"],
+                                    quantity=self._believed(row["chain"], "USDC", row["usdc_balance"])))
         for chain in self.chains:
             answer = self.api.get(f"/v1/wallet/balance/{self.addresses[chain]}", {"chain": chain},
                                   operation=f"read the {NATIVE[chain][0]} balance on {chain}")
             native = answer["balance"]["native"]
-            holdings.append(Holding(asset=native["symbol"], chain=chain, quantity=float(native["amount"])))
+            holdings.append(Holding(asset=native["symbol"], chain=chain,
+                                    quantity=self._believed(chain, native["symbol"], native["amount"])))
         wanted = {*self.assets, self.quote} if self.assets else None
         return tuple(h for h in holdings if h.quantity > 0 and (wanted is None or h.asset in wanted))
 
