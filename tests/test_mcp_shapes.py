@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import anyio
 from cli_paper import make_portfolio, wait_for
@@ -75,11 +76,21 @@ def test_mcp_http_says_where_it_listens_and_where_the_token_comes_from_never_the
     server = subprocess.Popen([sys.executable, "-m", "trimtab", "mcp", "--http", str(port)], cwd=portfolio,
                               env={**os.environ, "TRIMTAB_MCP_TOKEN": TOKEN}, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []  # read as they come: the port alone can be another process's on a busy machine
+
+    def read() -> None:
+        for line in iter(server.stderr.readline, ""):
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        wait_for(lambda: listening(port), timeout=30)
+        wait_for(lambda: any("/mcp" in line for line in lines) and listening(port), timeout=30)
     finally:
         server.terminate()
-        out, err = server.communicate(timeout=10)
+        out = server.communicate(timeout=10)[0]
+        reader.join(timeout=10)
+    err = "".join(lines)
     # Assert
     assert f"http://127.0.0.1:{port}/mcp" in err and "$TRIMTAB_MCP_TOKEN" in err
     assert TOKEN not in err and TOKEN not in out
