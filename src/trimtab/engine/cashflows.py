@@ -108,9 +108,9 @@ def claim_external(journal: Journal, portfolio: str, asset: str, quantity: float
     when there is none. Without this the deposit would wait, pending, for a rise already seen."""
     found = [f for f in flows(journal, portfolio) if f.kind == "external" and f.asset == asset
              and quantity * ARRIVED_SHARE <= f.quantity <= quantity * (1 + 1e-9)]
+    text = f"{note} (" if note else "("
+    text += "recorded by `trimtab deposit` after a check had found it)"
     for flow in reversed(found):  # the newest first
-        said = f"{note} (" if note else "("
-        text = f"{said}recorded by `trimtab deposit` after a check had found it)"
         if relabel_flow(journal, flow.id, kind="deposit", note=text):
             return replace(flow, kind="deposit", note=text)
     return None

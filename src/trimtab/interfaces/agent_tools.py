@@ -133,9 +133,8 @@ class AgentTools:
         """``trimtab withdraw`` for an agent (``PlanDesk.withdraw``): the allow-lists, the kill switch,
         ``max_withdrawal_value`` and ``withdraw_addresses`` refuse before anything is sold; then a
         sell-only run raises the cash and the payout is journaled under a client id and sent once."""
-        config, _ = self._load()
-        asset = asset or config.portfolio.quote
         with self._desk() as desk:
+            asset = asset or desk.agent.strategy.targets.quote
             result, flow = desk.withdraw(_finite(amount), asset, address=to, chain=chain, dry_run=dry_run)
         sells = [] if result.assessment is None else [
             m.PlanLeg(side=str(leg.side), asset=leg.asset, quantity=leg.quantity, price=leg.price, value=leg.value,

@@ -17,13 +17,13 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from trimtab.errors import ConfigError
 from trimtab.journal.marker import JournalMarker
-from trimtab.journal.records import RunRecord
+from trimtab.journal.records import RunRecord, as_utc
 from trimtab.journal.unusable import unusable_sentence
 from trimtab.journal.version import HEAD
 
@@ -47,7 +47,7 @@ def _stored(moment: datetime) -> str:
 
 
 def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return None if text is None else as_utc(datetime.fromisoformat(text))
 
 
 class SqliteReader:
