@@ -83,6 +83,25 @@ def paced_wallet_venue(purpleflea, tmp_path: Path, *, assets=("ETH",), **kw):
                                  clock=clock.time, **settings)
 
 
+def paced_wallet_agent(purpleflea, tmp_path: Path):
+    """An agent on ``paced_wallet_venue`` (ETH 50 / USDC 50, 5% band, the swap fee), its journal in
+    ``tmp_path`` and the executor's production waits and 2-hour transfer timeout."""
+    from datetime import timedelta
+
+    from trimtab.core.assets import Targets
+    from trimtab.core.policy import PolicyKind, PolicySpec
+    from trimtab.engine.agent import Agent, Strategy
+    from trimtab.engine.executor import Executor
+    from trimtab.journal import Journal
+
+    venue = paced_wallet_venue(purpleflea, tmp_path)
+    journal = Journal.open(f"sqlite:///{tmp_path / 'journal.db'}")
+    executor = Executor(venue, journal, transfer_timeout=timedelta(hours=2))
+    strategy = Strategy(targets=Targets.of({"ETH": 0.5, "USDC": 0.5}),
+                        policy=PolicySpec(kind=PolicyKind.THRESHOLD, band=0.05), fee=0.006)
+    return Agent(venue, journal, strategy, executor, tmp_path / "trimtab.lock")
+
+
 SWAP, SEND = ("/v1/wallet/swap", "POST"), ("/v1/wallet/send", "POST")
 STATUS = "/v1/wallet/swap/status/"
 

@@ -30,6 +30,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def scrape_served(journal) -> httpx.Response:
+    """One GET of /metrics from ``serve_metrics`` on a free port of 127.0.0.1, stopped afterwards."""
+    port = free_port()
+    server, _thread = serve_metrics(journal, port)
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    finally:
+        server.shutdown()
+
+
 def drive(portfolio) -> None:  # type: ignore[no-untyped-def]
     """A refused check (run cap), then a rebalance that completes."""
     config = portfolio / "trimtab.toml"
@@ -46,13 +56,8 @@ def test_metrics_show_the_portfolio_and_the_journals_counts_after_a_paper_run(tm
     portfolio = make_portfolio(tmp_path / "p")
     drive(portfolio)
     journal = Journal.open(f"sqlite:///{portfolio / 'trimtab.db'}")
-    port = free_port()
-    server, _thread = serve_metrics(journal, port)
-    try:
-        # Act
-        response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-    finally:
-        server.shutdown()
+    # Act
+    response = scrape_served(journal)
     # Assert
     assert response.status_code == 200
     got = samples(response.text)
@@ -151,13 +156,8 @@ def test_an_agents_refusals_over_mcp_are_counted_once_each_in_the_refusal_metric
 
     (over, unapproved, malformed) = anyio.run(scenario)
     journal = Journal.open(f"sqlite:///{portfolio / 'trimtab.db'}")
-    port = free_port()
-    server, _thread = serve_metrics(journal, port)
-    try:
-        # Act
-        response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-    finally:
-        server.shutdown()
+    # Act
+    response = scrape_served(journal)
     # Assert
     assert over[0] and over[1].startswith("OVER_MAX_VALUE") and unapproved[1].startswith("NOT_APPROVED")
     assert malformed[0]

@@ -6,20 +6,14 @@ own clock (waits take no real time). Each test failed before its fix.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from fakes.fixtures import purpleflea  # noqa: F401 - fixture
-from purpleflea_setup import SEND, SWAP, evm_wallet, held, paced_wallet_venue
+from purpleflea_setup import SEND, SWAP, evm_wallet, held, paced_wallet_agent, paced_wallet_venue
 
-from trimtab.core.assets import Targets
 from trimtab.core.plan import Side
-from trimtab.core.policy import PolicyKind, PolicySpec
-from trimtab.engine.agent import Agent, Strategy
-from trimtab.engine.executor import Executor
 from trimtab.errors import NeedsAttention, VenueUnavailable
-from trimtab.journal import Journal
 
 
 @pytest.fixture
@@ -95,12 +89,7 @@ def test_a_rebalance_whose_bridge_says_completed_but_never_arrives_parks_in_need
     # Arrange
     monkeypatch.setattr("time.sleep", purpleflea.clock.sleep)
     wallet.wagyu.credit_lag_seconds = float("inf")
-    venue = paced_wallet_venue(purpleflea, tmp_path)
-    journal = Journal.open(f"sqlite:///{tmp_path / 'journal.db'}")
-    executor = Executor(venue, journal, transfer_timeout=timedelta(hours=2))
-    strategy = Strategy(targets=Targets.of({"ETH": 0.5, "USDC": 0.5}),
-                        policy=PolicySpec(kind=PolicyKind.THRESHOLD, band=0.05), fee=0.006)
-    agent = Agent(venue, journal, strategy, executor, tmp_path / "trimtab.lock")
+    agent = paced_wallet_agent(purpleflea, tmp_path)
     # Act
     outcome = agent.rebalance().outcome
     # Assert

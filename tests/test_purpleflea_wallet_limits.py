@@ -6,21 +6,15 @@ Each test names the item it proves; each failed before its fix.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from fakes.fixtures import purpleflea  # noqa: F401 - fixture
 from fakes.purpleflea_wallet import PRICES
-from purpleflea_setup import SEND, STATUS, SWAP, evm_wallet, held, paced_wallet_venue
+from purpleflea_setup import SEND, STATUS, SWAP, evm_wallet, held, paced_wallet_agent, paced_wallet_venue
 
-from trimtab.core.assets import Targets
 from trimtab.core.plan import Side
-from trimtab.core.policy import PolicyKind, PolicySpec
-from trimtab.engine.agent import Agent, Strategy
-from trimtab.engine.executor import Executor
 from trimtab.errors import OrderRejected
-from trimtab.journal import Journal
 
 
 @pytest.fixture
@@ -82,12 +76,7 @@ def test_a_cross_chain_rebalance_polls_at_the_venues_pace_within_wagyus_limit(wa
     at most 10 times in any minute (Wagyu allows 20, shared); at four reads a second it ran out."""
     # Arrange
     monkeypatch.setattr("time.sleep", purpleflea.clock.sleep)
-    venue = paced_wallet_venue(purpleflea, tmp_path)
-    journal = Journal.open(f"sqlite:///{tmp_path / 'journal.db'}")
-    executor = Executor(venue, journal, transfer_timeout=timedelta(hours=2))
-    strategy = Strategy(targets=Targets.of({"ETH": 0.5, "USDC": 0.5}),
-                        policy=PolicySpec(kind=PolicyKind.THRESHOLD, band=0.05), fee=0.006)
-    agent = Agent(venue, journal, strategy, executor, tmp_path / "trimtab.lock")
+    agent = paced_wallet_agent(purpleflea, tmp_path)
     began = purpleflea.clock.now()
     # Act
     result = agent.rebalance()
